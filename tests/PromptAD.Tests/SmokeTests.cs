@@ -1,0 +1,7 @@
+namespace PromptAD.Tests;
+
+public class SmokeTests
+{
+    [Fact]
+    public void Runs() => Assert.Equal(4, 2 + 2);
+}
