@@ -1,0 +1,61 @@
+namespace PromptAD.Tensors.Cpu;
+
+// Reductions over rows and row gather/scatter (prompt vectors spliced into token embeddings, end-token pooling).
+public sealed unsafe partial class CpuBackend
+{
+    public void SumRows(Tensor x, Tensor y, float scale)
+    {
+        const string op = "sum_rows";
+        int rows = x.Rows, cols = x.Cols;
+        Require.Length(y, cols, op, "y");
+        float* px = P(x, op), py = P(y, op);
+        // Split over columns so each core owns a stripe of y; rows are summed in order (deterministic).
+        int stripes = Math.Max(1, (cols + 63) / 64);
+        CpuParallel.For(stripes, 64L * rows, (s0, s1) =>
+        {
+            int c0 = s0 * 64, c1 = Math.Min(cols, s1 * 64);
+            for (int c = c0; c < c1; c++) py[c] = 0;
+            for (int r = 0; r < rows; r++)
+            {
+                float* xr = px + (long)r * cols;
+                for (int c = c0; c < c1; c++) py[c] += xr[c];
+            }
+            for (int c = c0; c < c1; c++) py[c] *= scale;
+        });
+    }
+
+    public void BroadcastRows(Tensor x, Tensor y, float scale)
+    {
+        const string op = "broadcast_rows";
+        int cols = y.Cols, rows = y.Rows;
+        Require.Length(x, cols, op, "x");
+        float* px = P(x, op), py = P(y, op);
+        CpuParallel.For(rows, cols, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++) Simd.Scale(px, scale, py + (long)r * cols, cols);
+        });
+    }
+
+    public void GatherRows(Tensor x, ReadOnlySpan<int> indices, Tensor y)
+    {
+        const string op = "gather_rows";
+        int cols = x.Cols;
+        Require.Indices(indices, x.Rows, op);
+        Require.Matrix(y, indices.Length, cols, op, "y");
+        float* px = P(x, op), py = P(y, op);
+        for (int i = 0; i < indices.Length; i++)
+            Simd.Copy(px + (long)indices[i] * cols, py + (long)i * cols, cols);
+    }
+
+    public void ScatterAddRows(Tensor x, ReadOnlySpan<int> indices, Tensor y)
+    {
+        const string op = "scatter_add_rows";
+        int cols = y.Cols;
+        Require.Indices(indices, y.Rows, op);
+        Require.Matrix(x, indices.Length, cols, op, "x");
+        float* px = P(x, op), py = P(y, op);
+        // Sequential: repeated indices must add up, and these tensors are small (a few prompt rows).
+        for (int i = 0; i < indices.Length; i++)
+            Simd.AddScaled(px + (long)i * cols, 1f, py + (long)indices[i] * cols, cols);
+    }
+}

@@ -1,0 +1,99 @@
+using System.Runtime.InteropServices;
+
+namespace PromptAD.Tensors.Cpu;
+
+// Forward-only ops of the scoring stage: memory-bank nearest neighbour and bilinear upsampling.
+public sealed unsafe partial class CpuBackend
+{
+    /// <summary>Bank rows per tile: query×tile similarities stay in cache, and memory stays O(tile).</summary>
+    internal const int BankTile = 1024;
+
+    public void NearestNeighbourForward(Tensor query, Tensor bank, Tensor y)
+    {
+        const string op = "nearest_neighbour_forward";
+        int nq = query.Rows, d = query.Cols, nb = bank.Rows;
+        if (bank.Cols != d) throw new ArgumentException($"{op}: bank rows have {bank.Cols} features, queries {d}");
+        if (nb == 0) throw new ArgumentException($"{op}: the memory bank is empty");
+        Require.Length(y, nq, op, "y");
+        float* pq = P(query, op), pbank = P(bank, op), py = P(y, op);
+        int tile = Math.Min(BankTile, nb);
+        float* qn = (float*)NativeMemory.AlignedAlloc((nuint)((long)nq * d * sizeof(float)), 64);
+        float* bn = (float*)NativeMemory.AlignedAlloc((nuint)((long)tile * d * sizeof(float)), 64);
+        float* sim = (float*)NativeMemory.AlignedAlloc((nuint)((long)nq * tile * sizeof(float)), 64);
+        float* best = (float*)NativeMemory.AlignedAlloc((nuint)(Math.Max(1, nq) * sizeof(float)), 64);
+        try
+        {
+            NormalizeRows(pq, qn, nq, d);
+            for (int i = 0; i < nq; i++) best[i] = float.NegativeInfinity;
+            for (int t0 = 0; t0 < nb; t0 += tile)
+            {
+                int tn = Math.Min(tile, nb - t0);
+                NormalizeRows(pbank + (long)t0 * d, bn, tn, d);
+                CpuGemm.Sgemm(false, true, nq, tn, d, 1f, qn, d, bn, d, 0f, sim, tn);
+                float* simLocal = sim, bestLocal = best;
+                CpuParallel.For(nq, tn, (q0, q1) =>
+                {
+                    for (int q = q0; q < q1; q++) bestLocal[q] = MathF.Max(bestLocal[q], Simd.Max(simLocal + (long)q * tn, tn));
+                });
+            }
+            // min (1 − cos)/2 is reached at the largest cosine.
+            for (int i = 0; i < nq; i++) py[i] = (1f - best[i]) * 0.5f;
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(qn);
+            NativeMemory.AlignedFree(bn);
+            NativeMemory.AlignedFree(sim);
+            NativeMemory.AlignedFree(best);
+        }
+    }
+
+    private static void NormalizeRows(float* x, float* y, int rows, int cols)
+    {
+        CpuParallel.For(rows, 2L * cols, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                float* xr = x + (long)r * cols;
+                float n = MathF.Max(MathF.Sqrt(Simd.SumSquares(xr, cols)), L2Epsilon);
+                Simd.Scale(xr, 1f / n, y + (long)r * cols, cols);
+            }
+        });
+    }
+
+    public void UpsampleBilinear(Tensor x, Tensor y)
+    {
+        const string op = "upsample_bilinear";
+        if (x.Rank != 3 || y.Rank != 3 || x.Dim(0) != y.Dim(0))
+            throw new ArgumentException($"{op}: x {Shape.Format(x.Shape)} and y {Shape.Format(y.Shape)} must be [channels, h, w] with equal channels");
+        int ch = x.Dim(0), ih = x.Dim(1), iw = x.Dim(2), oh = y.Dim(1), ow = y.Dim(2);
+        if (ih == 0 || iw == 0) throw new ArgumentException($"{op}: empty input {Shape.Format(x.Shape)}");
+        float* px = P(x, op), py = P(y, op);
+        CpuParallel.For(ch * oh, 4L * ow, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                int c = r / oh, oy = r % oh;
+                BilinearSource(oy, ih, oh, out int y0, out int y1, out float ly);
+                float* row0 = px + ((long)c * ih + y0) * iw, row1 = px + ((long)c * ih + y1) * iw;
+                float* outRow = py + ((long)c * oh + oy) * ow;
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    BilinearSource(ox, iw, ow, out int x0, out int x1, out float lx);
+                    float top = row0[x0] + (row0[x1] - row0[x0]) * lx;
+                    float bottom = row1[x0] + (row1[x1] - row1[x0]) * lx;
+                    outRow[ox] = top + (bottom - top) * ly;
+                }
+            }
+        });
+    }
+
+    /// <summary>PyTorch's align_corners = false source coordinate: (dst + 0.5)·in/out − 0.5, clamped at 0.</summary>
+    internal static void BilinearSource(int dst, int inSize, int outSize, out int i0, out int i1, out float lambda)
+    {
+        float src = MathF.Max(0f, (dst + 0.5f) * inSize / outSize - 0.5f);
+        i0 = Math.Min((int)src, inSize - 1);
+        i1 = i0 < inSize - 1 ? i0 + 1 : i0;
+        lambda = src - i0;
+    }
+}

@@ -1,0 +1,71 @@
+namespace PromptAD.Tensors.Cpu;
+
+/// <summary>
+/// The CPU backend: multi-threaded, AVX-512 where available, and the reference every other backend is tested
+/// against. Ops are split by family into partial files (CpuBackend.*.cs).
+/// </summary>
+public sealed unsafe partial class CpuBackend : IBackend
+{
+    /// <summary>One shared instance: the CPU backend holds no state beyond its thread settings.</summary>
+    public static CpuBackend Instance { get; } = new();
+
+    public string Name => "cpu";
+
+    public Storage Allocate(long length)
+    {
+        if (length < 0) throw new ArgumentOutOfRangeException(nameof(length));
+        return new CpuStorage(this, length);
+    }
+
+    /// <summary>Pointer to a tensor's first element; checks it belongs to this backend and is alive.</summary>
+    internal float* P(Tensor t, string op)
+    {
+        Require.Backend(this, t, op);
+        return ((CpuStorage)t.Storage).Pointer + t.Offset;
+    }
+
+    /// <summary>A CPU tensor's elements as a span (host memory, valid while the tensor's storage lives).</summary>
+    public static Span<float> Span(Tensor t)
+    {
+        if (t.Storage is not CpuStorage s) throw new ArgumentException($"{t} is not a CPU tensor");
+        if (s.IsDisposed) throw new ObjectDisposedException(t.ToString());
+        return new Span<float>(s.Pointer + t.Offset, checked((int)t.Length));
+    }
+
+    public void Upload(ReadOnlySpan<float> source, Tensor destination)
+    {
+        if (source.Length != destination.Length) throw new ArgumentException($"upload of {source.Length} values into {destination}");
+        fixed (float* s = source) Simd.Copy(s, P(destination, "upload"), source.Length);
+    }
+
+    public void Download(Tensor source, Span<float> destination)
+    {
+        if (destination.Length != source.Length) throw new ArgumentException($"download of {source} into {destination.Length} values");
+        fixed (float* d = destination) Simd.Copy(P(source, "download"), d, destination.Length);
+    }
+
+    public void Copy(Tensor source, Tensor destination)
+    {
+        Require.SameLength(source, destination, "copy", "source", "destination");
+        Simd.Copy(P(source, "copy"), P(destination, "copy"), source.Length);
+    }
+
+    public void Fill(Tensor destination, float value) =>
+        new Span<float>(P(destination, "fill"), checked((int)destination.Length)).Fill(value);
+
+    public void Synchronize() { }
+
+    public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        Tensor a, long aOffset, int lda, long strideA,
+        Tensor b, long bOffset, int ldb, long strideB, float beta,
+        Tensor c, long cOffset, int ldc, long strideC, int batch)
+    {
+        GemmBounds.Check(transA, transB, m, n, k, a, aOffset, lda, strideA, b, bOffset, ldb, strideB, c, cOffset, ldc, strideC, batch);
+        if (batch == 0 || m == 0 || n == 0) return;
+        CpuGemm.SgemmStridedBatched(transA, transB, m, n, k, alpha,
+            P(a, "gemm") + aOffset, lda, strideA, P(b, "gemm") + bOffset, ldb, strideB, beta,
+            P(c, "gemm") + cOffset, ldc, strideC, batch);
+    }
+
+    public void Dispose() { }
+}

@@ -1,0 +1,28 @@
+using System.Runtime.InteropServices;
+
+namespace PromptAD.Tensors.Cpu;
+
+/// <summary>64-byte aligned native host memory (one AVX-512 register per cache line), freed on Dispose or,
+/// as a safety net, by the finalizer.</summary>
+public sealed unsafe class CpuStorage : Storage
+{
+    internal CpuStorage(IBackend backend, long length) : base(backend, length)
+    {
+        nuint bytes = (nuint)Math.Max(1, length) * sizeof(float);
+        Pointer = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+        if (Pointer == null) throw new OutOfMemoryException($"could not allocate {bytes} bytes of host memory");
+        GC.AddMemoryPressure((long)bytes);
+    }
+
+    ~CpuStorage() => Dispose();
+
+    public float* Pointer { get; private set; }
+
+    protected override void Release()
+    {
+        if (Pointer == null) return;
+        NativeMemory.AlignedFree(Pointer);
+        Pointer = null;
+        GC.RemoveMemoryPressure(Math.Max(1, Length) * sizeof(float));
+    }
+}

@@ -1,0 +1,108 @@
+namespace PromptAD.Tensors;
+
+/// <summary>
+/// The op set every backend implements. Ops take preallocated tensors of this backend and never allocate
+/// their outputs, so the autograd layer (<see cref="Ops"/>) decides lifetimes and the CUDA backend can
+/// implement exactly the same contract. All tensors are contiguous row-major float32; "rows × cols" means
+/// the tensor viewed as a matrix whose cols is its last dimension. Index arrays are host spans.
+/// Names match the CUDA kernels (LayerNormForward ↔ layernorm_forward).
+/// </summary>
+public interface IBackend : IDisposable
+{
+    string Name { get; }
+
+    /// <summary>Uninitialized storage of <paramref name="length"/> float32 elements.</summary>
+    Storage Allocate(long length);
+
+    void Upload(ReadOnlySpan<float> source, Tensor destination);
+    void Download(Tensor source, Span<float> destination);
+    void Copy(Tensor source, Tensor destination);
+    void Fill(Tensor destination, float value);
+
+    /// <summary>Waits for queued work (a no-op on the CPU).</summary>
+    void Synchronize();
+
+    /// <summary>
+    /// Row-major strided-batched GEMM: for i &lt; batch, C_i = alpha·op(A_i)·op(B_i) + beta·C_i with
+    /// op(A_i) [m,k], op(B_i) [k,n], C_i [m,n]. Offsets and strides are in elements, relative to each
+    /// tensor's start; lda/ldb/ldc are row strides of the stored (untransposed) matrices. beta = 0 ignores C.
+    /// </summary>
+    void Gemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        Tensor a, long aOffset, int lda, long strideA,
+        Tensor b, long bOffset, int ldb, long strideB, float beta,
+        Tensor c, long cOffset, int ldc, long strideC, int batch);
+
+    /// <summary>y = alpha·a + beta·b, elementwise over equal lengths (y may alias a or b).</summary>
+    void Axpby(float alpha, Tensor a, float beta, Tensor b, Tensor y);
+
+    /// <summary>y[r,c] = x[r,c] + bias[c] (y may alias x).</summary>
+    void AddBias(Tensor x, Tensor bias, Tensor y);
+
+    void GeluForward(Tensor x, Tensor y);
+    void GeluBackward(Tensor x, Tensor dy, Tensor dx);
+    void QuickGeluForward(Tensor x, Tensor y);
+    void QuickGeluBackward(Tensor x, Tensor dy, Tensor dx);
+    void ReluForward(Tensor x, Tensor y);
+    void ReluBackward(Tensor x, Tensor dy, Tensor dx);
+
+    /// <summary>Per row: y = (x − mean)·rstd·gamma + beta; saves mean and rstd ([rows]) for the backward.</summary>
+    void LayerNormForward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd);
+
+    /// <summary>dx only: LayerNorm weights are frozen CLIP weights and get no gradient.</summary>
+    void LayerNormBackward(Tensor dy, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx);
+
+    /// <summary>Row softmax. causalSeqLen &gt; 0 masks, in row r, the columns c &gt; r mod causalSeqLen
+    /// (rows are query positions of [.., T, T] score blocks).</summary>
+    void SoftmaxForward(Tensor x, Tensor y, int causalSeqLen);
+    void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx);
+
+    /// <summary>
+    /// Multi-head scaled dot-product attention on a packed qkv [batch·seq, 3·width] (q | k | v, heads of
+    /// width/heads columns each). Writes out [batch·seq, width] and saves the probabilities
+    /// probs [batch·heads·seq, seq] for the backward.
+    /// </summary>
+    void AttentionForward(Tensor qkv, int batch, int seq, int heads, bool causal, Tensor output, Tensor probs);
+
+    /// <summary>Gradient of <see cref="AttentionForward"/> with respect to qkv (overwrites dqkv).</summary>
+    void AttentionBackward(Tensor qkv, Tensor probs, Tensor dOutput, int batch, int seq, int heads, Tensor dqkv);
+
+    /// <summary>CLIP Surgery V-V attention: softmax(v·vᵀ/√d)·v per head, v taken from the packed qkv.</summary>
+    void VVAttentionForward(Tensor qkv, int batch, int seq, int heads, Tensor output);
+
+    /// <summary>y = x / max(‖x‖, 1e-12) per row; saves the clamped norms [rows].</summary>
+    void L2NormalizeForward(Tensor x, Tensor y, Tensor norms);
+    void L2NormalizeBackward(Tensor y, Tensor norms, Tensor dy, Tensor dx);
+
+    /// <summary>y[c] = scale · Σ_r x[r,c].</summary>
+    void SumRows(Tensor x, Tensor y, float scale);
+
+    /// <summary>y[r,c] = scale · x[c] (the backward of <see cref="SumRows"/>).</summary>
+    void BroadcastRows(Tensor x, Tensor y, float scale);
+
+    /// <summary>y[i] = x[indices[i]] (rows).</summary>
+    void GatherRows(Tensor x, ReadOnlySpan<int> indices, Tensor y);
+
+    /// <summary>y[indices[i]] += x[i] (rows; the backward of <see cref="GatherRows"/>).</summary>
+    void ScatterAddRows(Tensor x, ReadOnlySpan<int> indices, Tensor y);
+
+    /// <summary>Per row: losses[r] = −log softmax(logits[r])[targets[r]]; saves probs [rows, classes].</summary>
+    void SoftmaxCrossEntropyForward(Tensor logits, ReadOnlySpan<int> targets, Tensor losses, Tensor probs);
+
+    /// <summary>dlogits[r] = dlosses[r]·(probs[r] − onehot(targets[r])).</summary>
+    void SoftmaxCrossEntropyBackward(Tensor probs, ReadOnlySpan<int> targets, Tensor dLosses, Tensor dLogits);
+
+    /// <summary>y[r] = ‖a[r] − b[r or 0]‖² (b has as many rows as a, or one row broadcast).</summary>
+    void SquaredDistanceForward(Tensor a, Tensor b, Tensor y);
+
+    /// <summary>da[r] = 2·dy[r]·(a[r] − b[r or 0]); the gradient to b is −da (summed when b broadcasts).</summary>
+    void SquaredDistanceBackward(Tensor a, Tensor b, Tensor dy, Tensor da);
+
+    /// <summary>
+    /// Memory-bank nearest neighbour, forward only: y[q] = min over bank rows of (1 − cos(query[q], bank[j]))/2.
+    /// Works through the bank in tiles so no query×bank distance matrix is ever held.
+    /// </summary>
+    void NearestNeighbourForward(Tensor query, Tensor bank, Tensor y);
+
+    /// <summary>Bilinear resize (align_corners = false) of maps x [channels, h, w] to y [channels, outH, outW].</summary>
+    void UpsampleBilinear(Tensor x, Tensor y);
+}

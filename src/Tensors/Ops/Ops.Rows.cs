@@ -1,0 +1,153 @@
+namespace PromptAD.Tensors;
+
+// Row selection, splicing, concatenation, reshaping and reductions.
+public static partial class Ops
+{
+    /// <summary>Rows [start, start+count) of the first dimension (a view; its gradient lands in that range).</summary>
+    public static Tensor SliceRows(Tensor x, int start, int count)
+    {
+        var y = x.RowsView(start, count);
+        return Track(y, "slice_rows", [x], (dy, sink) =>
+        {
+            var dx = Tensor.Zeros(x.Backend, x.Shape.ToArray());
+            using (var range = dx.RowsView(start, count)) x.Backend.Copy(dy, range);
+            sink.Add(x, dx);
+        });
+    }
+
+    /// <summary>The same elements under another shape (a view).</summary>
+    public static Tensor Reshape(Tensor x, params int[] shape)
+    {
+        var y = x.View(shape);
+        return Track(y, "reshape", [x], (dy, sink) =>
+        {
+            var dx = Like(x);
+            x.Backend.Copy(dy, dx);
+            sink.Add(x, dx);
+        });
+    }
+
+    /// <summary>Rows of x picked by index (end-token pooling): [indices.Length, cols].</summary>
+    public static Tensor GatherRows(Tensor x, int[] indices)
+    {
+        var be = x.Backend;
+        var y = Tensor.Empty(be, indices.Length, x.Cols);
+        be.GatherRows(x, indices, y);
+        return Track(y, "gather_rows", [x], (dy, sink) =>
+        {
+            var dx = Tensor.Zeros(be, x.Shape.ToArray());
+            be.ScatterAddRows(dy, indices, dx);
+            sink.Add(x, dx);
+        });
+    }
+
+    /// <summary>
+    /// A copy of <paramref name="baseRows"/> whose rows at <paramref name="positions"/> are replaced by the rows
+    /// of <paramref name="source"/> — how learned prompt vectors are put into a prompt's token embeddings.
+    /// </summary>
+    public static Tensor SpliceRows(Tensor baseRows, Tensor source, int[] positions)
+    {
+        var be = SameBackend("splice_rows", baseRows, source);
+        if (source.Cols != baseRows.Cols || source.Rows != positions.Length)
+            throw new ArgumentException($"splice_rows: {positions.Length} positions need source [{positions.Length}, {baseRows.Cols}], got {Shape.Format(source.Shape)}");
+        Require.Indices(positions, baseRows.Rows, "splice_rows");
+        if (positions.Distinct().Count() != positions.Length) throw new ArgumentException("splice_rows: a position appears twice");
+        var y = Like(baseRows);
+        be.Copy(baseRows, y);
+        using (var src = source.View(positions.Length, source.Cols))
+        using (var rows = y.View(y.Rows, y.Cols))
+        {
+            // Overwrite = zero the target rows, then scatter-add the new ones.
+            for (int i = 0; i < positions.Length; i++)
+                using (var row = rows.RowsView(positions[i], 1)) be.Fill(row, 0f);
+            be.ScatterAddRows(src, positions, rows);
+        }
+        return Track(y, "splice_rows", [baseRows, source], (dy, sink) =>
+        {
+            if (sink.Wants(source))
+            {
+                var ds = Like(source);
+                using (var dsm = ds.View(positions.Length, source.Cols)) be.GatherRows(dy.View(dy.Rows, dy.Cols), positions, dsm);
+                sink.Add(source, ds);
+            }
+            if (sink.Wants(baseRows))
+            {
+                var db = Like(baseRows);
+                be.Copy(dy, db);
+                using var dbm = db.View(db.Rows, db.Cols);
+                foreach (int p in positions) using (var row = dbm.RowsView(p, 1)) be.Fill(row, 0f);
+                sink.Add(baseRows, db);
+            }
+        });
+    }
+
+    /// <summary>Concatenation along the first dimension; trailing dimensions must agree.</summary>
+    public static Tensor ConcatRows(params Tensor[] parts)
+    {
+        if (parts.Length == 0) throw new ArgumentException("concat_rows: nothing to concatenate");
+        var be = SameBackend("concat_rows", parts);
+        var tail = parts[0].Rank == 0 ? [] : parts[0].Shape[1..].ToArray();
+        int total = 0;
+        foreach (var p in parts)
+        {
+            if (p.Rank == 0 || !Shape.Equal(p.Shape[1..], tail))
+                throw new ArgumentException($"concat_rows: {Shape.Format(p.Shape)} does not match trailing dimensions {Shape.Format(tail)}");
+            total += p.Dim(0);
+        }
+        var y = Tensor.Empty(be, [total, .. tail]);
+        int at = 0;
+        foreach (var p in parts)
+        {
+            using (var dst = y.RowsView(at, p.Dim(0))) be.Copy(p, dst);
+            at += p.Dim(0);
+        }
+        return Track(y, "concat_rows", parts, (dy, sink) =>
+        {
+            int offset = 0;
+            foreach (var p in parts)
+            {
+                if (sink.Wants(p))
+                {
+                    var dp = Like(p);
+                    using (var src = dy.RowsView(offset, p.Dim(0))) be.Copy(src, dp);
+                    sink.Add(p, dp);
+                }
+                offset += p.Dim(0);
+            }
+        });
+    }
+
+    /// <summary>Sum over rows: [rows, cols] → [cols].</summary>
+    public static Tensor SumRows(Tensor x) => ReduceRows(x, 1f, "sum_rows");
+
+    /// <summary>Mean over rows: [rows, cols] → [cols].</summary>
+    public static Tensor MeanRows(Tensor x) => ReduceRows(x, 1f / Math.Max(1, x.Rows), "mean_rows");
+
+    private static Tensor ReduceRows(Tensor x, float scale, string op)
+    {
+        var be = x.Backend;
+        var y = Tensor.Empty(be, x.Cols);
+        be.SumRows(x, y, scale);
+        return Track(y, op, [x], (dy, sink) =>
+        {
+            var dx = Like(x);
+            be.BroadcastRows(dy, dx, scale);
+            sink.Add(x, dx);
+        });
+    }
+
+    /// <summary>Mean of all elements, as a scalar (shape []).</summary>
+    public static Tensor Mean(Tensor x)
+    {
+        var be = x.Backend;
+        float scale = 1f / Math.Max(1, x.Length);
+        var y = Tensor.Empty(be);
+        using (var column = x.View(checked((int)x.Length), 1)) be.SumRows(column, y, scale);
+        return Track(y, "mean", [x], (dy, sink) =>
+        {
+            var dx = Like(x);
+            using (var column = dx.View(checked((int)x.Length), 1)) be.BroadcastRows(dy, column, scale);
+            sink.Add(x, dx);
+        });
+    }
+}
