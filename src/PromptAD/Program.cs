@@ -1,10 +1,14 @@
+using System.CommandLine;
+using PromptAD.Cli;
+
 namespace PromptAD;
 
 public static class Program
 {
     public static int Main(string[] args)
     {
-        Console.WriteLine("promptad: few-shot anomaly detection (PromptAD on CLIP). Verbs are coming.");
-        return 0;
+        var root = new RootCommand("promptad — few-shot industrial anomaly detection (PromptAD, CVPR 2024) on CLIP, without a deep-learning framework.");
+        root.Subcommands.Add(BenchCommand.Create());
+        return root.Parse(args).Invoke();
     }
 }

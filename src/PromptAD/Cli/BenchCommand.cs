@@ -1,0 +1,42 @@
+using System.CommandLine;
+using PromptAD.Bench;
+
+namespace PromptAD.Cli;
+
+/// <summary>`promptad bench`: timings of our engine side by side with the PyTorch reference on the same machine.</summary>
+internal static class BenchCommand
+{
+    private static readonly string[] Suites = ["gemm", "all"];
+
+    public static Command Create()
+    {
+        var what = new Argument<string>("what")
+        {
+            Description = "what to measure: gemm (CPU SGEMM at CLIP's shapes vs torch.matmul), all",
+            DefaultValueFactory = _ => "all",
+        };
+        what.AcceptOnlyFromAmong(Suites);
+        var extra = new Argument<string[]>("options")
+        {
+            Description = "options passed to the suite (e.g. --threads 2, --no-reference)",
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var command = new Command("bench", "Benchmarks: prints our figures and, in the same run, the PyTorch reference's, as ratios.")
+        {
+            what,
+            extra,
+        };
+        command.TreatUnmatchedTokensAsErrors = false;
+        command.SetAction(parse =>
+        {
+            var rest = parse.GetValue(extra) ?? [];
+            var options = rest.Concat(parse.UnmatchedTokens).ToList();
+            return parse.GetValue(what) switch
+            {
+                "gemm" or "all" => GemmBench.Run(options),
+                _ => 2,
+            };
+        });
+        return command;
+    }
+}
