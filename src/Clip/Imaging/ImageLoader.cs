@@ -1,5 +1,6 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Memory;
+using SixLabors.ImageSharp.Metadata.Profiles.Exif;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 
@@ -18,6 +19,11 @@ namespace PromptAD.Clip.Imaging;
 /// </remarks>
 public static class ImageLoader
 {
+    // NativeAOT: ImageSharp 2.1's EXIF reader builds an ExifDataType[] through reflection, which fails at
+    // run time ("missing native code") on JPEG/TIFF/PNG files carrying EXIF unless the array type is
+    // constructed somewhere in compiled code. Allocating one here makes the AOT compiler generate it.
+    private static readonly Array AotRoots = new ExifDataType[1];
+
     public static RgbImage Load(string path, ImageLoadLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(path);
@@ -47,6 +53,7 @@ public static class ImageLoader
         ArgumentNullException.ThrowIfNull(stream);
         ArgumentNullException.ThrowIfNull(name);
         limits ??= ImageLoadLimits.Default;
+        GC.KeepAlive(AotRoots);
         if (!stream.CanSeek)
         {
             var copy = new MemoryStream();
