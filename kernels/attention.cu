@@ -1,0 +1,198 @@
+// attention.cu: multi-head attention pieces around cuBLAS. Activations use CLIP's packed layout: qkv is [B*T, 3W]
+// row-major (q | k | v, each W = H*D wide, head h at columns h*D..h*D+D-1 of its section). The GEMMs (scores = Q K^T,
+// out = P V and their gradients) run as cuBLAS strided-batched GEMMs over the B*H heads of a head-major [B, H, T, D]
+// layout, which the split/merge kernels below produce and undo.
+//
+// Layout kernels: grid-stride over B*T*W elements; grid any, block 256, no shared memory.
+// qkv_split_heads(qkv, q, k, v, B, T, H, D)          q/k/v[b,h,t,d] = qkv[b*T+t, {0,W,2W} + h*D + d].
+// qkv_merge_heads_backward(dq, dk, dv, dqkv, B, T, H, D)  inverse of the split (writes dqkv).
+// merge_heads(o, y, B, T, H, D)                      y[b*T+t, h*D+d] = o[b,h,t,d].
+// split_heads(y, o, B, T, H, D)                      o[b,h,t,d] = y[b*T+t, h*D+d] (merge_heads' backward).
+//
+// attention_softmax_forward(s, rows, t, scale, causal)
+//   In place on scores s [rows = B*H*T, T]: s = softmax(scale * s), causal (0/1) masks columns > row mod T (written 0).
+//   grid: (min(rows, 65535)), block: 128 (multiple of 32), no dynamic shared.
+// attention_softmax_backward(p, d, rows, t, scale)
+//   In place: d holds dP on entry and dS (gradient w.r.t. the unscaled scores) on exit:
+//   dS = scale * p * (dP - sum(dP * p)). Same launch.
+//
+// vv_attention_forward(v, v_stride, out, out_stride, B, T, H, scale)
+//   Fused CLIP-Surgery "V-V" self-attention, out = softmax(scale * V V^T) V per (batch, head), head dim fixed at 64.
+//   v points at the first v element (qkv + 2W for the packed layout) with row stride v_stride floats (3W packed);
+//   out[b*T+t, h*64+d] has row stride out_stride (W). Works for any T (an online softmax streams the keys through
+//   shared memory in tiles of 32, so no [T, T] matrix is stored); scale is usually 1/sqrt(64).
+//   grid: (ceil(T / 16), H, B), block: 128 threads (4 warps x 4 query rows), static shared ~12.5 KiB.
+#include "common.cuh"
+
+extern "C" __global__ void qkv_split_heads(const float* qkv, float* q, float* k, float* v, int B, int T, int H, int D)
+{
+    const int W = H * D;
+    GRID_STRIDE(i, (long long)B * T * W)
+    {
+        const int d = (int)(i % D);
+        const long long bht = i / D; // ((b*H)+h)*T + t
+        const int t = (int)(bht % T);
+        const long long bh = bht / T;
+        const int h = (int)(bh % H);
+        const long long b = bh / H;
+        const float* src = qkv + (b * T + t) * 3LL * W + h * D + d;
+        q[i] = src[0];
+        k[i] = src[W];
+        v[i] = src[2 * W];
+    }
+}
+
+extern "C" __global__ void qkv_merge_heads_backward(const float* dq, const float* dk, const float* dv, float* dqkv,
+                                                    int B, int T, int H, int D)
+{
+    const int W = H * D;
+    GRID_STRIDE(i, (long long)B * T * W)
+    {
+        const int d = (int)(i % D);
+        const long long bht = i / D;
+        const int t = (int)(bht % T);
+        const long long bh = bht / T;
+        const int h = (int)(bh % H);
+        const long long b = bh / H;
+        float* dst = dqkv + (b * T + t) * 3LL * W + h * D + d;
+        dst[0] = dq[i];
+        dst[W] = dk[i];
+        dst[2 * W] = dv[i];
+    }
+}
+
+extern "C" __global__ void merge_heads(const float* o, float* y, int B, int T, int H, int D)
+{
+    const int W = H * D;
+    GRID_STRIDE(i, (long long)B * T * W)
+    {
+        // i indexes y, so the writes are coalesced.
+        const int c = (int)(i % W);
+        const long long bt = i / W;
+        const int t = (int)(bt % T);
+        const long long b = bt / T;
+        const int h = c / D, d = c % D;
+        y[i] = o[((b * H + h) * T + t) * D + d];
+    }
+}
+
+extern "C" __global__ void split_heads(const float* y, float* o, int B, int T, int H, int D)
+{
+    const int W = H * D;
+    GRID_STRIDE(i, (long long)B * T * W)
+    {
+        const int c = (int)(i % W);
+        const long long bt = i / W;
+        const int t = (int)(bt % T);
+        const long long b = bt / T;
+        const int h = c / D, d = c % D;
+        o[((b * H + h) * T + t) * D + d] = y[i];
+    }
+}
+
+extern "C" __global__ void attention_softmax_forward(float* s, int rows, int t, float scale, int causal)
+{
+    __shared__ float scratch[32];
+    BLOCK_ROWS(row, rows)
+    {
+        float* sr = s + (long long)row * t;
+        const int visible = causal ? (row % t) + 1 : t;
+        float m = NEG_INF;
+        for (int c = threadIdx.x; c < visible; c += blockDim.x) m = fmaxf(m, scale * sr[c]);
+        m = block_max(m, scratch);
+        float sum = 0.0f;
+        for (int c = threadIdx.x; c < visible; c += blockDim.x) sum += expf(scale * sr[c] - m);
+        const float inv = 1.0f / block_sum(sum, scratch);
+        // Each thread rewrites only the entries it read, so in-place is safe.
+        for (int c = threadIdx.x; c < t; c += blockDim.x) sr[c] = c < visible ? expf(scale * sr[c] - m) * inv : 0.0f;
+    }
+}
+
+extern "C" __global__ void attention_softmax_backward(const float* p, float* d, int rows, int t, float scale)
+{
+    __shared__ float scratch[32];
+    BLOCK_ROWS(row, rows)
+    {
+        const float* pr = p + (long long)row * t;
+        float* dr = d + (long long)row * t;
+        float s = 0.0f;
+        for (int c = threadIdx.x; c < t; c += blockDim.x) s += pr[c] * dr[c];
+        s = block_sum(s, scratch);
+        for (int c = threadIdx.x; c < t; c += blockDim.x) dr[c] = scale * pr[c] * (dr[c] - s);
+    }
+}
+
+#define VV_D 64          // head dim handled by the fused kernel
+#define VV_KEYS 32       // keys per shared-memory tile (one per lane)
+#define VV_WARPS 4
+#define VV_ROWS_PER_WARP 4
+#define VV_QROWS (VV_WARPS * VV_ROWS_PER_WARP)
+
+extern "C" __global__ void vv_attention_forward(const float* v, int v_stride, float* out, int out_stride,
+                                                int B, int T, int H, float scale)
+{
+    // +1 padding: lane j reads kv[j][d], so rows must fall in different banks.
+    __shared__ float kv[VV_KEYS][VV_D + 1];
+    __shared__ float qs[VV_QROWS][VV_D];
+    const int h = blockIdx.y, b = blockIdx.z;
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int q0 = blockIdx.x * VV_QROWS;
+    const float* vb = v + (long long)b * T * v_stride + h * VV_D;
+
+    for (int i = threadIdx.x; i < VV_QROWS * VV_D; i += blockDim.x)
+    {
+        const int r = i / VV_D, d = i % VV_D;
+        qs[r][d] = q0 + r < T ? vb[(long long)(q0 + r) * v_stride + d] : 0.0f;
+    }
+
+    // Online softmax state per query row: running max m, running denominator l, two output dims per lane.
+    float m[VV_ROWS_PER_WARP], l[VV_ROWS_PER_WARP], acc0[VV_ROWS_PER_WARP], acc1[VV_ROWS_PER_WARP];
+#pragma unroll
+    for (int r = 0; r < VV_ROWS_PER_WARP; ++r) { m[r] = NEG_INF; l[r] = 0.0f; acc0[r] = 0.0f; acc1[r] = 0.0f; }
+
+    for (int k0 = 0; k0 < T; k0 += VV_KEYS)
+    {
+        __syncthreads(); // previous tile fully consumed (and qs written on the first pass)
+        for (int i = threadIdx.x; i < VV_KEYS * VV_D; i += blockDim.x)
+        {
+            const int r = i / VV_D, d = i % VV_D;
+            kv[r][d] = k0 + r < T ? vb[(long long)(k0 + r) * v_stride + d] : 0.0f;
+        }
+        __syncthreads();
+        const bool valid = k0 + lane < T;
+        // Fully unrolled so the per-row state stays in registers instead of local memory.
+#pragma unroll
+        for (int r = 0; r < VV_ROWS_PER_WARP; ++r)
+        {
+            const float* q = qs[warp * VV_ROWS_PER_WARP + r];
+            float dot = 0.0f;
+            for (int d = 0; d < VV_D; ++d) dot += q[d] * kv[lane][d];
+            const float s = valid ? dot * scale : NEG_INF;
+            const float mNew = fmaxf(m[r], warp_max(s));
+            const float p = valid ? expf(s - mNew) : 0.0f;
+            const float correction = expf(m[r] - mNew); // 0 on the first tile (m = -inf)
+            l[r] = l[r] * correction + warp_sum(p);
+            float a0 = acc0[r] * correction, a1 = acc1[r] * correction;
+            for (int j = 0; j < VV_KEYS; ++j)
+            {
+                const float pj = __shfl_sync(FULL_MASK, p, j);
+                a0 += pj * kv[j][lane];
+                a1 += pj * kv[j][lane + 32];
+            }
+            acc0[r] = a0;
+            acc1[r] = a1;
+            m[r] = mNew;
+        }
+    }
+
+#pragma unroll
+    for (int r = 0; r < VV_ROWS_PER_WARP; ++r)
+    {
+        const int t = q0 + warp * VV_ROWS_PER_WARP + r;
+        if (t >= T) continue;
+        float* o = out + ((long long)b * T + t) * out_stride + h * VV_D;
+        const float inv = 1.0f / l[r];
+        o[lane] = acc0[r] * inv;
+        o[lane + 32] = acc1[r] * inv;
+    }
+}

@@ -1,0 +1,49 @@
+// crossentropy.cu: softmax cross-entropy over the class logits of each row (PromptAD's normal-vs-anomaly prompts).
+//
+// cross_entropy_forward(logits, targets, loss, rows, cols)
+//   grid: (min(rows, 65535)) blocks, rows block-strided; block: multiple of 32 (128 suggested; cols is small).
+//   loss[r] = logsumexp(logits[r]) - logits[r, targets[r]]; a negative target means "ignore" and gives loss 0.
+//   The mean over rows is the caller's (reduce or a host sum) so ignored rows can be counted as it wishes.
+// cross_entropy_backward(logits, targets, dloss, dlogits, rows, cols)
+//   same launch. dlogits[r] = (softmax(logits[r]) - onehot(targets[r])) * dloss[r]; ignored rows get 0.
+//   The softmax is recomputed rather than stored: cols is a handful of classes.
+#include "common.cuh"
+
+extern "C" __global__ void cross_entropy_forward(const float* logits, const int* targets, float* loss, int rows, int cols)
+{
+    __shared__ float scratch[32];
+    BLOCK_ROWS(row, rows)
+    {
+        const float* x = logits + (long long)row * cols;
+        const int target = targets[row];
+        float m = NEG_INF;
+        for (int c = threadIdx.x; c < cols; c += blockDim.x) m = fmaxf(m, x[c]);
+        m = block_max(m, scratch);
+        float s = 0.0f;
+        for (int c = threadIdx.x; c < cols; c += blockDim.x) s += expf(x[c] - m);
+        s = block_sum(s, scratch);
+        if (threadIdx.x == 0) loss[row] = target >= 0 && target < cols ? logf(s) + m - x[target] : 0.0f;
+    }
+}
+
+extern "C" __global__ void cross_entropy_backward(const float* logits, const int* targets, const float* dloss,
+                                                  float* dlogits, int rows, int cols)
+{
+    __shared__ float scratch[32];
+    BLOCK_ROWS(row, rows)
+    {
+        const float* x = logits + (long long)row * cols;
+        float* dx = dlogits + (long long)row * cols;
+        const int target = targets[row];
+        float m = NEG_INF;
+        for (int c = threadIdx.x; c < cols; c += blockDim.x) m = fmaxf(m, x[c]);
+        m = block_max(m, scratch);
+        float s = 0.0f;
+        for (int c = threadIdx.x; c < cols; c += blockDim.x) s += expf(x[c] - m);
+        const float inv = 1.0f / block_sum(s, scratch);
+        const bool ignored = target < 0 || target >= cols;
+        const float g = ignored ? 0.0f : dloss[row];
+        for (int c = threadIdx.x; c < cols; c += blockDim.x)
+            dx[c] = g * (expf(x[c] - m) * inv - (c == target ? 1.0f : 0.0f));
+    }
+}

@@ -1,0 +1,24 @@
+using PromptAD.Kernels.Native;
+
+namespace PromptAD.Kernels;
+
+/// <summary>A cuBLAS call failed; the message names the call and the status.</summary>
+public sealed class CublasException : Exception
+{
+    public CublasException(string call, CublasStatus status)
+        : base($"{call} failed with {Cublas.StatusName(status)}")
+    {
+        Call = call;
+        Status = status;
+    }
+
+    public string Call { get; }
+
+    public CublasStatus Status { get; }
+
+    /// <summary>Throws when <paramref name="status"/> is not success.</summary>
+    public static void Check(CublasStatus status, string call)
+    {
+        if (status != CublasStatus.Success) throw new CublasException(call, status);
+    }
+}
