@@ -3,9 +3,10 @@
 #   build    Release build of the whole solution
 #   test     every test (xunit.v3 executable); extra arguments go to the xunit runner, e.g. -class "*CpuOpTests*"
 #   bench    benchmarks side by side with the PyTorch reference (same machine, same run): `bench gemm`, `bench all`
-#   publish  the NativeAOT `promptad` executable into artifacts/publish
+#   publish  the NativeAOT `promptad` executable into artifacts/publish (-Isa x86-64-v4|native for AVX-512)
 param(
     [Parameter(Position = 0)][ValidateSet('build', 'test', 'bench', 'publish')][string]$Target = 'build',
+    [string]$Isa = 'x86-64-v3',
     [Parameter(Position = 1, ValueFromRemainingArguments = $true)][string[]]$Rest = @()
 )
 $ErrorActionPreference = 'Stop'
@@ -42,7 +43,7 @@ switch ($Target) {
         Invoke-Checked dotnet (@('run', '-c', 'Release', '--project', 'src/PromptAD', '--', 'bench') + $what)
     }
     'publish' {
-        Invoke-Checked dotnet @('publish', 'src/PromptAD', '-c', 'Release', '-r', 'linux-x64', '-o', 'artifacts/publish')
+        Invoke-Checked dotnet @('publish', 'src/PromptAD', '-c', 'Release', '-r', 'linux-x64', "-p:IlcInstructionSet=$Isa", '-o', 'artifacts/publish')
         Write-Output "published: artifacts/publish/promptad"
     }
 }
