@@ -61,7 +61,7 @@ public static class GaussianBlur
     }
 
     /// <summary>SciPy's <c>_gaussian_kernel1d(sigma, 0, radius)</c> half-kernel: weights[j] for offsets 0..radius.</summary>
-    internal static double[] Kernel(double sigma, double truncate)
+    public static double[] Kernel(double sigma, double truncate)
     {
         if (!(sigma > 0))
         {
@@ -102,7 +102,7 @@ public static class GaussianBlur
     }
 
     /// <summary>Half-sample symmetric extension, periodic with period 2n, so radii larger than the line still work.</summary>
-    internal static int Reflect(int i, int n)
+    public static int Reflect(int i, int n)
     {
         int period = 2 * n;
         int m = i % period;
