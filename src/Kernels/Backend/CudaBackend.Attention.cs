@@ -81,7 +81,7 @@ public sealed partial class CudaBackend
             // The fused kernel streams keys with an online softmax: no [seq, seq] scores are stored.
             var grid = new Dim3((uint)((seq + K.Attention.VvQueryRowsPerBlock - 1) / K.Attention.VvQueryRowsPerBlock), (uint)heads, (uint)batch);
             Launch(K.Attention.File, K.Attention.VvForward, grid, (uint)K.Attention.VvBlockThreads,
-                new KernelArgs().Pointer(P(qkv, op) + (ulong)w * 4).Int(3 * w).Pointer(P(output, op)).Int(w)
+                new KernelArgs().Pointer(P(qkv, op) + 2UL * (ulong)w * sizeof(float)).Int(3 * w).Pointer(P(output, op)).Int(w)
                     .Int(batch).Int(seq).Int(heads).Float(scale));
             return;
         }
