@@ -25,6 +25,6 @@ public sealed class CudaStorage : Storage
         Pointer = 0;
         // A finalizer may run after the runtime was disposed (process exit); the device memory is gone with it then.
         try { runtime.Free(p); }
-        catch (ObjectDisposedException) { }
+        catch (Exception e) when (e is ObjectDisposedException or CudaException) { }
     }
 }
