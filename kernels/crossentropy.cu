@@ -7,6 +7,9 @@
 // cross_entropy_backward(logits, targets, dloss, dlogits, rows, cols)
 //   same launch. dlogits[r] = (softmax(logits[r]) - onehot(targets[r])) * dloss[r]; ignored rows get 0.
 //   The softmax is recomputed rather than stored: cols is a handful of classes.
+// cross_entropy_backward_probs(probs, targets, dloss, dlogits, rows, cols)
+//   the same gradient from saved probabilities (IBackend keeps them): dlogits[r] = (probs[r] - onehot) * dloss[r];
+//   ignored rows get 0. Grid-stride over rows*cols, block 256.
 #include "common.cuh"
 
 extern "C" __global__ void cross_entropy_forward(const float* logits, const int* targets, float* loss, int rows, int cols)
@@ -45,5 +48,18 @@ extern "C" __global__ void cross_entropy_backward(const float* logits, const int
         const float g = ignored ? 0.0f : dloss[row];
         for (int c = threadIdx.x; c < cols; c += blockDim.x)
             dx[c] = g * (expf(x[c] - m) * inv - (c == target ? 1.0f : 0.0f));
+    }
+}
+
+extern "C" __global__ void cross_entropy_backward_probs(const float* probs, const int* targets, const float* dloss,
+                                                        float* dlogits, int rows, int cols)
+{
+    GRID_STRIDE(i, (long long)rows * cols)
+    {
+        const long long row = i / cols;
+        const int c = (int)(i - row * cols);
+        const int target = targets[row];
+        const bool ignored = target < 0 || target >= cols;
+        dlogits[i] = ignored ? 0.0f : dloss[row] * (probs[i] - (c == target ? 1.0f : 0.0f));
     }
 }

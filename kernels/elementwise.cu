@@ -5,6 +5,7 @@
 // add(a, b, y, n)                         y = a + b (residual add).
 // axpy(x, y, alpha, n)                    y += alpha * x (gradient accumulation).
 // scale(x, y, alpha, n)                   y = alpha * x.
+// axpby(a, b, y, alpha, beta, n)          y = alpha * a + beta * b (y may alias a or b).
 // fill(y, value, n)                       y = value.
 // relu_forward(x, y, n)                   y = max(x, 0).
 // relu_backward(x, dy, dx, n)             dx = x > 0 ? dy : 0.
@@ -34,6 +35,11 @@ extern "C" __global__ void axpy(const float* x, float* y, float alpha, int n)
 extern "C" __global__ void scale(const float* x, float* y, float alpha, int n)
 {
     GRID_STRIDE(i, n) y[i] = alpha * x[i];
+}
+
+extern "C" __global__ void axpby(const float* a, const float* b, float* y, float alpha, float beta, int n)
+{
+    GRID_STRIDE(i, n) y[i] = alpha * a[i] + beta * b[i];
 }
 
 extern "C" __global__ void fill(float* y, float value, int n)

@@ -16,6 +16,9 @@ public unsafe struct KernelArgs
 
     public KernelArgs Pointer(ulong devicePointer) => Put(devicePointer);
 
+    /// <summary>The raw 8-byte slot of argument <paramref name="index"/> (for runtimes that are not the CUDA driver).</summary>
+    internal readonly ulong Slot(int index) => (uint)index < (uint)count ? slots[index] : throw new ArgumentOutOfRangeException(nameof(index));
+
     public KernelArgs Int(int value) => Put((uint)value);
 
     public KernelArgs Float(float value) => Put(BitConverter.SingleToUInt32Bits(value));

@@ -22,7 +22,7 @@ public static class KernelCatalog
     public static class Elementwise
     {
         public const string File = "elementwise.cu";
-        public const string BiasAdd = "bias_add", Add = "add", Axpy = "axpy", Scale = "scale", Fill = "fill";
+        public const string BiasAdd = "bias_add", Add = "add", Axpy = "axpy", Axpby = "axpby", Scale = "scale", Fill = "fill";
         public const string ReluForward = "relu_forward", ReluBackward = "relu_backward";
         public const string SqDistRowsForward = "sqdist_rows_forward", SqDistRowsBackward = "sqdist_rows_backward";
     }
@@ -63,6 +63,7 @@ public static class KernelCatalog
     {
         public const string File = "crossentropy.cu";
         public const string Forward = "cross_entropy_forward", Backward = "cross_entropy_backward";
+        public const string BackwardFromProbs = "cross_entropy_backward_probs";
     }
 
     public static class Rows
@@ -89,14 +90,14 @@ public static class KernelCatalog
     {
         [LayerNorm.File] = [LayerNorm.Forward, LayerNorm.Backward],
         [Gelu.File] = [Gelu.Forward, Gelu.Backward, Gelu.QuickForward, Gelu.QuickBackward],
-        [Elementwise.File] = [Elementwise.BiasAdd, Elementwise.Add, Elementwise.Axpy, Elementwise.Scale, Elementwise.Fill,
+        [Elementwise.File] = [Elementwise.BiasAdd, Elementwise.Add, Elementwise.Axpy, Elementwise.Axpby, Elementwise.Scale, Elementwise.Fill,
             Elementwise.ReluForward, Elementwise.ReluBackward, Elementwise.SqDistRowsForward, Elementwise.SqDistRowsBackward],
         [Softmax.File] = [Softmax.Forward, Softmax.Backward],
         [Attention.File] = [Attention.QkvSplitHeads, Attention.QkvMergeHeadsBackward, Attention.MergeHeads, Attention.SplitHeads,
             Attention.SoftmaxForward, Attention.SoftmaxBackward, Attention.VvForward],
         [Normalize.File] = [Normalize.L2Forward, Normalize.L2Backward, Normalize.RowDotForward, Normalize.RowDotBackward],
         [Nearest.File] = [Nearest.Partial, Nearest.Reduce],
-        [CrossEntropy.File] = [CrossEntropy.Forward, CrossEntropy.Backward],
+        [CrossEntropy.File] = [CrossEntropy.Forward, CrossEntropy.Backward, CrossEntropy.BackwardFromProbs],
         [Rows.File] = [Rows.Gather, Rows.ScatterAdd, Rows.Splice, Rows.SpliceBackward, Rows.Copy2D],
         [Reduce.File] = [Reduce.SumRows, Reduce.BroadcastRows],
         [Upsample.File] = [Upsample.Bilinear],

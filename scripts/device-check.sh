@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# device-check.sh: the GPU checks, run on the GPU machine, which has no .NET and no network. Everything it runs is
+# published beforehand on a CPU machine, from the repository root:
+#
+#   dotnet publish tests/PromptAD.Tests -c Release -r linux-x64 --self-contained -o artifacts/device/tests
+#   dotnet publish src/PromptAD -c Release -r linux-x64 -o artifacts/device/cli        # NativeAOT
+#
+# Then on the GPU machine, from the repository root: scripts/device-check.sh
+# It prints the GPU and the CLI's doctor report, runs the GPU op table (CudaOpTests) and the kernel checks
+# (KernelGpuTests), repeats that run under compute-sanitizer memcheck when the tool exists, runs `promptad bench gpu`
+# when the CLI has that verb, and ends with ONE line "N passed, N failed" (skipped tests count as neither; a run that
+# skips every GPU test — no device seen — is reported as failed). Budget: under 5 minutes.
+set -uo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+tests=artifacts/device/tests/PromptAD.Tests
+cli=artifacts/device/cli/promptad
+filter=(-class "*CudaOpTests*" -class "*KernelGpuTests*")
+passed=0
+failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+section() { printf '\n==== %s ====\n' "$*"; }
+
+# Adds one xunit run's "Total: N, Errors: E, Failed: F, Skipped: S, Not Run: X" to the counts.
+count() {
+    local line total errors fails skipped notrun
+    line=$(grep -oE 'Total: [0-9]+, Errors: [0-9]+, Failed: [0-9]+, Skipped: [0-9]+(, Not Run: [0-9]+)?' "$1" | tail -n 1)
+    if [[ -z "$line" ]]; then
+        echo "no xunit summary line in this run"
+        failed=$((failed + 1))
+        return
+    fi
+    read -r total errors fails skipped notrun < <(echo "$line" | grep -oE '[0-9]+' | tr '\n' ' ')
+    notrun=${notrun:-0}
+    passed=$((passed + total - fails - skipped - notrun))
+    failed=$((failed + fails + errors))
+    if [[ "$total" -gt 0 && "$skipped" -eq "$total" ]]; then
+        echo "every test skipped: the GPU was not usable"
+        failed=$((failed + 1))
+    fi
+}
+
+section "nvidia-smi"
+nvidia-smi || echo "nvidia-smi failed"
+
+section "promptad doctor"
+if [[ -x "$cli" ]]; then
+    if "$cli" --help 2>&1 | grep -qw doctor; then timeout 60 "$cli" doctor; else echo "(the CLI has no doctor verb yet)"; fi
+else
+    echo "missing $cli (publish it first, see this script's header)"
+fi
+
+section "GPU op table and kernel checks"
+if [[ -x "$tests" ]]; then
+    PROMPTAD_CUDA_SYNC=1 timeout 150 "$tests" "${filter[@]}" -noColor 2>&1 | tee "$log" | grep -vE '^\s+\[SKIP\]|^\s+No CUDA GPU|^\s*$' | tail -n 60
+    count "$log"
+
+    section "compute-sanitizer memcheck"
+    if command -v compute-sanitizer > /dev/null 2>&1; then
+        # The sanitizer slows kernels ~10-100x: the parity run again, with a smaller budget; its own error count is
+        # part of the verdict (exit code 0 and "ERROR SUMMARY: 0 errors").
+        timeout 120 compute-sanitizer --tool memcheck --error-exitcode 99 "$tests" "${filter[@]}" -noColor > "$log" 2>&1
+        rc=$?
+        grep -E 'ERROR SUMMARY|Total:' "$log" | tail -n 3
+        if [[ $rc -eq 99 ]] || grep -qE 'ERROR SUMMARY: [1-9]' "$log"; then
+            echo "memcheck found errors:"
+            grep -m 20 -E '^========= (Invalid|Program hit|Address)' "$log"
+            failed=$((failed + 1))
+        elif [[ $rc -eq 124 ]]; then
+            echo "memcheck run timed out (not counted)"
+        fi
+    else
+        echo "(compute-sanitizer not installed)"
+    fi
+else
+    echo "missing $tests (publish it first, see this script's header)"
+    failed=$((failed + 1))
+fi
+
+section "promptad bench gpu"
+if [[ -x "$cli" ]] && "$cli" bench --help 2>&1 | grep -qw gpu; then
+    timeout 60 "$cli" bench gpu || echo "bench gpu exited with $?"
+else
+    echo "(no 'bench gpu' verb in this CLI)"
+fi
+
+echo
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]

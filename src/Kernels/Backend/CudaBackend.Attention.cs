@@ -1,0 +1,98 @@
+using PromptAD.Tensors;
+using K = PromptAD.Kernels.KernelCatalog;
+
+namespace PromptAD.Kernels;
+
+// Multi-head attention on packed qkv [batch·seq, 3·width] (attention.cu): q/k/v are split into head-major
+// [batch·heads, seq, headDim] temporaries so every GEMM is one strided-batched call over all batch·heads.
+public sealed partial class CudaBackend
+{
+    private const int AttentionSoftmaxThreads = 128;
+
+    private static void CheckAttention(Tensor qkv, int batch, int seq, int heads, string op, out int width, out int headDim)
+    {
+        if (batch <= 0 || seq <= 0 || heads <= 0) throw new ArgumentException($"{op}: batch {batch}, seq {seq}, heads {heads} must be positive");
+        if (qkv.Cols % 3 != 0) throw new ArgumentException($"{op}: qkv has {qkv.Cols} columns, not 3·width");
+        width = qkv.Cols / 3;
+        if (width % heads != 0) throw new ArgumentException($"{op}: width {width} is not divisible by {heads} heads");
+        headDim = width / heads;
+        Require.Matrix(qkv, batch * seq, 3 * width, op, "qkv");
+    }
+
+    private void LayoutKernel(string kernel, int batch, int seq, int heads, int headDim, KernelArgs pointers) =>
+        Launch(K.Attention.File, kernel, Elements((long)batch * seq * heads * headDim), Threads,
+            pointers.Int(batch).Int(seq).Int(heads).Int(headDim));
+
+    private void AttentionSoftmax(ulong scores, int rows, int seq, float scale, bool causal) =>
+        Launch(K.Attention.File, K.Attention.SoftmaxForward, RowBlocks(rows), AttentionSoftmaxThreads,
+            new KernelArgs().Pointer(scores).Int(rows).Int(seq).Float(scale).Int(causal ? 1 : 0));
+
+    public void AttentionForward(Tensor qkv, int batch, int seq, int heads, bool causal, Tensor output, Tensor probs)
+    {
+        const string op = "attention_forward";
+        CheckAttention(qkv, batch, seq, heads, op, out int w, out int hd);
+        Require.Matrix(output, batch * seq, w, op, "output");
+        Require.Length(probs, (long)batch * heads * seq * seq, op, "probs");
+        int bh = batch * heads;
+        long td = (long)seq * hd, tt = (long)seq * seq, n = (long)bh * td;
+        using var buffer = Temp(4 * n);
+        ulong q = buffer.Pointer, k = q + (ulong)n * 4, v = k + (ulong)n * 4, o = v + (ulong)n * 4, p = P(probs, op);
+        LayoutKernel(K.Attention.QkvSplitHeads, batch, seq, heads, hd, new KernelArgs().Pointer(P(qkv, op)).Pointer(q).Pointer(k).Pointer(v));
+        Runtime.Gemm(false, true, seq, seq, hd, 1f, q, hd, td, k, hd, td, 0f, p, seq, tt, bh);
+        AttentionSoftmax(p, bh * seq, seq, 1f / MathF.Sqrt(hd), causal);
+        Runtime.Gemm(false, false, seq, hd, seq, 1f, p, seq, tt, v, hd, td, 0f, o, hd, td, bh);
+        LayoutKernel(K.Attention.MergeHeads, batch, seq, heads, hd, new KernelArgs().Pointer(o).Pointer(P(output, op)));
+    }
+
+    public void AttentionBackward(Tensor qkv, Tensor probs, Tensor dOutput, int batch, int seq, int heads, Tensor dqkv)
+    {
+        const string op = "attention_backward";
+        CheckAttention(qkv, batch, seq, heads, op, out int w, out int hd);
+        Require.Length(probs, (long)batch * heads * seq * seq, op, "probs");
+        Require.Matrix(dOutput, batch * seq, w, op, "doutput");
+        Require.SameLength(qkv, dqkv, op, "qkv", "dqkv");
+        int bh = batch * heads;
+        long td = (long)seq * hd, tt = (long)seq * seq, n = (long)bh * td;
+        using var buffer = Temp(7 * n + bh * tt);
+        ulong q = buffer.Pointer, k = q + (ulong)n * 4, v = k + (ulong)n * 4, dO = v + (ulong)n * 4;
+        ulong dq = dO + (ulong)n * 4, dk = dq + (ulong)n * 4, dv = dk + (ulong)n * 4, ds = dv + (ulong)n * 4, p = P(probs, op);
+        float scale = 1f / MathF.Sqrt(hd);
+        LayoutKernel(K.Attention.QkvSplitHeads, batch, seq, heads, hd, new KernelArgs().Pointer(P(qkv, op)).Pointer(q).Pointer(k).Pointer(v));
+        LayoutKernel(K.Attention.SplitHeads, batch, seq, heads, hd, new KernelArgs().Pointer(P(dOutput, op)).Pointer(dO));
+        // dV = Pᵀ dO ; dP = dO Vᵀ ; dS = scale·softmax'(dP) ; dQ = dS K ; dK = dSᵀ Q.
+        Runtime.Gemm(true, false, seq, hd, seq, 1f, p, seq, tt, dO, hd, td, 0f, dv, hd, td, bh);
+        Runtime.Gemm(false, true, seq, seq, hd, 1f, dO, hd, td, v, hd, td, 0f, ds, seq, tt, bh);
+        Launch(K.Attention.File, K.Attention.SoftmaxBackward, RowBlocks(bh * seq), AttentionSoftmaxThreads,
+            new KernelArgs().Pointer(p).Pointer(ds).Int(bh * seq).Int(seq).Float(scale));
+        Runtime.Gemm(false, false, seq, hd, seq, 1f, ds, seq, tt, k, hd, td, 0f, dq, hd, td, bh);
+        Runtime.Gemm(true, false, seq, hd, seq, 1f, ds, seq, tt, q, hd, td, 0f, dk, hd, td, bh);
+        LayoutKernel(K.Attention.QkvMergeHeadsBackward, batch, seq, heads, hd,
+            new KernelArgs().Pointer(dq).Pointer(dk).Pointer(dv).Pointer(P(dqkv, op)));
+    }
+
+    public void VVAttentionForward(Tensor qkv, int batch, int seq, int heads, Tensor output)
+    {
+        const string op = "vv_attention_forward";
+        CheckAttention(qkv, batch, seq, heads, op, out int w, out int hd);
+        Require.Matrix(output, batch * seq, w, op, "output");
+        float scale = 1f / MathF.Sqrt(hd);
+        if (hd == K.Attention.VvHeadDim)
+        {
+            // The fused kernel streams keys with an online softmax: no [seq, seq] scores are stored.
+            var grid = new Dim3((uint)((seq + K.Attention.VvQueryRowsPerBlock - 1) / K.Attention.VvQueryRowsPerBlock), (uint)heads, (uint)batch);
+            Launch(K.Attention.File, K.Attention.VvForward, grid, (uint)K.Attention.VvBlockThreads,
+                new KernelArgs().Pointer(P(qkv, op) + 2UL * (ulong)w * sizeof(float)).Int(3 * w).Pointer(P(output, op)).Int(w)
+                    .Int(batch).Int(seq).Int(heads).Float(scale));
+            return;
+        }
+        int bh = batch * heads;
+        long td = (long)seq * hd, tt = (long)seq * seq, n = (long)bh * td;
+        using var buffer = Temp(4 * n + bh * tt);
+        ulong q = buffer.Pointer, k = q + (ulong)n * 4, v = k + (ulong)n * 4, o = v + (ulong)n * 4, s = o + (ulong)n * 4;
+        LayoutKernel(K.Attention.QkvSplitHeads, batch, seq, heads, hd, new KernelArgs().Pointer(P(qkv, op)).Pointer(q).Pointer(k).Pointer(v));
+        Runtime.Gemm(false, true, seq, seq, hd, 1f, v, hd, td, v, hd, td, 0f, s, seq, tt, bh);
+        AttentionSoftmax(s, bh * seq, seq, scale, causal: false);
+        Runtime.Gemm(false, false, seq, hd, seq, 1f, s, seq, tt, v, hd, td, 0f, o, hd, td, bh);
+        LayoutKernel(K.Attention.MergeHeads, batch, seq, heads, hd, new KernelArgs().Pointer(o).Pointer(P(output, op)));
+    }
+}

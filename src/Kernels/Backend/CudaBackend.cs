@@ -1,0 +1,140 @@
+using PromptAD.Tensors;
+
+namespace PromptAD.Kernels;
+
+/// <summary>
+/// The GPU backend: every <see cref="IBackend"/> op as launches of our kernels (kernels/*.cu) plus GEMMs, on an
+/// <see cref="IDeviceRuntime"/> — the CUDA driver for real, or the CPU emulation in tests. Ops are split by family into
+/// partial files (CudaBackend.*.cs). Host index arrays are uploaded into one growing scratch buffer: the upload is
+/// stream-ordered after the previous kernel that read it, so reusing it is safe without a synchronization.
+/// </summary>
+public sealed unsafe partial class CudaBackend : IBackend
+{
+    private const int Threads = 256;
+    private ulong indexScratch;
+    private ulong indexScratchBytes;
+
+    public CudaBackend(IDeviceRuntime runtime, bool ownsRuntime = true)
+    {
+        Runtime = runtime;
+        OwnsRuntime = ownsRuntime;
+    }
+
+    public IDeviceRuntime Runtime { get; }
+
+    private bool OwnsRuntime { get; }
+
+    public string Name => Runtime.Name == "cuda" ? "cuda" : $"cuda-{Runtime.Name}";
+
+    /// <summary>A backend on the real GPU, or false with the reason (no driver, no device, no NVRTC/cuBLAS).</summary>
+    public static bool TryCreate(out CudaBackend? backend, out string reason, bool tf32 = false)
+    {
+        try
+        {
+            backend = new CudaBackend(new CudaRuntime(tf32: tf32));
+            reason = "";
+            return true;
+        }
+        catch (Exception e) when (e is CudaException or CublasException or NvrtcException or Native.CudaLibraryNotFoundException
+                                   or DllNotFoundException or EntryPointNotFoundException)
+        {
+            backend = null;
+            reason = e.Message.Split('\n')[0];
+            return false;
+        }
+    }
+
+    public Storage Allocate(long length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        return new CudaStorage(this, Runtime, length);
+    }
+
+    /// <summary>Device address of a tensor's first element; checks it belongs to this backend and is alive.</summary>
+    internal ulong P(Tensor t, string op)
+    {
+        Require.Backend(this, t, op);
+        var s = (CudaStorage)t.Storage;
+        if (s.IsDisposed) throw new ObjectDisposedException($"{op}: {t}");
+        return s.Pointer + (ulong)t.Offset * sizeof(float);
+    }
+
+    public void Upload(ReadOnlySpan<float> source, Tensor destination)
+    {
+        if (source.Length != destination.Length) throw new ArgumentException($"upload of {source.Length} values into {destination}");
+        fixed (float* s = source) Runtime.CopyHtoD(P(destination, "upload"), s, (ulong)source.Length * sizeof(float));
+    }
+
+    public void Download(Tensor source, Span<float> destination)
+    {
+        if (destination.Length != source.Length) throw new ArgumentException($"download of {source} into {destination.Length} values");
+        fixed (float* d = destination) Runtime.CopyDtoH(d, P(source, "download"), (ulong)destination.Length * sizeof(float));
+    }
+
+    public void Copy(Tensor source, Tensor destination)
+    {
+        Require.SameLength(source, destination, "copy", "source", "destination");
+        Runtime.CopyDtoD(P(destination, "copy"), P(source, "copy"), (ulong)source.Length * sizeof(float));
+    }
+
+    public void Fill(Tensor destination, float value) =>
+        Runtime.Memset32(P(destination, "fill"), BitConverter.SingleToUInt32Bits(value), (ulong)destination.Length);
+
+    public void Synchronize() => Runtime.Synchronize();
+
+    public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        Tensor a, long aOffset, int lda, long strideA,
+        Tensor b, long bOffset, int ldb, long strideB, float beta,
+        Tensor c, long cOffset, int ldc, long strideC, int batch)
+    {
+        GemmBounds.Check(transA, transB, m, n, k, a, aOffset, lda, strideA, b, bOffset, ldb, strideB, c, cOffset, ldc, strideC, batch);
+        if (batch == 0 || m == 0 || n == 0) return;
+        Runtime.Gemm(transA, transB, m, n, k, alpha,
+            P(a, "gemm") + (ulong)aOffset * sizeof(float), lda, strideA,
+            P(b, "gemm") + (ulong)bOffset * sizeof(float), ldb, strideB, beta,
+            P(c, "gemm") + (ulong)cOffset * sizeof(float), ldc, strideC, batch);
+    }
+
+    /// <summary>Launch shape of grid-stride kernels over <paramref name="n"/> elements.</summary>
+    private static Dim3 Elements(long n) => Dim3.Blocks(n, Threads);
+
+    /// <summary>Launch shape of one-block-per-row kernels (rows are block-strided past 65535).</summary>
+    private static Dim3 RowBlocks(int rows) => (uint)Math.Clamp(rows, 1, 65535);
+
+    private void Launch(string file, string kernel, Dim3 grid, Dim3 block, in KernelArgs args) =>
+        Runtime.Launch(file, kernel, grid, block, 0, args);
+
+    /// <summary>Uploads host indices into the index scratch buffer and returns its address.</summary>
+    private ulong UploadIndices(ReadOnlySpan<int> indices)
+    {
+        ulong bytes = (ulong)Math.Max(1, indices.Length) * sizeof(int);
+        if (bytes > indexScratchBytes)
+        {
+            if (indexScratch != 0) Runtime.Free(indexScratch);
+            indexScratch = 0;
+            ulong size = Math.Max(bytes, 4096);
+            indexScratch = Runtime.Allocate(size);
+            indexScratchBytes = size;
+        }
+        fixed (int* p = indices) Runtime.CopyHtoD(indexScratch, p, (ulong)indices.Length * sizeof(int));
+        return indexScratch;
+    }
+
+    /// <summary>Temporary device memory for one op's intermediates, freed by <see cref="DeviceTemp.Dispose"/>.</summary>
+    private DeviceTemp Temp(long floats) => new(Runtime, Runtime.Allocate((ulong)Math.Max(1, floats) * sizeof(float)));
+
+    private readonly struct DeviceTemp(IDeviceRuntime runtime, ulong pointer) : IDisposable
+    {
+        public ulong Pointer { get; } = pointer;
+
+        public void Dispose() => runtime.Free(Pointer);
+    }
+
+    public void Dispose()
+    {
+        if (indexScratch != 0) Runtime.Free(indexScratch);
+        indexScratch = 0;
+        indexScratchBytes = 0;
+        if (OwnsRuntime) Runtime.Dispose();
+    }
+}

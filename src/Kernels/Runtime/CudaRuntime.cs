@@ -1,0 +1,123 @@
+using PromptAD.Kernels.Native;
+
+namespace PromptAD.Kernels;
+
+/// <summary>
+/// The real device: one primary context, one non-blocking stream shared by copies, kernels and cuBLAS (so everything is
+/// stream-ordered), kernel modules compiled by NVRTC on first use. Every launch checks its error code;
+/// PROMPTAD_CUDA_SYNC=1 also synchronizes after each launch so a faulting kernel is named in the exception.
+/// </summary>
+public sealed unsafe class CudaRuntime : IDeviceRuntime
+{
+    private readonly CudaContext context;
+    private readonly CudaStream stream;
+    private readonly CublasHandle cublas;
+    private readonly KernelCompiler compiler;
+    private readonly Dictionary<string, KernelModule> modules = new(StringComparer.Ordinal);
+    private readonly bool syncEachLaunch = Environment.GetEnvironmentVariable("PROMPTAD_CUDA_SYNC") == "1";
+
+    /// <param name="tf32">Let GEMMs use TF32 tensor cores (about 10 mantissa bits); off by default for FP32-exact results.</param>
+    public CudaRuntime(int device = 0, bool tf32 = false)
+    {
+        context = CudaContext.Create(device);
+        try
+        {
+            stream = new CudaStream(context);
+            cublas = new CublasHandle(context, stream, tf32 ? CublasMath.Tf32TensorOp : CublasMath.Default);
+            compiler = new KernelCompiler();
+        }
+        catch
+        {
+            cublas?.Dispose();
+            stream?.Dispose();
+            context.Dispose();
+            throw;
+        }
+        DeviceName = context.DeviceName;
+    }
+
+    public string Name => "cuda";
+
+    public string DeviceName { get; }
+
+    public ulong Allocate(ulong bytes)
+    {
+        context.MakeCurrent();
+        CudaException.Check(CudaDriver.cuMemAlloc_v2(out ulong p, (nuint)Math.Max(bytes, 4)), "cuMemAlloc_v2");
+        return p;
+    }
+
+    public void Free(ulong pointer)
+    {
+        context.MakeCurrent();
+        CudaException.Check(CudaDriver.cuMemFree_v2(pointer), "cuMemFree_v2");
+    }
+
+    public void CopyHtoD(ulong destination, void* source, ulong bytes)
+    {
+        if (bytes == 0) return;
+        context.MakeCurrent();
+        // Pageable source: the driver stages it before returning, so the caller may reuse it at once.
+        CudaException.Check(CudaDriver.cuMemcpyHtoDAsync_v2(destination, source, (nuint)bytes, stream.Handle), "cuMemcpyHtoDAsync_v2");
+    }
+
+    public void CopyDtoH(void* destination, ulong source, ulong bytes)
+    {
+        if (bytes == 0) return;
+        context.MakeCurrent();
+        CudaException.Check(CudaDriver.cuMemcpyDtoHAsync_v2(destination, source, (nuint)bytes, stream.Handle), "cuMemcpyDtoHAsync_v2");
+        stream.Synchronize();
+    }
+
+    public void CopyDtoD(ulong destination, ulong source, ulong bytes)
+    {
+        if (bytes == 0 || destination == source) return;
+        context.MakeCurrent();
+        CudaException.Check(CudaDriver.cuMemcpyDtoDAsync_v2(destination, source, (nuint)bytes, stream.Handle), "cuMemcpyDtoDAsync_v2");
+    }
+
+    public void Memset32(ulong destination, uint value, ulong count)
+    {
+        if (count == 0) return;
+        context.MakeCurrent();
+        CudaException.Check(CudaDriver.cuMemsetD32Async(destination, value, (nuint)count, stream.Handle), "cuMemsetD32Async");
+    }
+
+    public void Launch(string kernelFile, string kernelName, Dim3 grid, Dim3 block, uint sharedBytes, in KernelArgs args)
+    {
+        context.MakeCurrent();
+        if (!modules.TryGetValue(kernelFile, out KernelModule? module))
+            modules[kernelFile] = module = new KernelModule(context, compiler, kernelFile);
+        module.Launch(kernelName, grid, block, sharedBytes, stream, args);
+        if (syncEachLaunch)
+        {
+            try { stream.Synchronize(); }
+            catch (CudaException e) { throw new InvalidOperationException($"kernel {kernelName} ({kernelFile}) failed: {e.Message}", e); }
+        }
+    }
+
+    public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, ulong a, int lda, long strideA,
+        ulong b, int ldb, long strideB, float beta, ulong c, int ldc, long strideC, int batch)
+    {
+        if (m == 0 || n == 0 || batch == 0) return;
+        context.MakeCurrent();
+        // cuBLAS is column-major and a row-major matrix is its transpose there: C^T = op(B)^T op(A)^T, so pass B
+        // first with the sizes swapped. k = 0 still scales C by beta, as the row-major contract asks.
+        CublasException.Check(Cublas.cublasSgemmStridedBatched(cublas.Handle,
+            transB ? CublasOperation.T : CublasOperation.N, transA ? CublasOperation.T : CublasOperation.N,
+            n, m, k, &alpha, b, Math.Max(ldb, 1), strideB, a, Math.Max(lda, 1), strideA, &beta, c, Math.Max(ldc, 1), strideC, batch),
+            "cublasSgemmStridedBatched");
+        if (syncEachLaunch) stream.Synchronize();
+    }
+
+    public void Synchronize() => stream.Synchronize();
+
+    public void Dispose()
+    {
+        foreach (KernelModule m in modules.Values) m.Dispose();
+        modules.Clear();
+        cublas.Dispose();
+        stream.Dispose();
+        context.Dispose();
+    }
+}

@@ -1,0 +1,91 @@
+using System.Runtime.InteropServices;
+using System.Text;
+using PromptAD.Tensors.Cpu;
+
+namespace PromptAD.Kernels;
+
+/// <summary>
+/// A device made of the host: "device memory" is aligned native memory whose address is the device pointer, copies are
+/// memcpy, kernels run through libpromptad_emu.so (our kernels compiled for the CPU by kernels/emulation/build.sh, see
+/// its README for what that can and cannot catch) and GEMMs run on <see cref="CpuGemm"/>. It exists so
+/// <see cref="CudaBackend"/>'s use of the kernels is tested in CI; it is slow and not meant for real work.
+/// The library is bound with NativeLibrary + function pointers rather than a DllImport resolver, because the
+/// Kernels assembly's single resolver slot already belongs to <see cref="Native.CudaLibraryResolver"/>.
+/// </summary>
+public sealed unsafe class EmulatedRuntime : IDeviceRuntime
+{
+    private readonly nint library;
+    private readonly delegate* unmanaged<byte*, uint, uint, uint, uint, uint, uint, nuint, void**, int> launch;
+    private readonly delegate* unmanaged<byte*> lastError;
+    private readonly HashSet<ulong> live = [];
+
+    public EmulatedRuntime(string libraryPath)
+    {
+        library = NativeLibrary.Load(libraryPath);
+        launch = (delegate* unmanaged<byte*, uint, uint, uint, uint, uint, uint, nuint, void**, int>)NativeLibrary.GetExport(library, "emu_launch");
+        lastError = (delegate* unmanaged<byte*>)NativeLibrary.GetExport(library, "emu_last_error");
+    }
+
+    public string Name => "emulated";
+
+    /// <summary>Number of allocations not yet freed (tests use it to catch leaked temporaries).</summary>
+    public int LiveAllocations { get { lock (live) return live.Count; } }
+
+    public ulong Allocate(ulong bytes)
+    {
+        ulong p = (ulong)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 4), 256);
+        if (p == 0) throw new OutOfMemoryException($"emulated device: could not allocate {bytes} bytes");
+        lock (live) live.Add(p);
+        return p;
+    }
+
+    public void Free(ulong pointer)
+    {
+        lock (live)
+            if (!live.Remove(pointer)) throw new InvalidOperationException($"emulated device: free of unknown pointer 0x{pointer:x}");
+        NativeMemory.AlignedFree((void*)pointer);
+    }
+
+    public void CopyHtoD(ulong destination, void* source, ulong bytes) => Buffer.MemoryCopy(source, (void*)destination, bytes, bytes);
+
+    public void CopyDtoH(void* destination, ulong source, ulong bytes) => Buffer.MemoryCopy((void*)source, destination, bytes, bytes);
+
+    public void CopyDtoD(ulong destination, ulong source, ulong bytes) => Buffer.MemoryCopy((void*)source, (void*)destination, bytes, bytes);
+
+    public void Memset32(ulong destination, uint value, ulong count) => new Span<uint>((void*)destination, checked((int)count)).Fill(value);
+
+    public void Launch(string kernelFile, string kernelName, Dim3 grid, Dim3 block, uint sharedBytes, in KernelArgs args)
+    {
+        int n = args.Count;
+        ulong* values = stackalloc ulong[Math.Max(n, 1)];
+        void** pointers = stackalloc void*[Math.Max(n, 1)];
+        for (int i = 0; i < n; i++)
+        {
+            values[i] = args.Slot(i);
+            pointers[i] = values + i;
+        }
+        int length = Encoding.UTF8.GetByteCount(kernelName);
+        byte* name = stackalloc byte[length + 1];
+        Encoding.UTF8.GetBytes(kernelName, new Span<byte>(name, length));
+        name[length] = 0;
+        int rc = launch(name, grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, sharedBytes, pointers);
+        if (rc != 0)
+            throw new InvalidOperationException($"emulated launch of {kernelName} ({kernelFile}) failed ({rc}): {Marshal.PtrToStringUTF8((nint)lastError())}");
+    }
+
+    public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, ulong a, int lda, long strideA,
+        ulong b, int ldb, long strideB, float beta, ulong c, int ldc, long strideC, int batch)
+    {
+        if (m == 0 || n == 0 || batch == 0) return;
+        CpuGemm.SgemmStridedBatched(transA, transB, m, n, k, alpha, (float*)a, lda, strideA, (float*)b, ldb, strideB, beta,
+            (float*)c, ldc, strideC, batch);
+    }
+
+    public void Synchronize() { }
+
+    public void Dispose()
+    {
+        // The library stays loaded: its kernels' static "shared" arrays are process-wide anyway, and unloading a
+        // library that another runtime instance may still use would be unsafe.
+    }
+}

@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using PromptAD.Kernels;
+
+namespace PromptAD.Tests.Ops;
+
+/// <summary>
+/// Builds (once per test run, and only when a kernel or emulation source is newer than the library) and loads
+/// libpromptad_emu.so: our CUDA kernels compiled for the CPU by kernels/emulation/build.sh. Needs bash and g++ ≥ 11,
+/// which CI has; the build takes a few seconds.
+/// </summary>
+internal static class EmulatedKernels
+{
+    private static readonly Lazy<EmulatedRuntime> Shared = new(Create, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    public static EmulatedRuntime Runtime => Shared.Value;
+
+    private static EmulatedRuntime Create()
+    {
+        string root = RepositoryRoot();
+        string emulation = Path.Combine(root, "kernels", "emulation");
+        string output = Path.Combine(emulation, "build");
+        string library = Path.Combine(output, "libpromptad_emu.so");
+        var sources = Directory.GetFiles(Path.Combine(root, "kernels"), "*.cu*").Concat(Directory.GetFiles(emulation, "*.*"));
+        if (!File.Exists(library) || sources.Any(s => File.GetLastWriteTimeUtc(s) > File.GetLastWriteTimeUtc(library)))
+            Build(Path.Combine(emulation, "build.sh"), output);
+        return new EmulatedRuntime(library);
+    }
+
+    private static void Build(string script, string output)
+    {
+        var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(script);
+        psi.ArgumentList.Add(output);
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start bash");
+        Task<string> stdout = p.StandardOutput.ReadToEndAsync(), stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(TimeSpan.FromMinutes(3))) { p.Kill(entireProcessTree: true); throw new TimeoutException($"{script} took over 3 minutes"); }
+        if (p.ExitCode != 0) throw new InvalidOperationException($"{script} failed ({p.ExitCode}):\n{stdout.Result}\n{stderr.Result}");
+    }
+
+    /// <summary>The checkout holding kernels/emulation/build.sh, searched upward from the test binary.</summary>
+    private static string RepositoryRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            if (File.Exists(Path.Combine(dir.FullName, "kernels", "emulation", "build.sh"))) return dir.FullName;
+        throw new DirectoryNotFoundException($"no kernels/emulation/build.sh above {AppContext.BaseDirectory}");
+    }
+}
