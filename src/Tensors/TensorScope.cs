@@ -30,6 +30,9 @@ public sealed class TensorScope : IDisposable
             if (s._owned.Remove(t)) return;
     }
 
+    /// <summary>Takes <paramref name="t"/> out of every open scope: the caller owns it from now on.</summary>
+    public static void Detach(Tensor t) => Forget(t);
+
     /// <summary>Moves <paramref name="t"/> out of this scope into the enclosing one (or to the caller).</summary>
     public T Keep<T>(T t) where T : class
     {
