@@ -1,0 +1,98 @@
+using PromptAD.Tensors;
+
+namespace PromptAD.Clip;
+
+/// <summary>
+/// CLIP's vision tower with CLIP Surgery's V-V path (SPEC §4). Forward only (the visual encoder is frozen).
+/// Input: preprocessed images, float CHW, [batch, 3, imageSize, imageSize] on the host. Tokens are laid out
+/// [batch·tokens, width], class token first in each image.
+/// </summary>
+public sealed class ClipImageEncoder
+{
+    private readonly ClipWeights _w;
+    private readonly ResidualBlock[] _blocks;
+
+    public ClipImageEncoder(ClipWeights weights)
+    {
+        _w = weights;
+        var v = weights.Config.Vision;
+        _blocks = Enumerable.Range(0, v.Layers).Select(i => new ResidualBlock(weights, $"visual.transformer.resblocks.{i}.", v.Heads)).ToArray();
+    }
+
+    public ClipConfig Config => _w.Config;
+
+    /// <summary>Raw (un-normalized) global, local and mid-level features.</summary>
+    public ImageFeatures EncodeRaw(ReadOnlySpan<float> images, int batch)
+    {
+        var v = Config.Vision;
+        int T = v.Tokens, P = v.Patches, width = v.Width;
+        var be = _w.Backend;
+        var flat = PatchFlatten.Flatten(images, batch, v.ImageSize, v.PatchSize);
+
+        using var scope = TensorScope.Open();
+        Tensor x;
+        using (var setup = TensorScope.Open())
+        {
+            var patches = Tensor.FromArray(be, flat, batch * P, v.PatchDim);
+            using var conv = _w["visual.conv1.weight"].View(width, v.PatchDim);
+            var embedded = Ops.Linear(patches, conv);
+            // Rows 0..batch·P−1 are patch embeddings, row batch·P the class embedding; one gather lays out the tokens.
+            using var cls = _w["visual.class_embedding"].View(1, width);
+            var table = Ops.ConcatRows(embedded, cls);
+            var order = new int[batch * T];
+            var pos = new int[batch * T];
+            for (int b = 0; b < batch; b++)
+                for (int t = 0; t < T; t++)
+                {
+                    order[b * T + t] = t == 0 ? batch * P : b * P + t - 1;
+                    pos[b * T + t] = t;
+                }
+            var tokens = Ops.Add(Ops.GatherRows(table, order), Ops.GatherRows(_w["visual.positional_embedding"], pos));
+            x = setup.Keep(Ops.LayerNorm(tokens, _w["visual.ln_pre.weight"], _w["visual.ln_pre.bias"], Config.LayerNormEps));
+        }
+
+        var patchRows = new int[batch * P];
+        var clsRows = new int[batch];
+        for (int b = 0; b < batch; b++)
+        {
+            clsRows[b] = b * T;
+            for (int p = 0; p < P; p++) patchRows[b * P + p] = b * T + 1 + p;
+        }
+
+        Tensor xvv = x; // the V-V path starts equal to the block-0 input
+        Tensor? mid1 = null, mid2 = null;
+        for (int i = 0; i < _blocks.Length; i++)
+        {
+            Tensor nx, nvv;
+            using (var block = TensorScope.Open())
+            {
+                (nx, nvv) = _blocks[i].ForwardDual(x, xvv, batch, T);
+                block.Keep(nx);
+                block.Keep(nvv);
+                if (i == v.MidLayers[0]) mid1 = block.Keep(Ops.GatherRows(nx, patchRows));
+                if (i == v.MidLayers[1]) mid2 = block.Keep(Ops.GatherRows(nx, patchRows));
+            }
+            if (!ReferenceEquals(x, xvv)) xvv.Dispose();
+            x.Dispose();
+            x = nx;
+            xvv = nvv;
+        }
+
+        // SPEC §4 replaces the V-V class token by the original's before ln_post/proj; only the V-V PATCH tokens are
+        // output, so that replacement cannot change any result and is skipped.
+        var lnW = _w["visual.ln_post.weight"];
+        var lnB = _w["visual.ln_post.bias"];
+        var proj = _w["visual.proj"];
+        var global = Ops.MatMul(Ops.LayerNorm(Ops.GatherRows(x, clsRows), lnW, lnB, Config.LayerNormEps), proj);
+        var local = Ops.MatMul(Ops.LayerNorm(Ops.GatherRows(xvv, patchRows), lnW, lnB, Config.LayerNormEps), proj);
+        var result = new ImageFeatures(scope.Keep(global), scope.Keep(local), scope.Keep(mid1!), scope.Keep(mid2!), batch, P, IsNormalized: false);
+        return result;
+    }
+
+    /// <summary>The features as used downstream: every row L2-normalized.</summary>
+    public ImageFeatures EncodeNormalized(ReadOnlySpan<float> images, int batch)
+    {
+        using var raw = EncodeRaw(images, batch);
+        return raw.Normalized();
+    }
+}

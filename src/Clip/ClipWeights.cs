@@ -1,0 +1,130 @@
+using PromptAD.Tensors;
+using PromptAD.Tensors.SafeTensors;
+
+namespace PromptAD.Clip;
+
+/// <summary>
+/// A CLIP model's frozen weights on one backend, keyed by OpenCLIP state-dict name (see <see cref="ClipWeightLayout"/>).
+/// Owns its tensors, disposed with this object; create it outside any <see cref="TensorScope"/> (a scope would
+/// dispose the weights when it closes).
+/// </summary>
+public sealed class ClipWeights : IDisposable
+{
+    private readonly Dictionary<string, Tensor> _tensors;
+
+    private ClipWeights(ClipConfig config, IBackend backend, Dictionary<string, Tensor> tensors)
+    {
+        Config = config;
+        Backend = backend;
+        _tensors = tensors;
+    }
+
+    public ClipConfig Config { get; }
+    public IBackend Backend { get; }
+    public IReadOnlyDictionary<string, Tensor> Tensors => _tensors;
+
+    public Tensor this[string name] => _tensors.TryGetValue(name, out var t)
+        ? t
+        : throw new KeyNotFoundException($"CLIP weights for '{Config.Name}' have no tensor '{name}'");
+
+    /// <summary>
+    /// Loads an OpenCLIP state dict (F32/F16/BF16) and checks every key and shape against <paramref name="config"/>
+    /// before uploading anything; any mismatch throws one <see cref="ClipWeightsException"/> listing all of them.
+    /// Tensors go one at a time through a single reusable host buffer, so the full model is never held twice on the host.
+    /// </summary>
+    public static ClipWeights Load(string path, ClipConfig config, IBackend backend)
+    {
+        using var file = SafeTensorsFile.Open(path);
+        var expected = ClipWeightLayout.Expected(config);
+        var expectedNames = expected.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
+        var missing = new List<string>();
+        var misshaped = new List<string>();
+        foreach (var (name, shape) in expected)
+        {
+            if (!file.Contains(name)) { missing.Add(name); continue; }
+            var info = file.GetInfo(name);
+            if (!info.Shape.AsSpan().SequenceEqual(shape))
+                misshaped.Add($"{name}: file shape {info.ShapeText}, expected {Shape.Format(shape)}");
+            else if (!info.DType.ConvertsToFloat32())
+                misshaped.Add($"{name}: dtype {info.DType.HeaderName()} is not F32, F16 or BF16");
+        }
+        var unexpected = file.Tensors.Select(t => t.Name).Where(n => !expectedNames.Contains(n)).ToList();
+        if (missing.Count + unexpected.Count + misshaped.Count > 0)
+            throw new ClipWeightsException(file.FilePath, config.Name, missing, unexpected, misshaped);
+
+        long largest = expected.Max(e => Shape.Elements(e.Shape));
+        var host = new float[largest];
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        try
+        {
+            foreach (var (name, shape) in expected)
+            {
+                var span = host.AsSpan(0, checked((int)Shape.Elements(shape)));
+                file.ReadFloat32(name, span);
+                tensors[name] = UploadUnscoped(backend, span, shape);
+            }
+        }
+        catch
+        {
+            foreach (var t in tensors.Values) t.Dispose();
+            throw;
+        }
+        return new ClipWeights(config, backend, tensors);
+    }
+
+    /// <summary>
+    /// Random weights of the right shapes, for benchmarks and demos (not a trained model): linear weights
+    /// N(0, 1/fan_in), embeddings N(0, 0.02²), LayerNorm γ = 1, β = 0, biases 0, logit_scale = ln(1/0.07).
+    /// </summary>
+    public static ClipWeights Random(ClipConfig config, IBackend backend, int seed)
+    {
+        var rng = new Random(seed);
+        var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        long largest = ClipWeightLayout.Expected(config).Max(e => Shape.Elements(e.Shape));
+        var host = new float[largest];
+        foreach (var (name, shape) in ClipWeightLayout.Expected(config))
+        {
+            var span = host.AsSpan(0, checked((int)Shape.Elements(shape)));
+            if (name == "logit_scale") span[0] = MathF.Log(1f / 0.07f);
+            else if (name.EndsWith(".bias", StringComparison.Ordinal) || name.EndsWith("in_proj_bias", StringComparison.Ordinal)) span.Clear();
+            else if (name.Contains("ln_", StringComparison.Ordinal)) span.Fill(1f);
+            else
+            {
+                float std = shape.Length switch
+                {
+                    _ when name.Contains("embedding", StringComparison.Ordinal) => 0.02f,
+                    4 => 1f / MathF.Sqrt(shape[1] * shape[2] * shape[3]), // conv1 [out, 3, p, p]
+                    2 when name is "visual.proj" or "text_projection" => 1f / MathF.Sqrt(shape[0]), // [in, out]
+                    2 => 1f / MathF.Sqrt(shape[1]), // [out, in]
+                    _ => 0.02f,
+                };
+                for (int i = 0; i < span.Length; i++) span[i] = std * Gaussian(rng);
+            }
+            tensors[name] = UploadUnscoped(backend, span, shape);
+        }
+        return new ClipWeights(config, backend, tensors);
+    }
+
+    /// <summary>Writes every tensor as F32 in layout order (an OpenCLIP-compatible state dict).</summary>
+    public void SaveSafetensors(string path)
+    {
+        var entries = ClipWeightLayout.Expected(Config)
+            .Select(e => new SafeTensorsWriter.Entry(e.Name, e.Shape, _tensors[e.Name].ToArray()));
+        SafeTensorsWriter.Write(path, entries, new Dictionary<string, string> { ["config"] = Config.Name });
+    }
+
+    // Like every tensor, these join an open TensorScope: load weights outside one (they live as long as this object).
+    private static Tensor UploadUnscoped(IBackend backend, ReadOnlySpan<float> data, int[] shape) => Tensor.FromArray(backend, data, shape);
+
+    private static float Gaussian(Random rng)
+    {
+        double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble();
+        return (float)(Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2 * Math.PI * u2));
+    }
+
+    public void Dispose()
+    {
+        foreach (var t in _tensors.Values) t.Dispose();
+        _tensors.Clear();
+    }
+}

@@ -1,0 +1,66 @@
+using PromptAD.Tensors;
+
+namespace PromptAD.Clip;
+
+/// <summary>
+/// One pre-norm transformer block's weights (views into <see cref="ClipWeights"/>) and its forward passes:
+/// x += out_proj(attn(ln_1(x))); x += c_proj(act(c_fc(ln_2(x)))). Everything goes through <see cref="Ops"/>,
+/// so gradients flow to whatever input requires one, on any backend.
+/// </summary>
+internal sealed class ResidualBlock
+{
+    private readonly Tensor _ln1W, _ln1B, _inW, _inB, _outW, _outB, _ln2W, _ln2B, _fcW, _fcB, _projW, _projB;
+    private readonly int _heads;
+    private readonly bool _quickGelu;
+    private readonly float _eps;
+
+    public ResidualBlock(ClipWeights w, string prefix, int heads)
+    {
+        _ln1W = w[prefix + "ln_1.weight"];
+        _ln1B = w[prefix + "ln_1.bias"];
+        _inW = w[prefix + "attn.in_proj_weight"];
+        _inB = w[prefix + "attn.in_proj_bias"];
+        _outW = w[prefix + "attn.out_proj.weight"];
+        _outB = w[prefix + "attn.out_proj.bias"];
+        _ln2W = w[prefix + "ln_2.weight"];
+        _ln2B = w[prefix + "ln_2.bias"];
+        _fcW = w[prefix + "mlp.c_fc.weight"];
+        _fcB = w[prefix + "mlp.c_fc.bias"];
+        _projW = w[prefix + "mlp.c_proj.weight"];
+        _projB = w[prefix + "mlp.c_proj.bias"];
+        _heads = heads;
+        _quickGelu = w.Config.UsesQuickGelu;
+        _eps = w.Config.LayerNormEps;
+    }
+
+    /// <summary>The standard block on x [batch·seq, width].</summary>
+    public Tensor Forward(Tensor x, int batch, int seq, bool causal)
+    {
+        var qkv = Ops.Linear(Ops.LayerNorm(x, _ln1W, _ln1B, _eps), _inW, _inB);
+        var attended = Ops.Attention(qkv, batch, seq, _heads, causal);
+        return Mlp(Ops.Add(x, Ops.Linear(attended, _outW, _outB)));
+    }
+
+    /// <summary>
+    /// CLIP Surgery's dual path (SPEC §4): both paths use q,k,v from ln_1 of the ORIGINAL path's input; the
+    /// V-V path adds out_proj(softmax(v·vᵀ/√d)·v) and skips the MLP. Forward only.
+    /// </summary>
+    public (Tensor Original, Tensor VV) ForwardDual(Tensor x, Tensor xvv, int batch, int seq)
+    {
+        var qkv = Ops.Linear(Ops.LayerNorm(x, _ln1W, _ln1B, _eps), _inW, _inB);
+        var vvOut = Ops.Linear(Ops.VVAttention(qkv, batch, seq, _heads), _outW, _outB);
+        var newVV = Ops.Add(xvv, vvOut);
+        vvOut.Dispose();
+        var attended = Ops.Attention(qkv, batch, seq, _heads, causal: false);
+        qkv.Dispose();
+        var original = Mlp(Ops.Add(x, Ops.Linear(attended, _outW, _outB)));
+        return (original, newVV);
+    }
+
+    private Tensor Mlp(Tensor x)
+    {
+        var hidden = Ops.Linear(Ops.LayerNorm(x, _ln2W, _ln2B, _eps), _fcW, _fcB);
+        var activated = _quickGelu ? Ops.QuickGelu(hidden) : Ops.Gelu(hidden);
+        return Ops.Add(x, Ops.Linear(activated, _projW, _projB));
+    }
+}

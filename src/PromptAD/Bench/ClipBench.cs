@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Text.Json;
+using PromptAD.Clip;
+using PromptAD.Tensors;
+using PromptAD.Tensors.Autograd;
+using PromptAD.Tensors.Cpu;
+
+namespace PromptAD.Bench;
+
+/// <summary>
+/// CLIP encoder throughput with random weights, beside the same work in the PyTorch reference
+/// (tests/reference/clip_reference.py --bench): image encoder (with the V-V path) at batch 1 and 8, and the text
+/// encoder on 54 prompts of PromptAD's shape (4 learned vectors each), forward and forward+backward.
+/// Options: --config NAME (default ViT-B-16-plus-240), --reps N (timed repetitions after one warm-up, default 1),
+/// --no-torch (skip the reference), --python PATH (default /usr/bin/python3), --reference PATH (the script).
+/// </summary>
+public static class ClipBench
+{
+    private const int Prompts = 54, LearnedPerPrompt = 4, PromptEnd = 12;
+
+    public static int Run(IReadOnlyList<string> args)
+    {
+        string configName = Option(args, "--config") ?? ClipConfigs.Default;
+        int reps = int.Parse(Option(args, "--reps") ?? "1", System.Globalization.CultureInfo.InvariantCulture);
+        var config = ClipConfigs.Load(configName);
+        var be = CpuBackend.Instance;
+        Console.WriteLine($"CLIP bench: {configName}, backend {be.Name}, {Environment.ProcessorCount} cores, {reps} rep(s) after a warm-up");
+
+        var ours = new Dictionary<string, double>();
+        using (var weights = ClipWeights.Random(config, be, seed: 0))
+        {
+            var image = new ClipImageEncoder(weights);
+            var text = new ClipTextEncoder(weights);
+            var rng = new Random(1);
+            foreach (int batch in new[] { 1, 8 })
+            {
+                var pixels = new float[batch * 3 * config.Vision.ImageSize * config.Vision.ImageSize];
+                for (int i = 0; i < pixels.Length; i++) pixels[i] = (float)(rng.NextDouble() * 2 - 1);
+                ours[$"image_b{batch}_images_per_s"] = batch / Time(reps, () => { using var f = image.EncodeRaw(pixels, batch); be.Synchronize(); });
+            }
+
+            var (ids, positions) = BenchPrompts(config);
+            var learnedHost = new float[Prompts * LearnedPerPrompt * config.Text.Width];
+            for (int i = 0; i < learnedHost.Length; i++) learnedHost[i] = (float)(rng.NextDouble() - 0.5) * 0.04f;
+            ours["text_forward_prompts_per_s"] = Prompts / Time(reps, () =>
+            {
+                using var scope = TensorScope.Open();
+                var learned = Tensor.FromArray(be, learnedHost, Prompts * LearnedPerPrompt, config.Text.Width);
+                text.Encode(ids, learned, positions);
+                be.Synchronize();
+            });
+            ours["text_forward_backward_prompts_per_s"] = Prompts / Time(reps, () =>
+            {
+                using var scope = TensorScope.Open();
+                var learned = Tensor.FromArray(be, learnedHost, Prompts * LearnedPerPrompt, config.Text.Width);
+                learned.RequiresGrad = true;
+                Backprop.Backward(Ops.Mean(text.Encode(ids, learned, positions)));
+                be.Synchronize();
+                learned.ZeroGrad();
+            });
+        }
+
+        Dictionary<string, double>? torch = args.Contains("--no-torch") ? null : RunReference(args, configName, reps);
+        Console.WriteLine();
+        Console.WriteLine($"{"measure",-38} {"ours",12} {"pytorch",12} {"ours/pytorch",13}");
+        foreach (var (key, value) in ours)
+        {
+            string theirs = "-", ratio = "-";
+            if (torch is not null && torch.TryGetValue(key, out double t) && t > 0) { theirs = t.ToString("F2"); ratio = (value / t).ToString("F2"); }
+            Console.WriteLine($"{key,-38} {value,12:F2} {theirs,12} {ratio,13}");
+        }
+        return 0;
+    }
+
+    /// <summary>PromptAD-shaped prompts: [SOT, 4 learned slots, 7 ordinary tokens, EOT], end at position 12.</summary>
+    private static (int[][] Ids, int[][] Positions) BenchPrompts(ClipConfig config)
+    {
+        var ids = new int[Prompts][];
+        var positions = new int[Prompts][];
+        for (int b = 0; b < Prompts; b++)
+        {
+            ids[b] = new int[config.Text.ContextLength];
+            ids[b][0] = config.Text.StartToken;
+            for (int i = 1; i < PromptEnd; i++) ids[b][i] = (320 + b + i) % (config.Text.VocabSize - 2);
+            ids[b][PromptEnd] = config.Text.EndToken;
+            positions[b] = Enumerable.Range(1, LearnedPerPrompt).ToArray();
+        }
+        return (ids, positions);
+    }
+
+    /// <summary>Seconds per call: one warm-up, then the mean of <paramref name="reps"/> timed calls.</summary>
+    private static double Time(int reps, Action work)
+    {
+        work();
+        var sw = Stopwatch.StartNew();
+        for (int i = 0; i < reps; i++) work();
+        return sw.Elapsed.TotalSeconds / Math.Max(1, reps);
+    }
+
+    private static Dictionary<string, double>? RunReference(IReadOnlyList<string> args, string configName, int reps)
+    {
+        string? script = Option(args, "--reference") ?? FindReference();
+        if (script is null)
+        {
+            Console.WriteLine("pytorch reference: tests/reference/clip_reference.py not found (pass --reference PATH)");
+            return null;
+        }
+        var psi = new ProcessStartInfo(Option(args, "--python") ?? "/usr/bin/python3")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { script, "--bench", "--config", configName, "--reps", reps.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+            psi.ArgumentList.Add(a);
+        // These OpenBLAS overrides (set for other tools on this machine) make torch pick a slow kernel path.
+        psi.Environment.Remove("OPENBLAS_CORETYPE");
+        psi.Environment.Remove("OPENBLAS_L2_SIZE");
+        try
+        {
+            using var p = Process.Start(psi)!;
+            var stderr = p.StandardError.ReadToEndAsync();
+            string stdout = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            if (p.ExitCode != 0)
+            {
+                Console.WriteLine($"pytorch reference failed ({p.ExitCode}): {stderr.Result.Trim()}");
+                return null;
+            }
+            string line = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
+            using var doc = JsonDocument.Parse(line);
+            var result = new Dictionary<string, double>();
+            foreach (var prop in doc.RootElement.EnumerateObject())
+                if (prop.Value.ValueKind == JsonValueKind.Number) result[prop.Name] = prop.Value.GetDouble();
+            return result;
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or JsonException or InvalidOperationException)
+        {
+            Console.WriteLine($"pytorch reference could not run: {e.Message}");
+            return null;
+        }
+    }
+
+    private static string? FindReference()
+    {
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+            for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
+                if (File.Exists(Path.Combine(d.FullName, "PromptAD.sln")))
+                {
+                    string path = Path.Combine(d.FullName, "tests", "reference", "clip_reference.py");
+                    if (File.Exists(path)) return path;
+                }
+        return null;
+    }
+
+    private static string? Option(IReadOnlyList<string> args, string name)
+    {
+        for (int i = 0; i + 1 < args.Count; i++) if (args[i] == name) return args[i + 1];
+        return null;
+    }
+}
