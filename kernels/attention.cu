@@ -24,18 +24,38 @@
 //   grid: (ceil(T / 16), H, B), block: 128 threads (4 warps x 4 query rows), static shared ~12.5 KiB.
 #include "common.cuh"
 
+// Offset, in a row-major [B*T, row_stride] matrix, of element i of a head-major [B, H, T, D] tensor: row b*T+t,
+// column h*D+d (add W or 2W for the k and v sections of packed qkv, whose row_stride is 3W).
+static __device__ __forceinline__ long long head_major_to_rows(long long i, int T, int H, int D, long long row_stride)
+{
+    const int d = (int)(i % D);
+    const long long bht = i / D; // ((b*H)+h)*T + t
+    const int t = (int)(bht % T);
+    const long long bh = bht / T;
+    const int h = (int)(bh % H);
+    const long long b = bh / H;
+    return (b * T + t) * row_stride + h * D + d;
+}
+
+// The inverse walk: offset in head-major [B, H, T, D] of element i of the row-major [B*T, H*D] activations (i indexes
+// the activations, so their reads or writes are the coalesced ones).
+static __device__ __forceinline__ long long rows_to_head_major(long long i, int T, int H, int D)
+{
+    const int W = H * D;
+    const int c = (int)(i % W);
+    const long long bt = i / W;
+    const int t = (int)(bt % T);
+    const long long b = bt / T;
+    const int h = c / D, d = c % D;
+    return ((b * H + h) * T + t) * D + d;
+}
+
 extern "C" __global__ void qkv_split_heads(const float* qkv, float* q, float* k, float* v, int B, int T, int H, int D)
 {
     const int W = H * D;
     GRID_STRIDE(i, (long long)B * T * W)
     {
-        const int d = (int)(i % D);
-        const long long bht = i / D; // ((b*H)+h)*T + t
-        const int t = (int)(bht % T);
-        const long long bh = bht / T;
-        const int h = (int)(bh % H);
-        const long long b = bh / H;
-        const float* src = qkv + (b * T + t) * 3LL * W + h * D + d;
+        const float* src = qkv + head_major_to_rows(i, T, H, D, 3LL * W);
         q[i] = src[0];
         k[i] = src[W];
         v[i] = src[2 * W];
@@ -48,13 +68,7 @@ extern "C" __global__ void qkv_merge_heads_backward(const float* dq, const float
     const int W = H * D;
     GRID_STRIDE(i, (long long)B * T * W)
     {
-        const int d = (int)(i % D);
-        const long long bht = i / D;
-        const int t = (int)(bht % T);
-        const long long bh = bht / T;
-        const int h = (int)(bh % H);
-        const long long b = bh / H;
-        float* dst = dqkv + (b * T + t) * 3LL * W + h * D + d;
+        float* dst = dqkv + head_major_to_rows(i, T, H, D, 3LL * W);
         dst[0] = dq[i];
         dst[W] = dk[i];
         dst[2 * W] = dv[i];
@@ -67,12 +81,7 @@ extern "C" __global__ void merge_heads(const float* o, float* y, int B, int T, i
     GRID_STRIDE(i, (long long)B * T * W)
     {
         // i indexes y, so the writes are coalesced.
-        const int c = (int)(i % W);
-        const long long bt = i / W;
-        const int t = (int)(bt % T);
-        const long long b = bt / T;
-        const int h = c / D, d = c % D;
-        y[i] = o[((b * H + h) * T + t) * D + d];
+        y[i] = o[rows_to_head_major(i, T, H, D)];
     }
 }
 
@@ -81,12 +90,7 @@ extern "C" __global__ void split_heads(const float* y, float* o, int B, int T, i
     const int W = H * D;
     GRID_STRIDE(i, (long long)B * T * W)
     {
-        const int c = (int)(i % W);
-        const long long bt = i / W;
-        const int t = (int)(bt % T);
-        const long long b = bt / T;
-        const int h = c / D, d = c % D;
-        o[((b * H + h) * T + t) * D + d] = y[i];
+        o[rows_to_head_major(i, T, H, D)] = y[i];
     }
 }
 
@@ -97,14 +101,10 @@ extern "C" __global__ void attention_softmax_forward(float* s, int rows, int t, 
     {
         float* sr = s + (long long)row * t;
         const int visible = causal ? (row % t) + 1 : t;
-        float m = NEG_INF;
-        for (int c = threadIdx.x; c < visible; c += blockDim.x) m = fmaxf(m, scale * sr[c]);
-        m = block_max(m, scratch);
-        float sum = 0.0f;
-        for (int c = threadIdx.x; c < visible; c += blockDim.x) sum += expf(scale * sr[c] - m);
-        const float inv = 1.0f / block_sum(sum, scratch);
+        const softmax_stats st = block_softmax_stats(sr, visible, scale, scratch);
+        const float inv = 1.0f / st.sum;
         // Each thread rewrites only the entries it read, so in-place is safe.
-        for (int c = threadIdx.x; c < t; c += blockDim.x) sr[c] = c < visible ? expf(scale * sr[c] - m) * inv : 0.0f;
+        for (int c = threadIdx.x; c < t; c += blockDim.x) sr[c] = c < visible ? expf(scale * sr[c] - st.max) * inv : 0.0f;
     }
 }
 
@@ -115,9 +115,7 @@ extern "C" __global__ void attention_softmax_backward(const float* p, float* d, 
     {
         const float* pr = p + (long long)row * t;
         float* dr = d + (long long)row * t;
-        float s = 0.0f;
-        for (int c = threadIdx.x; c < t; c += blockDim.x) s += pr[c] * dr[c];
-        s = block_sum(s, scratch);
+        const float s = block_dot(pr, dr, t, scratch);
         for (int c = threadIdx.x; c < t; c += blockDim.x) dr[c] = scale * pr[c] * (dr[c] - s);
     }
 }

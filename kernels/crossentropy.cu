@@ -19,13 +19,8 @@ extern "C" __global__ void cross_entropy_forward(const float* logits, const int*
     {
         const float* x = logits + (long long)row * cols;
         const int target = targets[row];
-        float m = NEG_INF;
-        for (int c = threadIdx.x; c < cols; c += blockDim.x) m = fmaxf(m, x[c]);
-        m = block_max(m, scratch);
-        float s = 0.0f;
-        for (int c = threadIdx.x; c < cols; c += blockDim.x) s += expf(x[c] - m);
-        s = block_sum(s, scratch);
-        if (threadIdx.x == 0) loss[row] = target >= 0 && target < cols ? logf(s) + m - x[target] : 0.0f;
+        const softmax_stats st = block_softmax_stats(x, cols, 1.0f, scratch);
+        if (threadIdx.x == 0) loss[row] = target >= 0 && target < cols ? logf(st.sum) + st.max - x[target] : 0.0f;
     }
 }
 
@@ -38,16 +33,12 @@ extern "C" __global__ void cross_entropy_backward(const float* logits, const int
         const float* x = logits + (long long)row * cols;
         float* dx = dlogits + (long long)row * cols;
         const int target = targets[row];
-        float m = NEG_INF;
-        for (int c = threadIdx.x; c < cols; c += blockDim.x) m = fmaxf(m, x[c]);
-        m = block_max(m, scratch);
-        float s = 0.0f;
-        for (int c = threadIdx.x; c < cols; c += blockDim.x) s += expf(x[c] - m);
-        const float inv = 1.0f / block_sum(s, scratch);
+        const softmax_stats st = block_softmax_stats(x, cols, 1.0f, scratch);
+        const float inv = 1.0f / st.sum;
         const bool ignored = target < 0 || target >= cols;
         const float g = ignored ? 0.0f : dloss[row];
         for (int c = threadIdx.x; c < cols; c += blockDim.x)
-            dx[c] = g * (expf(x[c] - m) * inv - (c == target ? 1.0f : 0.0f));
+            dx[c] = g * (expf(x[c] - st.max) * inv - (c == target ? 1.0f : 0.0f));
     }
 }
 

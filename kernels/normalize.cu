@@ -21,9 +21,7 @@ extern "C" __global__ void l2norm_forward(const float* x, float* y, float* norm,
     {
         const float* xr = x + (long long)row * cols;
         float* yr = y + (long long)row * cols;
-        float s = 0.0f;
-        for (int c = threadIdx.x; c < cols; c += blockDim.x) s += xr[c] * xr[c];
-        const float n = fmaxf(sqrtf(block_sum(s, scratch)), eps);
+        const float n = fmaxf(sqrtf(block_dot(xr, xr, cols, scratch)), eps);
         const float inv = 1.0f / n;
         for (int c = threadIdx.x; c < cols; c += blockDim.x) yr[c] = xr[c] * inv;
         if (threadIdx.x == 0 && norm) norm[row] = n;
@@ -38,9 +36,7 @@ extern "C" __global__ void l2norm_backward(const float* dy, const float* y, cons
         const float* dyr = dy + (long long)row * cols;
         const float* yr = y + (long long)row * cols;
         float* dxr = dx + (long long)row * cols;
-        float s = 0.0f;
-        for (int c = threadIdx.x; c < cols; c += blockDim.x) s += dyr[c] * yr[c];
-        s = block_sum(s, scratch);
+        const float s = block_dot(dyr, yr, cols, scratch);
         const float inv = 1.0f / norm[row];
         for (int c = threadIdx.x; c < cols; c += blockDim.x) dxr[c] = (dyr[c] - yr[c] * s) * inv;
     }
@@ -53,9 +49,7 @@ extern "C" __global__ void row_dot_forward(const float* a, const float* b, float
     {
         const float* ar = a + (long long)row * cols;
         const float* br = b + (long long)row * b_stride;
-        float s = 0.0f;
-        for (int c = threadIdx.x; c < cols; c += blockDim.x) s += ar[c] * br[c];
-        s = block_sum(s, scratch);
+        const float s = block_dot(ar, br, cols, scratch);
         if (threadIdx.x == 0) out[row] = s;
     }
 }

@@ -17,13 +17,9 @@ extern "C" __global__ void softmax_forward(const float* x, float* y, int rows, i
         const float* xr = x + (long long)row * cols;
         float* yr = y + (long long)row * cols;
         const int visible = causal_t > 0 ? (row % causal_t) + 1 : cols;
-        float m = NEG_INF;
-        for (int c = threadIdx.x; c < visible; c += blockDim.x) m = fmaxf(m, xr[c]);
-        m = block_max(m, scratch);
-        float s = 0.0f;
-        for (int c = threadIdx.x; c < visible; c += blockDim.x) s += expf(xr[c] - m);
-        const float inv = 1.0f / block_sum(s, scratch);
-        for (int c = threadIdx.x; c < cols; c += blockDim.x) yr[c] = c < visible ? expf(xr[c] - m) * inv : 0.0f;
+        const softmax_stats st = block_softmax_stats(xr, visible, 1.0f, scratch);
+        const float inv = 1.0f / st.sum;
+        for (int c = threadIdx.x; c < cols; c += blockDim.x) yr[c] = c < visible ? expf(xr[c] - st.max) * inv : 0.0f;
     }
 }
 
@@ -35,9 +31,7 @@ extern "C" __global__ void softmax_backward(const float* y, const float* dy, flo
         const float* yr = y + (long long)row * cols;
         const float* dyr = dy + (long long)row * cols;
         float* dxr = dx + (long long)row * cols;
-        float s = 0.0f;
-        for (int c = threadIdx.x; c < cols; c += blockDim.x) s += yr[c] * dyr[c];
-        s = block_sum(s, scratch);
+        const float s = block_dot(yr, dyr, cols, scratch);
         for (int c = threadIdx.x; c < cols; c += blockDim.x) dxr[c] = yr[c] * (dyr[c] - s);
     }
 }

@@ -9,16 +9,6 @@ public sealed partial class CudaBackend
 {
     private const int AttentionSoftmaxThreads = 128;
 
-    private static void CheckAttention(Tensor qkv, int batch, int seq, int heads, string op, out int width, out int headDim)
-    {
-        if (batch <= 0 || seq <= 0 || heads <= 0) throw new ArgumentException($"{op}: batch {batch}, seq {seq}, heads {heads} must be positive");
-        if (qkv.Cols % 3 != 0) throw new ArgumentException($"{op}: qkv has {qkv.Cols} columns, not 3·width");
-        width = qkv.Cols / 3;
-        if (width % heads != 0) throw new ArgumentException($"{op}: width {width} is not divisible by {heads} heads");
-        headDim = width / heads;
-        Require.Matrix(qkv, batch * seq, 3 * width, op, "qkv");
-    }
-
     private void LayoutKernel(string kernel, int batch, int seq, int heads, int headDim, KernelArgs pointers) =>
         Launch(K.Attention.File, kernel, Elements((long)batch * seq * heads * headDim), Threads,
             pointers.Int(batch).Int(seq).Int(heads).Int(headDim));
@@ -29,10 +19,8 @@ public sealed partial class CudaBackend
 
     public void AttentionForward(Tensor qkv, int batch, int seq, int heads, bool causal, Tensor output, Tensor probs)
     {
-        const string op = "attention_forward";
-        CheckAttention(qkv, batch, seq, heads, op, out int w, out int hd);
-        Require.Matrix(output, batch * seq, w, op, "output");
-        Require.Length(probs, (long)batch * heads * seq * seq, op, "probs");
+        const string op = OpChecks.Names.AttentionForward;
+        OpChecks.AttentionForward(qkv, batch, seq, heads, output, probs, out _, out int hd);
         int bh = batch * heads;
         long td = (long)seq * hd, tt = (long)seq * seq, n = (long)bh * td;
         using var buffer = Temp(4 * n);
@@ -46,11 +34,8 @@ public sealed partial class CudaBackend
 
     public void AttentionBackward(Tensor qkv, Tensor probs, Tensor dOutput, int batch, int seq, int heads, Tensor dqkv)
     {
-        const string op = "attention_backward";
-        CheckAttention(qkv, batch, seq, heads, op, out int w, out int hd);
-        Require.Length(probs, (long)batch * heads * seq * seq, op, "probs");
-        Require.Matrix(dOutput, batch * seq, w, op, "doutput");
-        Require.SameLength(qkv, dqkv, op, "qkv", "dqkv");
+        const string op = OpChecks.Names.AttentionBackward;
+        OpChecks.AttentionBackward(qkv, probs, dOutput, batch, seq, heads, dqkv, out _, out int hd);
         int bh = batch * heads;
         long td = (long)seq * hd, tt = (long)seq * seq, n = (long)bh * td;
         using var buffer = Temp(7 * n + bh * tt);
@@ -72,9 +57,8 @@ public sealed partial class CudaBackend
 
     public void VVAttentionForward(Tensor qkv, int batch, int seq, int heads, Tensor output)
     {
-        const string op = "vv_attention_forward";
-        CheckAttention(qkv, batch, seq, heads, op, out int w, out int hd);
-        Require.Matrix(output, batch * seq, w, op, "output");
+        const string op = OpChecks.Names.VVAttentionForward;
+        OpChecks.VVAttentionForward(qkv, batch, seq, heads, output, out int w, out int hd);
         float scale = 1f / MathF.Sqrt(hd);
         if (hd == K.Attention.VvHeadDim)
         {

@@ -8,20 +8,19 @@ public sealed partial class CudaBackend
 {
     public void Axpby(float alpha, Tensor a, float beta, Tensor b, Tensor y)
     {
-        Require.SameLength(a, b, "axpby", "a", "b");
-        Require.SameLength(a, y, "axpby", "a", "y");
+        const string op = OpChecks.Names.Axpby;
+        OpChecks.Axpby(a, b, y);
         int n = checked((int)y.Length);
         Launch(K.Elementwise.File, K.Elementwise.Axpby, Elements(n), Threads,
-            new KernelArgs().Pointer(P(a, "axpby")).Pointer(P(b, "axpby")).Pointer(P(y, "axpby")).Float(alpha).Float(beta).Int(n));
+            new KernelArgs().Pointer(P(a, op)).Pointer(P(b, op)).Pointer(P(y, op)).Float(alpha).Float(beta).Int(n));
     }
 
     public void AddBias(Tensor x, Tensor bias, Tensor y)
     {
-        int cols = x.Cols, rows = x.Rows;
-        Require.Length(bias, cols, "add_bias", "bias");
-        Require.SameLength(x, y, "add_bias", "x", "y");
+        const string op = OpChecks.Names.AddBias;
+        OpChecks.AddBias(x, bias, y);
         Launch(K.Elementwise.File, K.Elementwise.BiasAdd, Elements(x.Length), Threads,
-            new KernelArgs().Pointer(P(x, "add_bias")).Pointer(P(bias, "add_bias")).Pointer(P(y, "add_bias")).Int(rows).Int(cols));
+            new KernelArgs().Pointer(P(x, op)).Pointer(P(bias, op)).Pointer(P(y, op)).Int(x.Rows).Int(x.Cols));
     }
 
     public void GeluForward(Tensor x, Tensor y) => Unary(K.Gelu.File, K.Gelu.Forward, x, y);
@@ -33,34 +32,24 @@ public sealed partial class CudaBackend
 
     private void Unary(string file, string kernel, Tensor x, Tensor y)
     {
-        Require.SameLength(x, y, kernel, "x", "y");
+        OpChecks.Unary(x, y, kernel);
         int n = checked((int)x.Length);
         Launch(file, kernel, Elements(n), Threads, new KernelArgs().Pointer(P(x, kernel)).Pointer(P(y, kernel)).Int(n));
     }
 
     private void UnaryBackward(string file, string kernel, Tensor x, Tensor dy, Tensor dx)
     {
-        Require.SameLength(x, dy, kernel, "x", "dy");
-        Require.SameLength(x, dx, kernel, "x", "dx");
+        OpChecks.UnaryBackward(x, dy, dx, kernel);
         int n = checked((int)x.Length);
         Launch(file, kernel, Elements(n), Threads, new KernelArgs().Pointer(P(x, kernel)).Pointer(P(dy, kernel)).Pointer(P(dx, kernel)).Int(n));
     }
 
-    /// <summary>b's row stride for the sqdist kernels: one row broadcast (0) or row by row (cols).</summary>
-    private static int BStride(Tensor a, Tensor b, string op)
-    {
-        int cols = a.Cols;
-        if (b.Cols != cols) throw new ArgumentException($"{op}: b has {b.Cols} columns, a {cols}");
-        if (b.Length == cols) return 0;
-        if (b.Rows != a.Rows) throw new ArgumentException($"{op}: b has {b.Rows} rows, a {a.Rows} (or 1 to broadcast)");
-        return cols;
-    }
-
     public void SquaredDistanceForward(Tensor a, Tensor b, Tensor y)
     {
-        const string op = "squared_distance_forward";
-        int rows = a.Rows, cols = a.Cols, bStride = BStride(a, b, op);
-        Require.Length(y, rows, op, "y");
+        const string op = OpChecks.Names.SquaredDistanceForward;
+        bool broadcast = OpChecks.SquaredDistanceForward(a, b, y);
+        // b's row stride for the sqdist kernels: one row broadcast (0) or row by row (cols).
+        int rows = a.Rows, cols = a.Cols, bStride = broadcast ? 0 : cols;
         if (rows == 0) return;
         Launch(K.Elementwise.File, K.Elementwise.SqDistRowsForward, RowBlocks(rows), Threads,
             new KernelArgs().Pointer(P(a, op)).Pointer(P(b, op)).Pointer(P(y, op)).Int(rows).Int(cols).Int(bStride));
@@ -68,10 +57,9 @@ public sealed partial class CudaBackend
 
     public void SquaredDistanceBackward(Tensor a, Tensor b, Tensor dy, Tensor da)
     {
-        const string op = "squared_distance_backward";
-        int rows = a.Rows, cols = a.Cols, bStride = BStride(a, b, op);
-        Require.Length(dy, rows, op, "dy");
-        Require.SameLength(a, da, op, "a", "da");
+        const string op = OpChecks.Names.SquaredDistanceBackward;
+        bool broadcast = OpChecks.SquaredDistanceBackward(a, b, dy, da);
+        int rows = a.Rows, cols = a.Cols, bStride = broadcast ? 0 : cols;
         Launch(K.Elementwise.File, K.Elementwise.SqDistRowsBackward, Elements(a.Length), Threads,
             new KernelArgs().Pointer(P(a, op)).Pointer(P(b, op)).Pointer(P(dy, op)).Pointer(P(da, op)).Pointer(0)
                 .Int(rows).Int(cols).Int(bStride));

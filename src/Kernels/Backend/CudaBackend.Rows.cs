@@ -8,9 +8,9 @@ public sealed partial class CudaBackend
 {
     public void SumRows(Tensor x, Tensor y, float scale)
     {
-        const string op = "sum_rows";
+        const string op = OpChecks.Names.SumRows;
+        OpChecks.SumRows(x, y);
         int rows = x.Rows, cols = x.Cols;
-        Require.Length(y, cols, op, "y");
         if (cols == 0) return;
         Launch(K.Reduce.File, K.Reduce.SumRows, (uint)((cols + 31) / 32), new Dim3(32, 8),
             new KernelArgs().Pointer(P(x, op)).Pointer(P(y, op)).Int(rows).Int(cols).Float(scale).Int(0));
@@ -18,34 +18,33 @@ public sealed partial class CudaBackend
 
     public void BroadcastRows(Tensor x, Tensor y, float scale)
     {
-        const string op = "broadcast_rows";
+        const string op = OpChecks.Names.BroadcastRows;
+        OpChecks.BroadcastRows(x, y);
         int rows = y.Rows, cols = y.Cols;
-        Require.Length(x, cols, op, "x");
         Launch(K.Reduce.File, K.Reduce.BroadcastRows, Elements(y.Length), Threads,
             new KernelArgs().Pointer(P(x, op)).Pointer(P(y, op)).Int(rows).Int(cols).Float(scale));
     }
 
     public void GatherRows(Tensor x, ReadOnlySpan<int> indices, Tensor y)
     {
-        const string op = "gather_rows";
-        int cols = x.Cols;
-        Require.Indices(indices, x.Rows, op);
-        Require.Matrix(y, indices.Length, cols, op, "y");
-        if (indices.Length == 0) return;
-        ulong idx = UploadIndices(indices);
-        Launch(K.Rows.File, K.Rows.Gather, Elements((long)indices.Length * cols), Threads,
-            new KernelArgs().Pointer(P(x, op)).Pointer(idx).Pointer(P(y, op)).Int(indices.Length).Int(cols));
+        OpChecks.GatherRows(x, indices, y);
+        IndexedRows(K.Rows.Gather, OpChecks.Names.GatherRows, x, indices, y);
     }
 
     public void ScatterAddRows(Tensor x, ReadOnlySpan<int> indices, Tensor y)
     {
-        const string op = "scatter_add_rows";
-        int cols = y.Cols;
-        Require.Indices(indices, y.Rows, op);
-        Require.Matrix(x, indices.Length, cols, op, "x");
+        OpChecks.ScatterAddRows(x, indices, y);
+        IndexedRows(K.Rows.ScatterAdd, OpChecks.Names.ScatterAddRows, x, indices, y);
+    }
+
+    /// <summary>Launches gather_rows or scatter_add_rows (same arguments) over indices.Length rows of x's width
+    /// (checked by the caller to equal y's).</summary>
+    private void IndexedRows(string kernel, string op, Tensor x, ReadOnlySpan<int> indices, Tensor y)
+    {
         if (indices.Length == 0) return;
+        int cols = x.Cols;
         ulong idx = UploadIndices(indices);
-        Launch(K.Rows.File, K.Rows.ScatterAdd, Elements((long)indices.Length * cols), Threads,
+        Launch(K.Rows.File, kernel, Elements((long)indices.Length * cols), Threads,
             new KernelArgs().Pointer(P(x, op)).Pointer(idx).Pointer(P(y, op)).Int(indices.Length).Int(cols));
     }
 }

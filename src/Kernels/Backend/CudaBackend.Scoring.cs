@@ -12,11 +12,9 @@ public sealed partial class CudaBackend
 
     public void NearestNeighbourForward(Tensor query, Tensor bank, Tensor y)
     {
-        const string op = "nearest_neighbour_forward";
+        const string op = OpChecks.Names.NearestNeighbourForward;
+        OpChecks.NearestNeighbourForward(query, bank, y);
         int nq = query.Rows, d = query.Cols, nb = bank.Rows;
-        if (bank.Cols != d) throw new ArgumentException($"{op}: bank rows have {bank.Cols} features, queries {d}");
-        if (nb == 0) throw new ArgumentException($"{op}: the memory bank is empty");
-        Require.Length(y, nq, op, "y");
         if (nq == 0) return;
         // The kernel wants unit rows, and the op normalizes its inputs itself. The normalized bank is one temporary
         // copy (the kernel's own tiling keeps any query×bank matrix off the device).
@@ -40,11 +38,9 @@ public sealed partial class CudaBackend
 
     public void UpsampleBilinear(Tensor x, Tensor y)
     {
-        const string op = "upsample_bilinear";
-        if (x.Rank != 3 || y.Rank != 3 || x.Dim(0) != y.Dim(0))
-            throw new ArgumentException($"{op}: x {Shape.Format(x.Shape)} and y {Shape.Format(y.Shape)} must be [channels, h, w] with equal channels");
+        const string op = OpChecks.Names.UpsampleBilinear;
+        OpChecks.UpsampleBilinear(x, y);
         int ch = x.Dim(0), ih = x.Dim(1), iw = x.Dim(2), oh = y.Dim(1), ow = y.Dim(2);
-        if (ih == 0 || iw == 0) throw new ArgumentException($"{op}: empty input {Shape.Format(x.Shape)}");
         if (y.Length == 0) return;
         Launch(K.Upsample.File, K.Upsample.Bilinear, Elements(y.Length), Threads,
             new KernelArgs().Pointer(P(x, op)).Pointer(P(y, op)).Int(ch).Int(ih).Int(iw).Int(oh).Int(ow));

@@ -10,21 +10,24 @@ public sealed partial class CudaBackend
 
     public void SoftmaxForward(Tensor x, Tensor y, int causalSeqLen)
     {
-        const string op = "softmax_forward";
-        int rows = x.Rows, cols = x.Cols;
-        Require.SameLength(x, y, op, "x", "y");
-        if (causalSeqLen < 0) throw new ArgumentOutOfRangeException(nameof(causalSeqLen));
+        OpChecks.SoftmaxForward(x, y, causalSeqLen);
+        RowSoftmax(OpChecks.Names.SoftmaxForward, x, y, causalSeqLen);
+    }
+
+    /// <summary>softmax_forward over x's rows into y (checked by the caller); also writes cross-entropy's probs.</summary>
+    private void RowSoftmax(string op, Tensor x, Tensor y, int causalSeqLen)
+    {
+        int rows = x.Rows;
         if (rows == 0) return;
         Launch(K.Softmax.File, K.Softmax.Forward, RowBlocks(rows), SoftmaxThreads,
-            new KernelArgs().Pointer(P(x, op)).Pointer(P(y, op)).Int(rows).Int(cols).Int(causalSeqLen));
+            new KernelArgs().Pointer(P(x, op)).Pointer(P(y, op)).Int(rows).Int(x.Cols).Int(causalSeqLen));
     }
 
     public void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx)
     {
-        const string op = "softmax_backward";
+        const string op = OpChecks.Names.SoftmaxBackward;
+        OpChecks.SoftmaxBackward(y, dy, dx);
         int rows = y.Rows, cols = y.Cols;
-        Require.SameLength(y, dy, op, "y", "dy");
-        Require.SameLength(y, dx, op, "y", "dx");
         if (rows == 0) return;
         Launch(K.Softmax.File, K.Softmax.Backward, RowBlocks(rows), SoftmaxThreads,
             new KernelArgs().Pointer(P(y, op)).Pointer(P(dy, op)).Pointer(P(dx, op)).Int(rows).Int(cols));
@@ -32,29 +35,22 @@ public sealed partial class CudaBackend
 
     public void SoftmaxCrossEntropyForward(Tensor logits, ReadOnlySpan<int> targets, Tensor losses, Tensor probs)
     {
-        const string op = "softmax_crossentropy_forward";
+        const string op = OpChecks.Names.SoftmaxCrossEntropyForward;
+        OpChecks.SoftmaxCrossEntropyForward(logits, targets, losses, probs);
         int rows = logits.Rows, cols = logits.Cols;
-        if (targets.Length != rows) throw new ArgumentException($"{op}: {targets.Length} targets for {rows} rows");
-        Require.Indices(targets, cols, op);
-        Require.Length(losses, rows, op, "losses");
-        Require.SameLength(logits, probs, op, "logits", "probs");
         if (rows == 0) return;
         ulong t = UploadIndices(targets);
         // The loss kernel does not store probabilities; the backward contract wants them, so a softmax writes them.
         Launch(K.CrossEntropy.File, K.CrossEntropy.Forward, RowBlocks(rows), SoftmaxThreads,
             new KernelArgs().Pointer(P(logits, op)).Pointer(t).Pointer(P(losses, op)).Int(rows).Int(cols));
-        Launch(K.Softmax.File, K.Softmax.Forward, RowBlocks(rows), SoftmaxThreads,
-            new KernelArgs().Pointer(P(logits, op)).Pointer(P(probs, op)).Int(rows).Int(cols).Int(0));
+        RowSoftmax(op, logits, probs, 0);
     }
 
     public void SoftmaxCrossEntropyBackward(Tensor probs, ReadOnlySpan<int> targets, Tensor dLosses, Tensor dLogits)
     {
-        const string op = "softmax_crossentropy_backward";
+        const string op = OpChecks.Names.SoftmaxCrossEntropyBackward;
+        OpChecks.SoftmaxCrossEntropyBackward(probs, targets, dLosses, dLogits);
         int rows = probs.Rows, cols = probs.Cols;
-        if (targets.Length != rows) throw new ArgumentException($"{op}: {targets.Length} targets for {rows} rows");
-        Require.Indices(targets, cols, op);
-        Require.Length(dLosses, rows, op, "dlosses");
-        Require.SameLength(probs, dLogits, op, "probs", "dlogits");
         if (rows == 0) return;
         ulong t = UploadIndices(targets);
         Launch(K.CrossEntropy.File, K.CrossEntropy.BackwardFromProbs, Elements(probs.Length), Threads,

@@ -61,20 +61,20 @@ public sealed unsafe partial class CudaBackend : IBackend
 
     public void Upload(ReadOnlySpan<float> source, Tensor destination)
     {
-        if (source.Length != destination.Length) throw new ArgumentException($"upload of {source.Length} values into {destination}");
-        fixed (float* s = source) Runtime.CopyHtoD(P(destination, "upload"), s, (ulong)source.Length * sizeof(float));
+        OpChecks.Upload(source, destination);
+        fixed (float* s = source) Runtime.CopyHtoD(P(destination, OpChecks.Names.Upload), s, (ulong)source.Length * sizeof(float));
     }
 
     public void Download(Tensor source, Span<float> destination)
     {
-        if (destination.Length != source.Length) throw new ArgumentException($"download of {source} into {destination.Length} values");
-        fixed (float* d = destination) Runtime.CopyDtoH(d, P(source, "download"), (ulong)destination.Length * sizeof(float));
+        OpChecks.Download(source, destination);
+        fixed (float* d = destination) Runtime.CopyDtoH(d, P(source, OpChecks.Names.Download), (ulong)destination.Length * sizeof(float));
     }
 
     public void Copy(Tensor source, Tensor destination)
     {
-        Require.SameLength(source, destination, "copy", "source", "destination");
-        Runtime.CopyDtoD(P(destination, "copy"), P(source, "copy"), (ulong)source.Length * sizeof(float));
+        OpChecks.Copy(source, destination);
+        Runtime.CopyDtoD(P(destination, OpChecks.Names.Copy), P(source, OpChecks.Names.Copy), (ulong)source.Length * sizeof(float));
     }
 
     public void Fill(Tensor destination, float value) =>

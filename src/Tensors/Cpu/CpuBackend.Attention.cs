@@ -6,22 +6,10 @@ namespace PromptAD.Tensors.Cpu;
 // batch of per-head GEMMs (heads are column blocks of width/heads), so no head is ever copied out.
 public sealed unsafe partial class CpuBackend
 {
-    private static void CheckAttention(Tensor qkv, int batch, int seq, int heads, string op, out int width, out int headDim)
-    {
-        if (batch <= 0 || seq <= 0 || heads <= 0) throw new ArgumentException($"{op}: batch {batch}, seq {seq}, heads {heads} must be positive");
-        if (qkv.Cols % 3 != 0) throw new ArgumentException($"{op}: qkv has {qkv.Cols} columns, not 3·width");
-        width = qkv.Cols / 3;
-        if (width % heads != 0) throw new ArgumentException($"{op}: width {width} is not divisible by {heads} heads");
-        headDim = width / heads;
-        Require.Matrix(qkv, batch * seq, 3 * width, op, "qkv");
-    }
-
     public void AttentionForward(Tensor qkv, int batch, int seq, int heads, bool causal, Tensor output, Tensor probs)
     {
-        const string op = "attention_forward";
-        CheckAttention(qkv, batch, seq, heads, op, out int w, out int hd);
-        Require.Matrix(output, batch * seq, w, op, "output");
-        Require.Length(probs, (long)batch * heads * seq * seq, op, "probs");
+        const string op = OpChecks.Names.AttentionForward;
+        OpChecks.AttentionForward(qkv, batch, seq, heads, output, probs, out int w, out int hd);
         float* pq = P(qkv, op), po = P(output, op), pp = P(probs, op);
         float scale = 1f / MathF.Sqrt(hd);
         long tt = (long)seq * seq;
@@ -38,11 +26,8 @@ public sealed unsafe partial class CpuBackend
 
     public void AttentionBackward(Tensor qkv, Tensor probs, Tensor dOutput, int batch, int seq, int heads, Tensor dqkv)
     {
-        const string op = "attention_backward";
-        CheckAttention(qkv, batch, seq, heads, op, out int w, out int hd);
-        Require.Length(probs, (long)batch * heads * seq * seq, op, "probs");
-        Require.Matrix(dOutput, batch * seq, w, op, "doutput");
-        Require.SameLength(qkv, dqkv, op, "qkv", "dqkv");
+        const string op = OpChecks.Names.AttentionBackward;
+        OpChecks.AttentionBackward(qkv, probs, dOutput, batch, seq, heads, dqkv, out int w, out int hd);
         float* pq = P(qkv, op), pp = P(probs, op), pdo = P(dOutput, op), pdq = P(dqkv, op);
         float scale = 1f / MathF.Sqrt(hd);
         long tt = (long)seq * seq;
@@ -73,9 +58,8 @@ public sealed unsafe partial class CpuBackend
 
     public void VVAttentionForward(Tensor qkv, int batch, int seq, int heads, Tensor output)
     {
-        const string op = "vv_attention_forward";
-        CheckAttention(qkv, batch, seq, heads, op, out int w, out int hd);
-        Require.Matrix(output, batch * seq, w, op, "output");
+        const string op = OpChecks.Names.VVAttentionForward;
+        OpChecks.VVAttentionForward(qkv, batch, seq, heads, output, out int w, out int hd);
         float* pq = P(qkv, op), po = P(output, op);
         float scale = 1f / MathF.Sqrt(hd);
         long tt = (long)seq * seq;

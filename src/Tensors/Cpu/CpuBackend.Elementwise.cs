@@ -21,18 +21,18 @@ public sealed unsafe partial class CpuBackend
 
     public void Axpby(float alpha, Tensor a, float beta, Tensor b, Tensor y)
     {
-        Require.SameLength(a, b, "axpby", "a", "b");
-        Require.SameLength(a, y, "axpby", "a", "y");
-        float* pa = P(a, "axpby"), pb = P(b, "axpby"), py = P(y, "axpby");
+        const string op = OpChecks.Names.Axpby;
+        OpChecks.Axpby(a, b, y);
+        float* pa = P(a, op), pb = P(b, op), py = P(y, op);
         ForChunks(a.Length, (s, n) => Simd.Axpby(alpha, pa + s, beta, pb + s, py + s, n));
     }
 
     public void AddBias(Tensor x, Tensor bias, Tensor y)
     {
+        const string op = OpChecks.Names.AddBias;
+        OpChecks.AddBias(x, bias, y);
         int cols = x.Cols;
-        Require.Length(bias, cols, "add_bias", "bias");
-        Require.SameLength(x, y, "add_bias", "x", "y");
-        float* px = P(x, "add_bias"), pb = P(bias, "add_bias"), py = P(y, "add_bias");
+        float* px = P(x, op), pb = P(bias, op), py = P(y, op);
         CpuParallel.For(x.Rows, cols, (r0, r1) =>
         {
             for (int r = r0; r < r1; r++)
@@ -42,7 +42,7 @@ public sealed unsafe partial class CpuBackend
 
     private void Unary(Tensor x, Tensor y, string op, Func<float, float> f)
     {
-        Require.SameLength(x, y, op, "x", "y");
+        OpChecks.Unary(x, y, op);
         float* px = P(x, op), py = P(y, op);
         ForChunks(x.Length, (s, n) =>
         {
@@ -52,8 +52,7 @@ public sealed unsafe partial class CpuBackend
 
     private void UnaryBackward(Tensor x, Tensor dy, Tensor dx, string op, Func<float, float> derivative)
     {
-        Require.SameLength(x, dy, op, "x", "dy");
-        Require.SameLength(x, dx, op, "x", "dx");
+        OpChecks.UnaryBackward(x, dy, dx, op);
         float* px = P(x, op), pdy = P(dy, op), pdx = P(dx, op);
         ForChunks(x.Length, (s, n) =>
         {
@@ -61,19 +60,19 @@ public sealed unsafe partial class CpuBackend
         });
     }
 
-    public void GeluForward(Tensor x, Tensor y) => Unary(x, y, "gelu_forward", CpuMath.Gelu);
-    public void GeluBackward(Tensor x, Tensor dy, Tensor dx) => UnaryBackward(x, dy, dx, "gelu_backward", CpuMath.GeluGrad);
-    public void QuickGeluForward(Tensor x, Tensor y) => Unary(x, y, "quickgelu_forward", CpuMath.QuickGelu);
-    public void QuickGeluBackward(Tensor x, Tensor dy, Tensor dx) => UnaryBackward(x, dy, dx, "quickgelu_backward", CpuMath.QuickGeluGrad);
-    public void ReluForward(Tensor x, Tensor y) => Unary(x, y, "relu_forward", static v => v > 0 ? v : 0f);
-    public void ReluBackward(Tensor x, Tensor dy, Tensor dx) => UnaryBackward(x, dy, dx, "relu_backward", static v => v > 0 ? 1f : 0f);
+    public void GeluForward(Tensor x, Tensor y) => Unary(x, y, OpChecks.Names.GeluForward, CpuMath.Gelu);
+    public void GeluBackward(Tensor x, Tensor dy, Tensor dx) => UnaryBackward(x, dy, dx, OpChecks.Names.GeluBackward, CpuMath.GeluGrad);
+    public void QuickGeluForward(Tensor x, Tensor y) => Unary(x, y, OpChecks.Names.QuickGeluForward, CpuMath.QuickGelu);
+    public void QuickGeluBackward(Tensor x, Tensor dy, Tensor dx) => UnaryBackward(x, dy, dx, OpChecks.Names.QuickGeluBackward, CpuMath.QuickGeluGrad);
+    public void ReluForward(Tensor x, Tensor y) => Unary(x, y, OpChecks.Names.ReluForward, static v => v > 0 ? v : 0f);
+    public void ReluBackward(Tensor x, Tensor dy, Tensor dx) => UnaryBackward(x, dy, dx, OpChecks.Names.ReluBackward, static v => v > 0 ? 1f : 0f);
 
     public void SquaredDistanceForward(Tensor a, Tensor b, Tensor y)
     {
+        const string op = OpChecks.Names.SquaredDistanceForward;
+        bool broadcast = OpChecks.SquaredDistanceForward(a, b, y);
         int rows = a.Rows, cols = a.Cols;
-        bool broadcast = CheckDistanceOperands(a, b, "squared_distance_forward");
-        Require.Length(y, rows, "squared_distance_forward", "y");
-        float* pa = P(a, "squared_distance_forward"), pb = P(b, "squared_distance_forward"), py = P(y, "squared_distance_forward");
+        float* pa = P(a, op), pb = P(b, op), py = P(y, op);
         CpuParallel.For(rows, cols, (r0, r1) =>
         {
             for (int r = r0; r < r1; r++)
@@ -88,12 +87,10 @@ public sealed unsafe partial class CpuBackend
 
     public void SquaredDistanceBackward(Tensor a, Tensor b, Tensor dy, Tensor da)
     {
+        const string op = OpChecks.Names.SquaredDistanceBackward;
+        bool broadcast = OpChecks.SquaredDistanceBackward(a, b, dy, da);
         int rows = a.Rows, cols = a.Cols;
-        bool broadcast = CheckDistanceOperands(a, b, "squared_distance_backward");
-        Require.Length(dy, rows, "squared_distance_backward", "dy");
-        Require.SameLength(a, da, "squared_distance_backward", "a", "da");
-        float* pa = P(a, "squared_distance_backward"), pb = P(b, "squared_distance_backward");
-        float* pdy = P(dy, "squared_distance_backward"), pda = P(da, "squared_distance_backward");
+        float* pa = P(a, op), pb = P(b, op), pdy = P(dy, op), pda = P(da, op);
         CpuParallel.For(rows, cols, (r0, r1) =>
         {
             for (int r = r0; r < r1; r++)
@@ -103,13 +100,5 @@ public sealed unsafe partial class CpuBackend
                 for (int c = 0; c < cols; c++) dr[c] = g * (ar[c] - br[c]);
             }
         });
-    }
-
-    /// <summary>True when b is one row broadcast over a's rows.</summary>
-    internal static bool CheckDistanceOperands(Tensor a, Tensor b, string op)
-    {
-        if (b.Cols != a.Cols || (b.Rows != a.Rows && b.Rows != 1))
-            throw new ArgumentException($"{op}: b {Shape.Format(b.Shape)} must have a's {a.Cols} columns and {a.Rows} rows or one row");
-        return b.Rows == 1 && a.Rows != 1;
     }
 }

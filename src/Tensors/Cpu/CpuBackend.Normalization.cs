@@ -8,13 +8,9 @@ public sealed unsafe partial class CpuBackend
 
     public void LayerNormForward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd)
     {
-        const string op = "layernorm_forward";
+        const string op = OpChecks.Names.LayerNormForward;
+        OpChecks.LayerNormForward(x, gamma, beta, y, mean, rstd);
         int rows = x.Rows, cols = x.Cols;
-        Require.Length(gamma, cols, op, "gamma");
-        Require.Length(beta, cols, op, "beta");
-        Require.SameLength(x, y, op, "x", "y");
-        Require.Length(mean, rows, op, "mean");
-        Require.Length(rstd, rows, op, "rstd");
         float* px = P(x, op), pg = P(gamma, op), pb = P(beta, op), py = P(y, op), pm = P(mean, op), pr = P(rstd, op);
         CpuParallel.For(rows, 4L * cols, (r0, r1) =>
         {
@@ -36,13 +32,9 @@ public sealed unsafe partial class CpuBackend
 
     public void LayerNormBackward(Tensor dy, Tensor x, Tensor gamma, Tensor mean, Tensor rstd, Tensor dx)
     {
-        const string op = "layernorm_backward";
+        const string op = OpChecks.Names.LayerNormBackward;
+        OpChecks.LayerNormBackward(dy, x, gamma, mean, rstd, dx);
         int rows = x.Rows, cols = x.Cols;
-        Require.SameLength(x, dy, op, "x", "dy");
-        Require.SameLength(x, dx, op, "x", "dx");
-        Require.Length(gamma, cols, op, "gamma");
-        Require.Length(mean, rows, op, "mean");
-        Require.Length(rstd, rows, op, "rstd");
         float* pdy = P(dy, op), px = P(x, op), pg = P(gamma, op), pm = P(mean, op), pr = P(rstd, op), pdx = P(dx, op);
         CpuParallel.For(rows, 6L * cols, (r0, r1) =>
         {
@@ -70,10 +62,9 @@ public sealed unsafe partial class CpuBackend
 
     public void L2NormalizeForward(Tensor x, Tensor y, Tensor norms)
     {
-        const string op = "l2normalize_forward";
+        const string op = OpChecks.Names.L2NormalizeForward;
+        OpChecks.L2NormalizeForward(x, y, norms);
         int rows = x.Rows, cols = x.Cols;
-        Require.SameLength(x, y, op, "x", "y");
-        Require.Length(norms, rows, op, "norms");
         float* px = P(x, op), py = P(y, op), pn = P(norms, op);
         CpuParallel.For(rows, 2L * cols, (r0, r1) =>
         {
@@ -89,11 +80,9 @@ public sealed unsafe partial class CpuBackend
 
     public void L2NormalizeBackward(Tensor y, Tensor norms, Tensor dy, Tensor dx)
     {
-        const string op = "l2normalize_backward";
+        const string op = OpChecks.Names.L2NormalizeBackward;
+        OpChecks.L2NormalizeBackward(y, norms, dy, dx);
         int rows = y.Rows, cols = y.Cols;
-        Require.SameLength(y, dy, op, "y", "dy");
-        Require.SameLength(y, dx, op, "y", "dx");
-        Require.Length(norms, rows, op, "norms");
         float* py = P(y, op), pn = P(norms, op), pdy = P(dy, op), pdx = P(dx, op);
         CpuParallel.For(rows, 3L * cols, (r0, r1) =>
         {

@@ -5,9 +5,9 @@ public sealed unsafe partial class CpuBackend
 {
     public void SumRows(Tensor x, Tensor y, float scale)
     {
-        const string op = "sum_rows";
+        const string op = OpChecks.Names.SumRows;
+        OpChecks.SumRows(x, y);
         int rows = x.Rows, cols = x.Cols;
-        Require.Length(y, cols, op, "y");
         float* px = P(x, op), py = P(y, op);
         // Split over columns so each core owns a stripe of y; rows are summed in order (deterministic).
         int stripes = Math.Max(1, (cols + 63) / 64);
@@ -26,9 +26,9 @@ public sealed unsafe partial class CpuBackend
 
     public void BroadcastRows(Tensor x, Tensor y, float scale)
     {
-        const string op = "broadcast_rows";
+        const string op = OpChecks.Names.BroadcastRows;
+        OpChecks.BroadcastRows(x, y);
         int cols = y.Cols, rows = y.Rows;
-        Require.Length(x, cols, op, "x");
         float* px = P(x, op), py = P(y, op);
         CpuParallel.For(rows, cols, (r0, r1) =>
         {
@@ -38,10 +38,9 @@ public sealed unsafe partial class CpuBackend
 
     public void GatherRows(Tensor x, ReadOnlySpan<int> indices, Tensor y)
     {
-        const string op = "gather_rows";
+        const string op = OpChecks.Names.GatherRows;
+        OpChecks.GatherRows(x, indices, y);
         int cols = x.Cols;
-        Require.Indices(indices, x.Rows, op);
-        Require.Matrix(y, indices.Length, cols, op, "y");
         float* px = P(x, op), py = P(y, op);
         for (int i = 0; i < indices.Length; i++)
             Simd.Copy(px + (long)indices[i] * cols, py + (long)i * cols, cols);
@@ -49,10 +48,9 @@ public sealed unsafe partial class CpuBackend
 
     public void ScatterAddRows(Tensor x, ReadOnlySpan<int> indices, Tensor y)
     {
-        const string op = "scatter_add_rows";
+        const string op = OpChecks.Names.ScatterAddRows;
+        OpChecks.ScatterAddRows(x, indices, y);
         int cols = y.Cols;
-        Require.Indices(indices, y.Rows, op);
-        Require.Matrix(x, indices.Length, cols, op, "x");
         float* px = P(x, op), py = P(y, op);
         // Sequential: repeated indices must add up, and these tensors are small (a few prompt rows).
         for (int i = 0; i < indices.Length; i++)

@@ -10,11 +10,9 @@ public sealed unsafe partial class CpuBackend
 
     public void NearestNeighbourForward(Tensor query, Tensor bank, Tensor y)
     {
-        const string op = "nearest_neighbour_forward";
+        const string op = OpChecks.Names.NearestNeighbourForward;
+        OpChecks.NearestNeighbourForward(query, bank, y);
         int nq = query.Rows, d = query.Cols, nb = bank.Rows;
-        if (bank.Cols != d) throw new ArgumentException($"{op}: bank rows have {bank.Cols} features, queries {d}");
-        if (nb == 0) throw new ArgumentException($"{op}: the memory bank is empty");
-        Require.Length(y, nq, op, "y");
         float* pq = P(query, op), pbank = P(bank, op), py = P(y, op);
         int tile = Math.Min(BankTile, nb);
         float* qn = (float*)NativeMemory.AlignedAlloc((nuint)((long)nq * d * sizeof(float)), 64);
@@ -63,11 +61,9 @@ public sealed unsafe partial class CpuBackend
 
     public void UpsampleBilinear(Tensor x, Tensor y)
     {
-        const string op = "upsample_bilinear";
-        if (x.Rank != 3 || y.Rank != 3 || x.Dim(0) != y.Dim(0))
-            throw new ArgumentException($"{op}: x {Shape.Format(x.Shape)} and y {Shape.Format(y.Shape)} must be [channels, h, w] with equal channels");
+        const string op = OpChecks.Names.UpsampleBilinear;
+        OpChecks.UpsampleBilinear(x, y);
         int ch = x.Dim(0), ih = x.Dim(1), iw = x.Dim(2), oh = y.Dim(1), ow = y.Dim(2);
-        if (ih == 0 || iw == 0) throw new ArgumentException($"{op}: empty input {Shape.Format(x.Shape)}");
         float* px = P(x, op), py = P(y, op);
         CpuParallel.For(ch * oh, 4L * ow, (r0, r1) =>
         {

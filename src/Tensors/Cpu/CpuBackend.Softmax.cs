@@ -5,11 +5,9 @@ public sealed unsafe partial class CpuBackend
 {
     public void SoftmaxForward(Tensor x, Tensor y, int causalSeqLen)
     {
-        const string op = "softmax_forward";
+        const string op = OpChecks.Names.SoftmaxForward;
+        OpChecks.SoftmaxForward(x, y, causalSeqLen);
         int rows = x.Rows, cols = x.Cols;
-        Require.SameLength(x, y, op, "x", "y");
-        if (causalSeqLen > 0 && cols != causalSeqLen)
-            throw new ArgumentException($"{op}: causal mask over {causalSeqLen} positions needs {causalSeqLen} columns, got {cols}");
         float* px = P(x, op), py = P(y, op);
         CpuParallel.For(rows, 3L * cols, (r0, r1) =>
         {
@@ -28,10 +26,9 @@ public sealed unsafe partial class CpuBackend
 
     public void SoftmaxBackward(Tensor y, Tensor dy, Tensor dx)
     {
-        const string op = "softmax_backward";
+        const string op = OpChecks.Names.SoftmaxBackward;
+        OpChecks.SoftmaxBackward(y, dy, dx);
         int rows = y.Rows, cols = y.Cols;
-        Require.SameLength(y, dy, op, "y", "dy");
-        Require.SameLength(y, dx, op, "y", "dx");
         float* py = P(y, op), pdy = P(dy, op), pdx = P(dx, op);
         CpuParallel.For(rows, 3L * cols, (r0, r1) =>
         {
@@ -48,12 +45,9 @@ public sealed unsafe partial class CpuBackend
 
     public void SoftmaxCrossEntropyForward(Tensor logits, ReadOnlySpan<int> targets, Tensor losses, Tensor probs)
     {
-        const string op = "softmax_crossentropy_forward";
+        const string op = OpChecks.Names.SoftmaxCrossEntropyForward;
+        OpChecks.SoftmaxCrossEntropyForward(logits, targets, losses, probs);
         int rows = logits.Rows, cols = logits.Cols;
-        if (targets.Length != rows) throw new ArgumentException($"{op}: {targets.Length} targets for {rows} rows of logits");
-        Require.Indices(targets, cols, op);
-        Require.Length(losses, rows, op, "losses");
-        Require.SameLength(logits, probs, op, "logits", "probs");
         float* px = P(logits, op), pl = P(losses, op), pp = P(probs, op);
         for (int r = 0; r < rows; r++)
         {
@@ -67,12 +61,9 @@ public sealed unsafe partial class CpuBackend
 
     public void SoftmaxCrossEntropyBackward(Tensor probs, ReadOnlySpan<int> targets, Tensor dLosses, Tensor dLogits)
     {
-        const string op = "softmax_crossentropy_backward";
+        const string op = OpChecks.Names.SoftmaxCrossEntropyBackward;
+        OpChecks.SoftmaxCrossEntropyBackward(probs, targets, dLosses, dLogits);
         int rows = probs.Rows, cols = probs.Cols;
-        if (targets.Length != rows) throw new ArgumentException($"{op}: {targets.Length} targets for {rows} rows");
-        Require.Indices(targets, cols, op);
-        Require.Length(dLosses, rows, op, "dlosses");
-        Require.SameLength(probs, dLogits, op, "probs", "dlogits");
         float* pp = P(probs, op), pdl = P(dLosses, op), pdx = P(dLogits, op);
         for (int r = 0; r < rows; r++)
         {

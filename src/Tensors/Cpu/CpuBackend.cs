@@ -34,20 +34,20 @@ public sealed unsafe partial class CpuBackend : IBackend
 
     public void Upload(ReadOnlySpan<float> source, Tensor destination)
     {
-        if (source.Length != destination.Length) throw new ArgumentException($"upload of {source.Length} values into {destination}");
-        fixed (float* s = source) Simd.Copy(s, P(destination, "upload"), source.Length);
+        OpChecks.Upload(source, destination);
+        fixed (float* s = source) Simd.Copy(s, P(destination, OpChecks.Names.Upload), source.Length);
     }
 
     public void Download(Tensor source, Span<float> destination)
     {
-        if (destination.Length != source.Length) throw new ArgumentException($"download of {source} into {destination.Length} values");
-        fixed (float* d = destination) Simd.Copy(P(source, "download"), d, destination.Length);
+        OpChecks.Download(source, destination);
+        fixed (float* d = destination) Simd.Copy(P(source, OpChecks.Names.Download), d, destination.Length);
     }
 
     public void Copy(Tensor source, Tensor destination)
     {
-        Require.SameLength(source, destination, "copy", "source", "destination");
-        Simd.Copy(P(source, "copy"), P(destination, "copy"), source.Length);
+        OpChecks.Copy(source, destination);
+        Simd.Copy(P(source, OpChecks.Names.Copy), P(destination, OpChecks.Names.Copy), source.Length);
     }
 
     public void Fill(Tensor destination, float value) =>
