@@ -6,13 +6,13 @@ namespace PromptAD.Cli;
 /// <summary>`promptad bench`: timings of our engine side by side with the PyTorch reference on the same machine.</summary>
 internal static class BenchCommand
 {
-    private static readonly string[] Suites = ["gemm", "all"];
+    private static readonly string[] Suites = ["gemm", "clip", "all"];
 
     public static Command Create()
     {
         var what = new Argument<string>("what")
         {
-            Description = "what to measure: gemm (CPU SGEMM at CLIP's shapes vs torch.matmul), all",
+            Description = "what to measure: gemm (CPU SGEMM at CLIP's shapes vs torch.matmul), clip (random-weight encoders vs the PyTorch reference), all",
             DefaultValueFactory = _ => "all",
         };
         what.AcceptOnlyFromAmong(Suites);
@@ -33,7 +33,9 @@ internal static class BenchCommand
             var options = rest.Concat(parse.UnmatchedTokens).ToList();
             return parse.GetValue(what) switch
             {
-                "gemm" or "all" => GemmBench.Run(options),
+                "gemm" => GemmBench.Run(options),
+                "clip" => ClipBench.Run(options),
+                "all" => Math.Max(GemmBench.Run(options), ClipBench.Run(options)),
                 _ => 2,
             };
         });
