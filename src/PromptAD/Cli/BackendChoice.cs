@@ -1,0 +1,29 @@
+using System.CommandLine;
+using PromptAD.Kernels;
+using PromptAD.Tensors;
+using PromptAD.Tensors.Cpu;
+
+namespace PromptAD.Cli;
+
+/// <summary>The shared `--device cpu|cuda` option and the backend it selects.</summary>
+internal static class BackendChoice
+{
+    public static Option<string> CreateOption()
+    {
+        var option = new Option<string>("--device")
+        {
+            Description = "where to compute: cpu (multi-threaded, AVX-512/AVX2) or cuda (NVIDIA GPU)",
+            DefaultValueFactory = _ => "cpu",
+        };
+        option.AcceptOnlyFromAmong("cpu", "cuda");
+        return option;
+    }
+
+    /// <summary>The backend for <paramref name="device"/>; a clear error when CUDA is asked for and unavailable.</summary>
+    public static IBackend Create(string device)
+    {
+        if (device == "cpu") return CpuBackend.Instance;
+        if (CudaBackend.TryCreate(out var cuda, out var reason)) return cuda!;
+        throw new InvalidOperationException($"--device cuda: no usable CUDA device ({reason}). Run `promptad doctor` for details, or use --device cpu.");
+    }
+}
