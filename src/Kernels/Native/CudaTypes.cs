@@ -34,6 +34,8 @@ public enum CUdeviceAttribute
     WarpSize = 10,
     ClockRate = 13,
     MultiprocessorCount = 16,
+    MemoryClockRate = 36,
+    GlobalMemoryBusWidth = 37,
     L2CacheSize = 38,
     MaxThreadsPerMultiprocessor = 39,
     ComputeCapabilityMajor = 75,

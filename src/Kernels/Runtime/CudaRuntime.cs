@@ -38,6 +38,20 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
 
     public string Name => "cuda";
 
+    /// <summary>
+    /// Theoretical peaks for benchmark ratios: DRAM bandwidth = 2 (double data rate) × memory clock × bus width, and
+    /// FP32 FMA throughput = SMs × 128 lanes × 2 flops × core clock (128 FP32 lanes per SM on sm_80+ consumer and
+    /// Hopper parts; an approximation elsewhere). The driver reports clocks in kHz.
+    /// </summary>
+    public (double BandwidthGBs, double Fp32Tflops) Peaks()
+    {
+        double memKhz = context.GetAttribute(CUdeviceAttribute.MemoryClockRate);
+        double busBits = context.GetAttribute(CUdeviceAttribute.GlobalMemoryBusWidth);
+        double coreKhz = context.GetAttribute(CUdeviceAttribute.ClockRate);
+        double sms = context.MultiprocessorCount;
+        return (2 * memKhz * 1e3 * busBits / 8 / 1e9, sms * 128 * 2 * coreKhz * 1e3 / 1e12);
+    }
+
     public string DeviceName { get; }
 
     public ulong Allocate(ulong bytes)
