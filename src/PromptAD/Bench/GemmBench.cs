@@ -10,11 +10,15 @@ namespace PromptAD.Bench;
 /// `promptad bench gemm`: times <see cref="CpuGemm.Sgemm"/> on the CLIP ViT-B linear-layer shapes (NN, and NT,
 /// which is how a linear layer multiplies by its [out, in] weight) and compares against PyTorch's CPU matmul run
 /// by tests/reference/bench_gemm.py with the same thread count.
+/// Also times the per-head attention scores (strided batched Q K^T).
 /// Options: --threads N (default: processor count), --min-time SECONDS per shape (default 1), --no-torch.
 /// </summary>
 public static class GemmBench
 {
     private static readonly (int M, int N, int K)[] Shapes = [(226, 2688, 896), (226, 3584, 896), (77, 1920, 640)];
+
+    // Attention scores Q K^T per head, read from a packed QKV projection (vision: 14 heads x 226 tokens, text: 12 x 77).
+    private static readonly (int Heads, int Len, int Dh)[] Attention = [(14, 226, 64), (12, 77, 64)];
 
     public static int Run(IReadOnlyList<string> args)
     {
@@ -50,8 +54,15 @@ public static class GemmBench
                     double gf = TimeOurs(m, n, k, transB, minTime);
                     string key = Key(m, n, k, transB);
                     ours.Add((key, gf));
-                    Console.WriteLine($"ours  {key,-22} {gf,8:F1} GFLOP/s");
+                    Console.WriteLine($"ours  {key,-26} {gf,8:F1} GFLOP/s");
                 }
+            foreach (var (h, len, dh) in Attention)
+            {
+                double gf = TimeAttention(h, len, dh, minTime);
+                string key = AttentionKey(h, len, dh);
+                ours.Add((key, gf));
+                Console.WriteLine($"ours  {key,-26} {gf,8:F1} GFLOP/s");
+            }
         }
         finally
         {
@@ -65,18 +76,54 @@ public static class GemmBench
 
         Console.WriteLine();
         Console.WriteLine($"SGEMM, {threads} thread(s), GFLOP/s (median)");
-        Console.WriteLine($"{"shape (m x n x k, op)",-22} {"ours",8} {"torch",8} {"ratio",6}");
+        Console.WriteLine($"{"shape (m x n x k, op)",-26} {"ours",8} {"torch",8} {"ratio",6}");
         foreach (var (shape, gf) in ours)
         {
             if (reference is not null && reference.TryGetValue(shape, out double t))
-                Console.WriteLine($"{shape,-22} {gf,8:F1} {t,8:F1} {gf / t,6:F2}");
+                Console.WriteLine($"{shape,-26} {gf,8:F1} {t,8:F1} {gf / t,6:F2}");
             else
-                Console.WriteLine($"{shape,-22} {gf,8:F1} {"n/a",8} {"n/a",6}");
+                Console.WriteLine($"{shape,-26} {gf,8:F1} {"n/a",8} {"n/a",6}");
         }
         return 0;
     }
 
     private static string Key(int m, int n, int k, bool transB) => $"{m}x{n}x{k} {(transB ? "NT" : "NN")}";
+
+    private static string AttentionKey(int heads, int len, int dh) => $"{heads}x({len}x{len}x{dh}) QK^T";
+
+    private static unsafe double TimeAttention(int heads, int len, int dh, double minTime)
+    {
+        int d = heads * dh, ld = 3 * d;
+        float* qkv = Alloc((long)len * ld), scores = Alloc((long)heads * len * len);
+        try
+        {
+            var rng = new Random(99);
+            for (long i = 0; i < (long)len * ld; i++) qkv[i] = (float)(rng.NextDouble() * 2 - 1);
+            return Median(minTime, 2.0 * heads * len * len * dh, () => CpuGemm.SgemmStridedBatched(false, true,
+                len, len, dh, 1f, qkv, ld, dh, qkv + d, ld, dh, 0f, scores, len, (long)len * len, heads));
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(qkv);
+            NativeMemory.AlignedFree(scores);
+        }
+    }
+
+    // Warms up, then times single calls until both 10 samples and minTime seconds are reached; GFLOP/s at the median.
+    private static double Median(double minTime, double flops, Action call)
+    {
+        for (int i = 0; i < 5; i++) call();
+        var times = new List<double>();
+        long start = Stopwatch.GetTimestamp();
+        while (times.Count < 10 || Stopwatch.GetElapsedTime(start).TotalSeconds < minTime)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            call();
+            times.Add(Stopwatch.GetElapsedTime(t0).TotalSeconds);
+        }
+        times.Sort();
+        return flops / times[times.Count / 2] / 1e9;
+    }
 
     private static unsafe double TimeOurs(int m, int n, int k, bool transB, double minTime)
     {
@@ -87,18 +134,8 @@ public static class GemmBench
             for (long i = 0; i < (long)m * k; i++) a[i] = (float)(rng.NextDouble() * 2 - 1);
             for (long i = 0; i < (long)k * n; i++) b[i] = (float)(rng.NextDouble() * 2 - 1);
             int ldb = transB ? k : n;
-            for (int i = 0; i < 5; i++)
-                CpuGemm.Sgemm(false, transB, m, n, k, 1f, a, k, b, ldb, 0f, c, n);
-            var times = new List<double>();
-            long start = Stopwatch.GetTimestamp();
-            while (times.Count < 10 || Stopwatch.GetElapsedTime(start).TotalSeconds < minTime)
-            {
-                long t0 = Stopwatch.GetTimestamp();
-                CpuGemm.Sgemm(false, transB, m, n, k, 1f, a, k, b, ldb, 0f, c, n);
-                times.Add(Stopwatch.GetElapsedTime(t0).TotalSeconds);
-            }
-            times.Sort();
-            return 2.0 * m * n * k / times[times.Count / 2] / 1e9;
+            return Median(minTime, 2.0 * m * n * k,
+                () => CpuGemm.Sgemm(false, transB, m, n, k, 1f, a, k, b, ldb, 0f, c, n));
         }
         finally
         {
@@ -137,6 +174,11 @@ public static class GemmBench
             psi.ArgumentList.Add("--shape");
             psi.ArgumentList.Add($"{m}x{n}x{k}");
         }
+        foreach (var (h, len, dh) in Attention)
+        {
+            psi.ArgumentList.Add("--attention");
+            psi.ArgumentList.Add($"{h}x{len}x{dh}");
+        }
         psi.Environment.Remove("OPENBLAS_CORETYPE");
         psi.Environment.Remove("OPENBLAS_L2_SIZE");
         try
@@ -158,6 +200,12 @@ public static class GemmBench
                 if (!line.StartsWith('{')) continue;
                 using var doc = JsonDocument.Parse(line);
                 JsonElement e = doc.RootElement;
+                if (e.TryGetProperty("attention", out _))
+                {
+                    result[AttentionKey(e.GetProperty("heads").GetInt32(), e.GetProperty("length").GetInt32(),
+                        e.GetProperty("dh").GetInt32())] = e.GetProperty("gflops").GetDouble();
+                    continue;
+                }
                 result[Key(e.GetProperty("m").GetInt32(), e.GetProperty("n").GetInt32(), e.GetProperty("k").GetInt32(),
                     e.GetProperty("trans_b").GetBoolean())] = e.GetProperty("gflops").GetDouble();
             }
