@@ -53,9 +53,11 @@ public static unsafe class CpuGemm
         if (m == 0 || n == 0 || batch == 0) return;
         double flops = 2.0 * m * n * k;
         int threads = Math.Min(MaxThreads, batch);
-        // Small products (attention heads) parallelise across the batch, each worker owning whole matrices;
-        // large ones are parallel inside each product, which keeps every worker's panels in its own cache.
-        if (threads > 1 && flops * batch >= ParallelFlops && flops < 64e6)
+        // Workers own whole matrices (no split, no duplicated packing) when that balances: always for products too
+        // small to split (attention heads), else when the batch divides evenly or is long enough that a remainder
+        // hardly matters. Otherwise (e.g. 3 large products on 2 threads) each product is split across the workers.
+        bool acrossBatch = ThreadsFor(m, n, k) <= 1 || batch % threads == 0 || batch >= 4 * threads;
+        if (threads > 1 && flops * batch >= ParallelFlops && acrossBatch)
         {
             var call = new GemmCall(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             GemmConfig cfg = GemmConfig.Active;
