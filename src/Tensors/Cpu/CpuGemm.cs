@@ -160,6 +160,7 @@ public static unsafe class CpuGemm
         float* bp = PackBuffers.B((long)RoundUp(nc, nr) * kc);
         float* edge = PackBuffers.Edge(mr * nr);
         var kernel = cfg.Kernel;
+        var half = cfg.HalfKernel;
         for (int jc = 0; jc < n; jc += nc)
         {
             int ncb = Math.Min(nc, n - jc);
@@ -176,19 +177,23 @@ public static unsafe class CpuGemm
                     {
                         int nrb = Math.Min(nr, ncb - jr);
                         float* bPanel = bp + (long)jr * kcb;
+                        // A tail panel at most half full runs the half-width kernel (same packed layout).
+                        bool useHalf = half != null && nrb <= nr / 2;
+                        var tileKernel = useHalf ? half : kernel;
+                        int tileWidth = useHalf ? nr / 2 : nr;
                         for (int ir = 0; ir < mcb; ir += mr)
                         {
                             int mrb = Math.Min(mr, mcb - ir);
                             float* aPanel = ap + (long)ir * kcb;
                             float* cTile = c + (long)(ic + ir) * ldc + jc + jr;
-                            if (mrb == mr && nrb == nr)
+                            if (mrb == mr && nrb == tileWidth)
                             {
-                                kernel(kcb, aPanel, bPanel, cTile, ldc, alpha, betaBlock);
+                                tileKernel(kcb, aPanel, bPanel, cTile, ldc, alpha, betaBlock);
                             }
                             else
                             {
                                 // Edge tile: compute the full padded tile aside, then merge only the valid part.
-                                kernel(kcb, aPanel, bPanel, edge, nr, 1f, 0f);
+                                tileKernel(kcb, aPanel, bPanel, edge, nr, 1f, 0f);
                                 MergeEdge(mrb, nrb, edge, nr, alpha, betaBlock, cTile, ldc);
                             }
                         }
@@ -235,10 +240,14 @@ public static unsafe class CpuGemm
 
     /// <summary>Per-instruction-set tile shape, cache blocking and micro-kernel.</summary>
     internal sealed class GemmConfig(int mr, int nr, int kc, int mc, int nc,
-        delegate*<int, float*, float*, float*, int, float, float, void> kernel)
+        delegate*<int, float*, float*, float*, int, float, float, void> kernel,
+        delegate*<int, float*, float*, float*, int, float, float, void> halfKernel = null)
     {
         public readonly int Mr = mr, Nr = nr, Kc = kc, Mc = mc, Nc = nc;
         public readonly delegate*<int, float*, float*, float*, int, float, float, void> Kernel = kernel;
+
+        /// <summary>Optional mr x nr/2 kernel over the same packed panels, for tail panels; null if none.</summary>
+        public readonly delegate*<int, float*, float*, float*, int, float, float, void> HalfKernel = halfKernel;
 
         public static readonly GemmConfig Best = Pick();
 
@@ -252,7 +261,8 @@ public static unsafe class CpuGemm
         private static GemmConfig Pick()
         {
             if (Vector512.IsHardwareAccelerated && Avx512F.IsSupported)
-                return new(GemmKernels.Mr512, GemmKernels.Nr512, 256, 480, 4096, &GemmKernels.Kernel8x32);
+                return new(GemmKernels.Mr512, GemmKernels.Nr512, 256, 480, 4096, &GemmKernels.Kernel8x32,
+                    &GemmKernels.Kernel8x16);
             if (Vector256.IsHardwareAccelerated && Fma.IsSupported)
                 return Avx2;
             return Scalar;
