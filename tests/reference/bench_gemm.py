@@ -4,9 +4,10 @@
 {"attention": true,"heads","length","dh","threads","median_s","gflops"}."""
 import argparse
 import json
+import os
 import time
 
-import torch
+torch = None  # imported in main(), after the BLAS thread count is fixed in the environment
 
 
 def bench(m, n, k, trans_b, min_time):
@@ -53,6 +54,13 @@ def main():
     p.add_argument("--shape", action="append", default=[], help="MxNxK; repeatable")
     p.add_argument("--attention", action="append", default=[], help="HEADSxLxDH: batched Q K^T; repeatable")
     a = p.parse_args()
+    # torch.set_num_threads only sizes torch's own pool; an OpenBLAS build spawns its own threads, sized from the
+    # environment when the library loads. Pin both, or "1 thread" quietly uses every core.
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(a.threads)
+    global torch
+    import torch as _torch
+    torch = _torch
     torch.set_num_threads(a.threads)
     shapes = a.shape or ["226x2688x896", "226x3584x896", "77x1920x640"]
     for s in shapes:

@@ -195,6 +195,11 @@ public static class GemmBench
         }
         psi.Environment.Remove("OPENBLAS_CORETYPE");
         psi.Environment.Remove("OPENBLAS_L2_SIZE");
+        // The script pins these itself too; setting them here also covers a BLAS that reads them at load time.
+        string count = threads.ToString(CultureInfo.InvariantCulture);
+        psi.Environment["OPENBLAS_NUM_THREADS"] = count;
+        psi.Environment["OMP_NUM_THREADS"] = count;
+        psi.Environment["MKL_NUM_THREADS"] = count;
         try
         {
             using var proc = Process.Start(psi);
