@@ -24,6 +24,7 @@ public sealed class ConsoleProgress : IDisposable
     private int lastDecile = -1;
     private int done;
     private int lastLineLength;
+    private int lastPrintedDone = -1;
     private bool finished;
 
     /// <param name="label">What is being counted, e.g. "train" or "test bottle".</param>
@@ -77,7 +78,12 @@ public sealed class ConsoleProgress : IDisposable
             }
 
             finished = true;
-            Draw(final: true);
+
+            // A log already showing the last count gets no duplicate line; a terminal needs its line ended.
+            if (Interactive || lastPrintedDone != done)
+            {
+                Draw(final: true);
+            }
         }
     }
 
@@ -144,12 +150,13 @@ public sealed class ConsoleProgress : IDisposable
         }
 
         sb.Append(CultureInfo.InvariantCulture, $"{done}/{Total} {percent,3}% {FormatDuration(elapsed)}");
-        if (!final || done < Total)
+        if (done < Total)
         {
             sb.Append(" ETA ").Append(FormatDuration(eta));
         }
 
         string line = sb.ToString();
+        lastPrintedDone = done;
         if (Interactive)
         {
             // Pad over the previous, possibly longer, line instead of relying on terminal erase sequences.
