@@ -11,6 +11,12 @@ public static class Program
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(EncodeCommand.Create());
-        return root.Parse(args).Invoke();
+        // Our own handler turns known errors into one clear line (PROMPTAD_DEBUG=1 for the stack trace).
+        var parse = root.Parse(args);
+        return CliErrors.Run(() =>
+        {
+            int code = parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+            return parse.Errors.Count > 0 ? CliErrors.Usage : code; // the parser already printed what was wrong
+        });
     }
 }
