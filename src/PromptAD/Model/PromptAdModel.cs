@@ -1,5 +1,6 @@
 using PromptAD.Clip;
 using PromptAD.Scoring;
+using PromptAD.Tensors;
 using PromptAD.Tensors.SafeTensors;
 
 namespace PromptAD.Model;
@@ -47,6 +48,14 @@ public sealed class PromptAdModel(ModelMetadata metadata, HeadVectors image, Hea
     /// Reads a model file, checking the format version, the metadata and every tensor's presence, dtype and shape
     /// (shapes follow from the metadata's hyper-parameters and shot count); any problem names the file and tensor.
     /// </summary>
+    /// <summary>The brief's signature: the model is host-side, so <paramref name="backend"/> is only checked for null;
+    /// <see cref="Pipeline.Detector"/> uploads the banks to the weights' backend.</summary>
+    public static PromptAdModel Load(string path, IBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(backend);
+        return Load(path);
+    }
+
     public static PromptAdModel Load(string path)
     {
         SafeTensorsFile file;
