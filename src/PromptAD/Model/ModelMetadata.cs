@@ -1,0 +1,125 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using PromptAD.Training;
+
+namespace PromptAD.Model;
+
+/// <summary>
+/// Everything recorded about how a model was made, stored as the safetensors string metadata (one key each; the shot
+/// file list as a JSON array). <see cref="ToDictionary"/>/<see cref="Parse"/> are inverse.
+/// </summary>
+public sealed record ModelMetadata
+{
+    /// <summary>Bump when the file layout changes; loading refuses any other version.</summary>
+    public const int CurrentFormatVersion = 1;
+
+    public int FormatVersion { get; init; } = CurrentFormatVersion;
+    public required string Backbone { get; init; }
+    public string? WeightsSha256 { get; init; }
+    public required string Category { get; init; }
+    public required string ClassName { get; init; }
+    public required int Shots { get; init; }
+    public IReadOnlyList<string> ShotFiles { get; init; } = [];
+    public required TrainOptions Options { get; init; }
+
+    /// <summary>The temperature s actually used (after <see cref="TrainOptions.LogitScale"/> was applied).</summary>
+    public required float LogitScaleValue { get; init; }
+    public string EngineVersion { get; init; } = typeof(ModelMetadata).Assembly.GetName().Version?.ToString() ?? "unknown";
+    public DateTimeOffset CreatedUtc { get; init; } = DateTimeOffset.UtcNow;
+
+    public Dictionary<string, string> ToDictionary()
+    {
+        var o = Options;
+        var d = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["format_version"] = I(FormatVersion),
+            ["backbone"] = Backbone,
+            ["category"] = Category,
+            ["class_name"] = ClassName,
+            ["shots"] = I(Shots),
+            ["shot_files"] = JsonArray(ShotFiles),
+            ["seed"] = I(o.Seed),
+            ["epochs"] = I(o.Epochs),
+            ["learning_rate"] = F(o.LearningRate),
+            ["min_learning_rate"] = F(o.MinLearningRate),
+            ["momentum"] = F(o.Momentum),
+            ["weight_decay"] = F(o.WeightDecay),
+            ["n_ctx"] = I(o.NCtx),
+            ["n_pro_image"] = I(o.NProImage),
+            ["n_pro_pixel"] = I(o.NProPixel),
+            ["n_ctx_ab"] = I(o.NCtxAb),
+            ["n_pro_ab"] = I(o.NProAb),
+            ["align_weight"] = F(o.AlignWeight),
+            ["margin"] = F(o.Margin),
+            ["logit_scale_mode"] = o.LogitScale.ToString().ToLowerInvariant(),
+            ["logit_scale"] = F(LogitScaleValue),
+            ["engine_version"] = EngineVersion,
+            ["created_utc"] = CreatedUtc.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
+        };
+        if (WeightsSha256 is not null) d["weights_sha256"] = WeightsSha256;
+        return d;
+    }
+
+    /// <summary>Reads the metadata of <paramref name="file"/>; a missing or malformed key throws naming it.</summary>
+    public static ModelMetadata Parse(IReadOnlyDictionary<string, string> m, string file)
+    {
+        string S(string key) => m.TryGetValue(key, out var v) ? v : throw new ModelFileException(file, key, "metadata key missing");
+        int Int(string key) => int.TryParse(S(key), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v)
+            ? v : throw new ModelFileException(file, key, $"'{S(key)}' is not an integer");
+        float Flt(string key) => float.TryParse(S(key), NumberStyles.Float, CultureInfo.InvariantCulture, out float v)
+            ? v : throw new ModelFileException(file, key, $"'{S(key)}' is not a number");
+
+        if (!m.ContainsKey("format_version"))
+            throw new ModelFileException(file, "format_version", "not a PromptAD model file (no format_version in its metadata)");
+        int version = Int("format_version");
+        if (version != CurrentFormatVersion)
+            throw new ModelFileException(file, "format_version", $"format version {version} is not supported (this engine reads version {CurrentFormatVersion})");
+        var mode = S("logit_scale_mode") switch
+        {
+            "raw" => LogitScaleMode.Raw,
+            "exp" => LogitScaleMode.Exp,
+            var x => throw new ModelFileException(file, "logit_scale_mode", $"'{x}' is neither 'raw' nor 'exp'"),
+        };
+        var options = new TrainOptions
+        {
+            Seed = Int("seed"), Epochs = Int("epochs"), LearningRate = Flt("learning_rate"), MinLearningRate = Flt("min_learning_rate"),
+            Momentum = Flt("momentum"), WeightDecay = Flt("weight_decay"), NCtx = Int("n_ctx"), NProImage = Int("n_pro_image"),
+            NProPixel = Int("n_pro_pixel"), NCtxAb = Int("n_ctx_ab"), NProAb = Int("n_pro_ab"), AlignWeight = Flt("align_weight"),
+            Margin = Flt("margin"), LogitScale = mode,
+        };
+        if (!DateTimeOffset.TryParse(S("created_utc"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created))
+            throw new ModelFileException(file, "created_utc", $"'{S("created_utc")}' is not a date");
+        List<string> shotFiles;
+        try
+        {
+            using var doc = JsonDocument.Parse(S("shot_files"));
+            shotFiles = [.. doc.RootElement.EnumerateArray().Select(e => e.GetString() ?? "")];
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw new ModelFileException(file, "shot_files", "not a JSON array of strings", e);
+        }
+        return new ModelMetadata
+        {
+            FormatVersion = version, Backbone = S("backbone"), WeightsSha256 = m.TryGetValue("weights_sha256", out var h) ? h : null,
+            Category = S("category"), ClassName = S("class_name"), Shots = Int("shots"), ShotFiles = shotFiles, Options = options,
+            LogitScaleValue = Flt("logit_scale"), EngineVersion = S("engine_version"), CreatedUtc = created,
+        };
+    }
+
+    private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
+    private static string F(float v) => v.ToString("R", CultureInfo.InvariantCulture);
+
+    private static string JsonArray(IReadOnlyList<string> items)
+    {
+        using var ms = new MemoryStream();
+        using (var w = new Utf8JsonWriter(ms))
+        {
+            w.WriteStartArray();
+            foreach (var s in items) w.WriteStringValue(s);
+            w.WriteEndArray();
+        }
+        return Encoding.UTF8.GetString(ms.ToArray());
+    }
+}

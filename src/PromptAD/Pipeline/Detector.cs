@@ -1,0 +1,87 @@
+using PromptAD.Clip;
+using PromptAD.Model;
+using PromptAD.Scoring;
+using PromptAD.Tensors;
+using ScoringFeatures = PromptAD.Scoring.ImageFeatures;
+
+namespace PromptAD.Pipeline;
+
+/// <summary>
+/// Scores images with a trained model (SPEC §6): the image encoder's normalized features, the model's prototypes
+/// and memory banks, <see cref="AnomalyScorer"/>. Needs no text encoder. Images are preprocessed CHW floats of the
+/// backbone's input size (ClipPreprocessor). Owns the memory banks' backend copies.
+/// </summary>
+public sealed class Detector : IDisposable
+{
+    private readonly ClipImageEncoder _encoder;
+    private readonly AnomalyScorer _scorer;
+    private readonly Tensor _bank1, _bank2;
+
+    /// <param name="outputSize">Side of the pixel map (400 in the paper's protocol).</param>
+    /// <param name="batchSize">Images per encoder call in <see cref="ScoreBatch"/>.</param>
+    public Detector(ClipWeights weights, PromptAdModel model, int outputSize = AnomalyScorer.DefaultOutputSize, int batchSize = 8)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(outputSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        model.CheckCompatible(weights.Config);
+        Config = weights.Config;
+        Model = model;
+        BatchSize = batchSize;
+        _encoder = new ClipImageEncoder(weights);
+        _bank1 = Upload(weights.Backend, model.Mid1);
+        _bank2 = Upload(weights.Backend, model.Mid2);
+        _scorer = new AnomalyScorer(model.ImagePrototypes, model.PixelPrototypes, _bank1, _bank2,
+            model.Metadata.LogitScaleValue, Config.Vision.Grid, outputSize);
+    }
+
+    public ClipConfig Config { get; }
+    public PromptAdModel Model { get; }
+    public int BatchSize { get; }
+    public int OutputSize => _scorer.OutputSize;
+
+    /// <summary>Length of one preprocessed image: 3 × size × size.</summary>
+    public int ImageLength => 3 * Config.Vision.ImageSize * Config.Vision.ImageSize;
+
+    public ImageScore Score(float[] chw) => ScoreBatch([chw])[0];
+
+    public IReadOnlyList<ImageScore> ScoreBatch(IReadOnlyList<float[]> chw)
+    {
+        var results = new List<ImageScore>(chw.Count);
+        int P = Config.Vision.Patches;
+        for (int start = 0; start < chw.Count; start += BatchSize)
+        {
+            int n = Math.Min(BatchSize, chw.Count - start);
+            var batch = new float[n * ImageLength];
+            for (int i = 0; i < n; i++)
+            {
+                var img = chw[start + i];
+                if (img.Length != ImageLength)
+                    throw new ArgumentException($"image {start + i} has {img.Length} values, expected 3×{Config.Vision.ImageSize}×{Config.Vision.ImageSize}");
+                img.CopyTo(batch, i * ImageLength);
+            }
+            using var f = _encoder.EncodeNormalized(batch, n);
+            for (int i = 0; i < n; i++)
+            {
+                using var g = f.Global.RowsView(i, 1);
+                using var l = f.Local.RowsView(i * P, P);
+                using var m1 = f.Mid1.RowsView(i * P, P);
+                using var m2 = f.Mid2.RowsView(i * P, P);
+                results.Add(_scorer.Score(new ScoringFeatures(g, l, m1, m2)));
+            }
+        }
+        return results;
+    }
+
+    private static Tensor Upload(IBackend be, MemoryBank bank)
+    {
+        var t = Tensor.FromArray(be, bank.Data, bank.Rows, bank.Width);
+        TensorScope.Detach(t); // lives as long as the detector
+        return t;
+    }
+
+    public void Dispose()
+    {
+        _bank1.Dispose();
+        _bank2.Dispose();
+    }
+}

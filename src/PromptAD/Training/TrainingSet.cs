@@ -1,0 +1,9 @@
+namespace PromptAD.Training;
+
+/// <summary>
+/// What one category's training needs: the class-name word, the anomaly states (generic then the category's own, see
+/// <see cref="Prompting.PromptSet.StatesFor"/>), and the k few-shot images preprocessed to CHW floats
+/// (ClipPreprocessor). <see cref="ShotFiles"/> and <see cref="WeightsSha256"/> only go into the model's metadata.
+/// </summary>
+public sealed record TrainingSet(string Category, string ClassName, IReadOnlyList<string> States,
+    IReadOnlyList<float[]> Shots, IReadOnlyList<string> ShotFiles, string? WeightsSha256 = null);

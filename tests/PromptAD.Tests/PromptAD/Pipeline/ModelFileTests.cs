@@ -1,0 +1,143 @@
+using PromptAD.Clip;
+using PromptAD.Model;
+using PromptAD.Pipeline;
+using PromptAD.Tensors.Cpu;
+using PromptAD.Tensors.SafeTensors;
+using PromptAD.Tests.Clip;
+using PromptAD.Training;
+
+namespace PromptAD.Tests.Pipeline;
+
+/// <summary>The model file: exact round trip, and clear errors for files that cannot be used.</summary>
+public sealed class ModelFileTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("promptad-model-").FullName;
+    private readonly ClipConfig _tiny = ClipConfigs.Load("tiny-test");
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void SaveLoad_RoundTripsEveryTensorAndTheMetadata()
+    {
+        using var model = TestModels.Create(_tiny, shots: 2);
+        string path = Path.Combine(_dir, "m.safetensors");
+        model.Save(path);
+        using var back = PromptAdModel.Load(path);
+        Assert.Equal(path, back.SourcePath);
+        Assert.Equal(model.Image.Ctx, back.Image.Ctx);
+        Assert.Equal(model.Image.CtxAb, back.Image.CtxAb);
+        Assert.Equal(model.Pixel.Ctx, back.Pixel.Ctx);
+        Assert.Equal(model.Pixel.CtxAb, back.Pixel.CtxAb);
+        Assert.Equal(model.ImagePrototypes.Normal, back.ImagePrototypes.Normal);
+        Assert.Equal(model.ImagePrototypes.Anomaly, back.ImagePrototypes.Anomaly);
+        Assert.Equal(model.PixelPrototypes.Anomaly, back.PixelPrototypes.Anomaly);
+        Assert.Equal(model.Mid1, back.Mid1 with { Data = model.Mid1.Data });
+        Assert.Equal(model.Mid1.Data, back.Mid1.Data);
+        Assert.Equal(model.Mid2.Data, back.Mid2.Data);
+        var m = model.Metadata;
+        var b = back.Metadata;
+        Assert.Equal(m.Options, b.Options);
+        Assert.Equal(m.ShotFiles, b.ShotFiles);
+        Assert.Equal(m with { ShotFiles = b.ShotFiles, CreatedUtc = b.CreatedUtc }, b);
+        Assert.Equal(m.CreatedUtc.ToUnixTimeMilliseconds(), b.CreatedUtc.ToUnixTimeMilliseconds());
+        back.CheckCompatible(_tiny, "AB12");
+    }
+
+    [Fact]
+    public void WrongBackbone_IsRefusedByNameWithBothNames()
+    {
+        using var model = TestModels.Create(_tiny, shots: 1);
+        string path = Path.Combine(_dir, "m.safetensors");
+        model.Save(path);
+        using var back = PromptAdModel.Load(path);
+        var other = ClipConfigs.Load("tiny-test-quickgelu");
+        var ex = Assert.Throws<ModelFileException>(() => back.CheckCompatible(other));
+        Assert.Contains("'tiny-test'", ex.Message);
+        Assert.Contains("'tiny-test-quickgelu'", ex.Message);
+        Assert.Contains(path, ex.Message);
+
+        using var weights = ClipWeights.Random(other, CpuBackend.Instance, 1);
+        Assert.Throws<ModelFileException>(() => new Detector(weights, back));
+        Assert.Throws<ModelFileException>(() => back.CheckCompatible(_tiny, "ffff"));
+    }
+
+    [Fact]
+    public void MissingTensor_NamesFileAndTensor()
+    {
+        string path = Rewrite(entries => entries.Where(e => e.Name != "bank.mid2"), meta => { });
+        var ex = Assert.Throws<ModelFileException>(() => PromptAdModel.Load(path));
+        Assert.Equal("bank.mid2", ex.Item);
+        Assert.Contains(path, ex.Message);
+    }
+
+    [Fact]
+    public void WrongShape_NamesTensor()
+    {
+        string path = Rewrite(entries => entries.Select(e => e.Name == "image.ctx" ? e with { Shape = [e.Shape[0] / 2, e.Shape[1] * 2] } : e), meta => { });
+        var ex = Assert.Throws<ModelFileException>(() => PromptAdModel.Load(path));
+        Assert.Equal("image.ctx", ex.Item);
+    }
+
+    [Fact]
+    public void WrongFormatVersion_IsRefused()
+    {
+        string path = Rewrite(e => e, meta => meta["format_version"] = "2");
+        var ex = Assert.Throws<ModelFileException>(() => PromptAdModel.Load(path));
+        Assert.Equal("format_version", ex.Item);
+        Assert.Contains("version 2", ex.Message);
+    }
+
+    [Fact]
+    public void NotAModelFile_IsRefused()
+    {
+        var ex = Assert.Throws<ModelFileException>(() => PromptAdModel.Load(Path.Combine(ClipGolden.SmallDirectory, "tiny-test.weights.safetensors")));
+        Assert.Contains("not a PromptAD model", ex.Message);
+        Assert.Throws<ModelFileException>(() => PromptAdModel.Load(Path.Combine(_dir, "absent.safetensors")));
+    }
+
+    /// <summary>A valid model file re-written with its tensors and metadata edited.</summary>
+    private string Rewrite(Func<IEnumerable<SafeTensorsWriter.Entry>, IEnumerable<SafeTensorsWriter.Entry>> tensors, Action<Dictionary<string, string>> metadata)
+    {
+        using var model = TestModels.Create(_tiny, shots: 1);
+        string good = Path.Combine(_dir, "good.safetensors");
+        model.Save(good);
+        List<SafeTensorsWriter.Entry> entries;
+        Dictionary<string, string> meta;
+        using (var f = SafeTensorsFile.Open(good))
+        {
+            entries = [.. f.Tensors.Select(t => new SafeTensorsWriter.Entry(t.Name, t.Shape, f.ReadFloat32(t.Name)))];
+            meta = new Dictionary<string, string>(f.Metadata);
+        }
+        metadata(meta);
+        string bad = Path.Combine(_dir, "bad.safetensors");
+        SafeTensorsWriter.Write(bad, tensors(entries), meta);
+        return bad;
+    }
+}
+
+/// <summary>Training is a deterministic function of its inputs and seed, and reports every epoch.</summary>
+public class TrainerTests
+{
+    [Fact]
+    public void SameSeed_SameModel_AndProgressPerEpoch()
+    {
+        var config = ClipConfigs.Load("tiny-test");
+        using var weights = ClipWeights.Random(config, CpuBackend.Instance, 3);
+        var rng = new Random(5);
+        var shots = Enumerable.Range(0, 2).Select(_ => Enumerable.Range(0, 3 * 32 * 32).Select(_ => (float)rng.NextDouble()).ToArray()).ToList();
+        var set = new TrainingSet("bottle", "bottle", PipelineParityTests.States, shots, ["a", "b"]);
+        var options = new TrainOptions { Epochs = 2, Seed = 9, LogitScale = LogitScaleMode.Exp };
+        var log = new ListProgress();
+        using var a = Trainer.Train(weights, set, options, progress: log, cancellationToken: TestContext.Current.CancellationToken);
+        using var b = Trainer.Train(weights, set, options, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.Equal(a.Image.Ctx, b.Image.Ctx);
+        Assert.Equal(a.Pixel.CtxAb, b.Pixel.CtxAb);
+        Assert.Equal(a.PixelPrototypes.Anomaly, b.PixelPrototypes.Anomaly);
+        Assert.Equal(4, log.Items.Count);
+        Assert.Equal([1, 2, 1, 2], log.Items.Select(p => p.Epoch));
+        Assert.Equal(0.002f, log.Items[0].LearningRate);
+        Assert.Equal(MathF.Exp(MathF.Log(1 / 0.07f)), a.Metadata.LogitScaleValue, 4);
+        using var c = Trainer.Train(weights, set, options with { Seed = 10 }, cancellationToken: TestContext.Current.CancellationToken);
+        Assert.NotEqual(a.Image.Ctx, c.Image.Ctx);
+    }
+}

@@ -1,0 +1,203 @@
+#!/usr/bin/python3
+"""Independent PyTorch reference for the PromptAD pipeline, written from SPEC.md §5-§6 (not from the C#).
+
+Uses clip_reference.py's CLIP model code (float64) on the tiny-test weights already in Golden/clip, the reference
+tokenizer (clip_tokenizer_reference.py) and torch.optim.SGD + CosineAnnealingLR. Fixed inputs: initial prompt
+vectors N(0, 0.02^2), 2 few-shot images and 3 test images (standard normal CHW), all generated here with a seed.
+Runs EPOCHS = 10 training steps of each head on a 10-epoch cosine schedule (T_max = 10), then scores the test
+images at a 32x32 output size. Writes tests/PromptAD.Tests/Golden/promptad/tiny-test.promptad.safetensors.
+
+Token ids for the tiny vocabulary (64): every BPE word id becomes id mod (vocab - 2); start/end become vocab-2 /
+vocab-1; zero padding after the end token (the same documented mapping as the C# TokenIdMapping).
+
+  /usr/bin/python3 tests/reference/promptad_reference.py
+"""
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from scipy import ndimage
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import clip_reference as cr  # noqa: E402
+from clip_tokenizer_reference import SimpleTokenizer  # noqa: E402
+
+OUT = os.path.join(cr.ROOT, "tests", "PromptAD.Tests", "Golden", "promptad")
+CONFIG = "tiny-test"
+EPOCHS, LR, MIN_LR, MOMENTUM, WD, ALIGN, MARGIN = 10, 0.002, 1e-5, 0.9, 5e-4, 0.001, 0.0
+N_CTX, N_PRO_IMAGE, N_PRO_PIXEL, N_CTX_AB, N_PRO_AB = 4, 3, 1, 1, 4
+OUTPUT_SIZE = 32
+CLASS_NAME = "bottle"
+# Generic states (SPEC §5.1) + bottle's states (data/prompts.json), duplicated in PipelineParityTests.cs.
+STATES = ["damaged {}", "flawed {}", "abnormal {}", "imperfect {}", "blemished {}", "{} with flaw", "{} with defect",
+          "{} with damage", "{} with large breakage", "{} with small breakage", "{} with contamination"]
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, h in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = h["data_offsets"]
+        raw = data[a:b]
+        if h["dtype"] == "F16":
+            arr = np.frombuffer(raw, "<f2").astype(np.float32)
+        elif h["dtype"] == "BF16":
+            arr = (np.frombuffer(raw, "<u2").astype(np.uint32) << 16).view(np.float32)
+        else:
+            arr = np.frombuffer(raw, "<f4").astype(np.float32)
+        out[name] = arr.reshape(h["shape"])
+    return out
+
+
+def map_ids(ids, vocab):
+    out = [vocab - 2] + [i % (vocab - 2) for i in ids[1:-1]] + [vocab - 1]
+    return out + [0] * (77 - len(out))
+
+
+def build_prompts(tok, vocab, n_pro):
+    """(ids [B, 77], positions per prompt, learned row per position into cat(ctx, ctx_ab)), counts."""
+    ids, positions, rows = [], [], []
+    x = tok.encode("X")
+    assert len(x) == 1
+
+    def add(text, i, j):
+        n = N_CTX + (N_CTX_AB if j >= 0 else 0)
+        prompt = " ".join(["X"] * n) + " " + text + "."
+        enc = tok.encode(prompt)
+        assert enc[:n] == x * n
+        full = [tok.encoder["<|startoftext|>"]] + enc + [tok.encoder["<|endoftext|>"]]
+        ids.append(map_ids(full, vocab))
+        positions.append(list(range(1, n + 1)))
+        rows.extend(i * N_CTX + t for t in range(N_CTX))
+        if j >= 0:
+            rows.extend(n_pro * N_CTX + j * N_CTX_AB + t for t in range(N_CTX_AB))
+
+    for i in range(n_pro):
+        add(CLASS_NAME, i, -1)
+    for s in STATES:
+        for i in range(n_pro):
+            add(s.replace("{}", CLASS_NAME), i, -1)
+    for j in range(N_PRO_AB):
+        for i in range(n_pro):
+            add(CLASS_NAME, i, j)
+    counts = (n_pro, len(STATES) * n_pro, N_PRO_AB * n_pro)
+    return np.array(ids, dtype=np.int64), positions, rows, counts
+
+
+def normalize(x):
+    return x / x.norm(dim=-1, keepdim=True)
+
+
+def encode(cfg, W, eps, prompts, ctx, ctx_ab):
+    ids, positions, rows, counts = prompts
+    seq = int(ids.argmax(axis=1).max()) + 1  # causal: later positions never reach the end token
+    learned = torch.cat([ctx, ctx_ab])[rows]
+    f = cr.text_forward(cfg, W, torch.tensor(ids[:, :seq]), learned, positions, eps)
+    n, m, _ = counts
+    return f[:n], f[n:n + m], f[n + m:]
+
+
+def losses(v, tn, tm, tl, s):
+    ta = torch.cat([tm, tl])
+    pn, pa = normalize(tn.mean(0)), normalize(ta.mean(0))
+    logits = s * torch.cat([(v @ pn)[:, None], v @ normalize(ta).T], dim=1)
+    ce = F.cross_entropy(logits, torch.zeros(v.shape[0], dtype=torch.long))
+    eam = torch.relu(((v - pn) ** 2).sum(-1) - ((v - pa) ** 2).sum(-1) + MARGIN).mean()
+    align = ((normalize(tm).mean(0) - normalize(tl).mean(0)) ** 2).sum()
+    return ce + eam + ALIGN * align, ce, eam, align
+
+
+def train_head(cfg, W, eps, prompts, v, s, ctx0, ctx_ab0):
+    ctx = torch.tensor(ctx0, dtype=torch.float64, requires_grad=True)
+    ctx_ab = torch.tensor(ctx_ab0, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([ctx, ctx_ab], lr=LR, momentum=MOMENTUM, weight_decay=WD)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=EPOCHS, eta_min=MIN_LR)
+    log = []
+    for _ in range(EPOCHS):
+        tn, tm, tl = encode(cfg, W, eps, prompts, ctx, ctx_ab)
+        terms = losses(v, tn, tm, tl, s)
+        log.append([t.item() for t in terms])
+        opt.zero_grad()
+        terms[0].backward()
+        opt.step()
+        sched.step()
+    with torch.no_grad():
+        tn, tm, tl = encode(cfg, W, eps, prompts, ctx, ctx_ab)
+        protos = torch.stack([normalize(tn.mean(0)), normalize(torch.cat([tm, tl]).mean(0))])
+    return np.array(log), ctx.detach(), ctx_ab.detach(), protos
+
+
+def upsample(m, grid):
+    return F.interpolate(m.reshape(1, 1, grid, grid), size=(OUTPUT_SIZE, OUTPUT_SIZE), mode="bilinear",
+                         align_corners=False)[0, 0]
+
+
+def main():
+    cfg = cr.load_config(CONFIG)
+    eps, vocab = cfg.get("layerNormEps", 1e-5), cfg["text"]["vocabSize"]
+    stored = read_safetensors(os.path.join(cr.GOLDEN, CONFIG + ".weights.safetensors"))
+    W = {k: torch.tensor(a, dtype=torch.float64) for k, a in stored.items()}
+    s = W["logit_scale"].item()  # raw stored value (SPEC §5.5, the authors' default)
+    tok = SimpleTokenizer()
+    width, size, grid = cfg["text"]["width"], cfg["vision"]["imageSize"], cfg["vision"]["imageSize"] // cfg["vision"]["patchSize"]
+
+    rng = np.random.default_rng(2024)
+    init = {
+        "image.ctx": (0.02 * rng.standard_normal((N_PRO_IMAGE * N_CTX, width))).astype(np.float32),
+        "image.ctx_ab": (0.02 * rng.standard_normal((N_PRO_AB * N_CTX_AB, width))).astype(np.float32),
+        "pixel.ctx": (0.02 * rng.standard_normal((N_PRO_PIXEL * N_CTX, width))).astype(np.float32),
+        "pixel.ctx_ab": (0.02 * rng.standard_normal((N_PRO_AB * N_CTX_AB, width))).astype(np.float32),
+    }
+    shots = rng.standard_normal((2, 3, size, size)).astype(np.float32)
+    tests = rng.standard_normal((3, 3, size, size)).astype(np.float32)
+
+    with torch.no_grad():
+        g, loc, m1, m2 = [normalize(t) for t in cr.image_forward(cfg, W, torch.tensor(shots, dtype=torch.float64), eps)]
+    img_prompts = build_prompts(tok, vocab, N_PRO_IMAGE)
+    pix_prompts = build_prompts(tok, vocab, N_PRO_PIXEL)
+    img_log, img_ctx, img_ctx_ab, img_protos = train_head(cfg, W, eps, img_prompts, g, s, init["image.ctx"], init["image.ctx_ab"])
+    pix_log, pix_ctx, pix_ctx_ab, pix_protos = train_head(cfg, W, eps, pix_prompts, loc.reshape(-1, loc.shape[-1]), s,
+                                                          init["pixel.ctx"], init["pixel.ctx_ab"])
+    bank1, bank2 = m1.reshape(-1, m1.shape[-1]), m2.reshape(-1, m2.shape[-1])
+
+    scores, maps = [], []
+    with torch.no_grad():
+        tg, tl, tm1, tm2 = [normalize(t) for t in cr.image_forward(cfg, W, torch.tensor(tests, dtype=torch.float64), eps)]
+        for b in range(tests.shape[0]):
+            pad_img = torch.softmax(s * (img_protos @ tg[b]), 0)[1]
+            pad_pix = torch.softmax(s * (tl[b] @ pix_protos.T), 1)[:, 1]
+            d1 = ((1 - tm1[b] @ bank1.T) / 2).min(1).values
+            d2 = ((1 - tm2[b] @ bank2.T) / 2).min(1).values
+            vad = (d1 + d2) / 2
+            fused = 1 / (1 / pad_pix + 1 / vad)
+            pix = ndimage.gaussian_filter(upsample(fused, grid).numpy(), sigma=4, mode="reflect", truncate=4.0)
+            vmax = upsample(vad, grid).max()
+            scores.append([(1 / (1 / pad_img + 1 / vmax)).item(), pad_img.item(), vmax.item()])
+            maps.append(pix)
+
+    f32 = lambda z: np.asarray(z.numpy() if torch.is_tensor(z) else z, dtype=np.float32)
+    out = [(k, v) for k, v in init.items()] + [
+        ("shots", shots), ("tests", tests),
+        ("image.token_ids", img_prompts[0].astype(np.float32)), ("pixel.token_ids", pix_prompts[0].astype(np.float32)),
+        ("image.losses", f32(img_log)), ("pixel.losses", f32(pix_log)),
+        ("image.ctx.trained", f32(img_ctx)), ("image.ctx_ab.trained", f32(img_ctx_ab)),
+        ("pixel.ctx.trained", f32(pix_ctx)), ("pixel.ctx_ab.trained", f32(pix_ctx_ab)),
+        ("image.prototypes", f32(img_protos)), ("pixel.prototypes", f32(pix_protos)),
+        ("bank.mid1", f32(bank1)), ("bank.mid2", f32(bank2)),
+        ("scores", f32(np.array(scores))), ("maps", f32(np.stack(maps))),
+    ]
+    cr.write_safetensors(os.path.join(OUT, CONFIG + ".promptad.safetensors"), out)
+    print("image losses", img_log[[0, -1]], "\npixel losses", pix_log[[0, -1]], "\nscores", scores)
+
+
+if __name__ == "__main__":
+    main()
