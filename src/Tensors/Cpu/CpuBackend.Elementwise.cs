@@ -40,32 +40,26 @@ public sealed unsafe partial class CpuBackend
         });
     }
 
-    private void Unary(Tensor x, Tensor y, string op, Func<float, float> f)
+    private void Unary<T>(Tensor x, Tensor y, string op) where T : IActivation
     {
         OpChecks.Unary(x, y, op);
         float* px = P(x, op), py = P(y, op);
-        ForChunks(x.Length, (s, n) =>
-        {
-            for (long i = s; i < s + n; i++) py[i] = f(px[i]);
-        });
+        ForChunks(x.Length, (s, n) => ActivationLoops.Forward<T>(px + s, py + s, n));
     }
 
-    private void UnaryBackward(Tensor x, Tensor dy, Tensor dx, string op, Func<float, float> derivative)
+    private void UnaryBackward<T>(Tensor x, Tensor dy, Tensor dx, string op) where T : IActivation
     {
         OpChecks.UnaryBackward(x, dy, dx, op);
         float* px = P(x, op), pdy = P(dy, op), pdx = P(dx, op);
-        ForChunks(x.Length, (s, n) =>
-        {
-            for (long i = s; i < s + n; i++) pdx[i] = pdy[i] * derivative(px[i]);
-        });
+        ForChunks(x.Length, (s, n) => ActivationLoops.Backward<T>(px + s, pdy + s, pdx + s, n));
     }
 
-    public void GeluForward(Tensor x, Tensor y) => Unary(x, y, OpChecks.Names.GeluForward, CpuMath.Gelu);
-    public void GeluBackward(Tensor x, Tensor dy, Tensor dx) => UnaryBackward(x, dy, dx, OpChecks.Names.GeluBackward, CpuMath.GeluGrad);
-    public void QuickGeluForward(Tensor x, Tensor y) => Unary(x, y, OpChecks.Names.QuickGeluForward, CpuMath.QuickGelu);
-    public void QuickGeluBackward(Tensor x, Tensor dy, Tensor dx) => UnaryBackward(x, dy, dx, OpChecks.Names.QuickGeluBackward, CpuMath.QuickGeluGrad);
-    public void ReluForward(Tensor x, Tensor y) => Unary(x, y, OpChecks.Names.ReluForward, static v => v > 0 ? v : 0f);
-    public void ReluBackward(Tensor x, Tensor dy, Tensor dx) => UnaryBackward(x, dy, dx, OpChecks.Names.ReluBackward, static v => v > 0 ? 1f : 0f);
+    public void GeluForward(Tensor x, Tensor y) => Unary<GeluActivation>(x, y, OpChecks.Names.GeluForward);
+    public void GeluBackward(Tensor x, Tensor dy, Tensor dx) => UnaryBackward<GeluActivation>(x, dy, dx, OpChecks.Names.GeluBackward);
+    public void QuickGeluForward(Tensor x, Tensor y) => Unary<QuickGeluActivation>(x, y, OpChecks.Names.QuickGeluForward);
+    public void QuickGeluBackward(Tensor x, Tensor dy, Tensor dx) => UnaryBackward<QuickGeluActivation>(x, dy, dx, OpChecks.Names.QuickGeluBackward);
+    public void ReluForward(Tensor x, Tensor y) => Unary<ReluActivation>(x, y, OpChecks.Names.ReluForward);
+    public void ReluBackward(Tensor x, Tensor dy, Tensor dx) => UnaryBackward<ReluActivation>(x, dy, dx, OpChecks.Names.ReluBackward);
 
     public void SquaredDistanceForward(Tensor a, Tensor b, Tensor y)
     {

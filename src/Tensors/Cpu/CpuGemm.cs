@@ -45,6 +45,18 @@ public static unsafe class CpuGemm
     }
 
     /// <summary>
+    /// <see cref="Sgemm"/> on the calling thread only: for callers that already run one task per core (attention
+    /// heads), where a nested fork/join would only add overhead.
+    /// </summary>
+    public static void SgemmSingleThreaded(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+    {
+        Validate(m, n, k);
+        if (m == 0 || n == 0) return;
+        Blocked(GemmConfig.Active, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /// <summary>
     /// <paramref name="batch"/> independent products; matrix i uses a + i*strideA, b + i*strideB, c + i*strideC
     /// (element strides; views may overlap on the inputs, e.g. the Q/K/V slices of one packed projection).
     /// </summary>

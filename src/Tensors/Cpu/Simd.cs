@@ -51,9 +51,12 @@ internal static unsafe class Simd
         float m = float.NegativeInfinity;
         if (Wide && n >= 16)
         {
-            var acc = Vector512.Create(float.NegativeInfinity);
-            for (; i <= n - 16; i += 16) acc = Vector512.Max(acc, Vector512.Load(a + i));
-            for (int j = 0; j < 16; j++) m = MathF.Max(m, acc.GetElement(j));
+            var acc = Vector512.Load(a);
+            for (i = 16; i <= n - 16; i += 16) acc = Vector512.Max(acc, Vector512.Load(a + i));
+            // Tree reduction: halves, not 16 scalar extractions (this runs once per softmax row).
+            var h256 = Vector256.Max(acc.GetLower(), acc.GetUpper());
+            var h128 = Vector128.Max(h256.GetLower(), h256.GetUpper());
+            m = MathF.Max(MathF.Max(h128[0], h128[1]), MathF.Max(h128[2], h128[3]));
         }
         for (; i < n; i++) m = MathF.Max(m, a[i]);
         return m;
@@ -90,30 +93,37 @@ internal static unsafe class Simd
         for (; i < n; i++) y[i] = (x[i] - mean) * rstd * gamma[i] + beta[i];
     }
 
-    /// <summary>y = exp(x − max) in place-able form; returns the sum of y.</summary>
+    /// <summary>y = exp(x − max); returns the sum of y. The last partial vector goes through a padded buffer so
+    /// every element gets the same vector exp (no slow scalar tail).</summary>
     public static float ExpShiftSum(float* x, float max, float* y, int n)
     {
+        if (!Wide)
+        {
+            float total = 0;
+            for (int j = 0; j < n; j++) total += y[j] = MathF.Exp(x[j] - max);
+            return total;
+        }
         int i = 0;
-        float s = 0;
-        if (Wide && n >= 16)
+        var vm = Vector512.Create(max);
+        var acc = Vector512<float>.Zero;
+        for (; i <= n - 16; i += 16)
         {
-            var vm = Vector512.Create(max);
-            var acc = Vector512<float>.Zero;
-            for (; i <= n - 16; i += 16)
-            {
-                var e = Vector512.Exp(Vector512.Load(x + i) - vm);
-                Vector512.Store(e, y + i);
-                acc += e;
-            }
-            s = Vector512.Sum(acc);
+            var e = SimdMath.Exp(Vector512.Load(x + i) - vm);
+            Vector512.Store(e, y + i);
+            acc += e;
         }
-        for (; i < n; i++)
+        if (i < n)
         {
-            float e = MathF.Exp(x[i] - max);
-            y[i] = e;
-            s += e;
+            float* buffer = stackalloc float[16];
+            for (int j = 0; j < 16; j++) buffer[j] = i + j < n ? x[i + j] : float.NegativeInfinity;
+            var e = SimdMath.Exp(Vector512.Load(buffer) - vm);
+            // Padding lanes hold exp(−inf − max), clamped to ~1e-38 by SimdMath.Exp: zero them before summing.
+            e = Vector512.ConditionalSelect(Vector512.LessThan(Vector512.Create(i) + Vector512.Create(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15), Vector512.Create(n)).AsSingle(), e, Vector512<float>.Zero);
+            Vector512.Store(e, buffer);
+            for (int j = 0; i + j < n; j++) y[i + j] = buffer[j];
+            acc += e;
         }
-        return s;
+        return Vector512.Sum(acc);
     }
 
     public static void Scale(float* x, float s, float* y, int n)
