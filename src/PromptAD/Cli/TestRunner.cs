@@ -27,7 +27,9 @@ internal static class TestRunner
         double trainSeconds, int seed, TextWriter? progressWriter = null, int maxImages = int.MaxValue)
     {
         var clock = Stopwatch.StartNew();
-        var samples = dataset.TestSamples.Take(maxImages).ToList();
+        // A cap (bench --test-images) takes evenly spaced images, i·n/N, so both normal and defective ones remain.
+        var all = dataset.TestSamples;
+        var samples = maxImages >= all.Count ? all.ToList() : [.. Enumerable.Range(0, maxImages).Select(i => all[(int)((long)i * all.Count / maxImages)])];
         var pre = new ClipPreprocessor(detector.Config.Vision.ImageSize);
         int size = detector.OutputSize;
         var results = new List<SampleResult>(samples.Count);
