@@ -8,6 +8,11 @@ public static class Program
     public static int Main(string[] args)
     {
         var root = new RootCommand("promptad — few-shot industrial anomaly detection (PromptAD, CVPR 2024) on CLIP, without a deep-learning framework.");
+        root.Subcommands.Add(DemoCommand.Create());
+        root.Subcommands.Add(TrainCommand.Create());
+        root.Subcommands.Add(TestCommand.Create());
+        root.Subcommands.Add(PredictCommand.Create());
+        root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(EncodeCommand.Create());

@@ -11,6 +11,10 @@ Token ids for the tiny vocabulary (64): every BPE word id becomes id mod (vocab 
 vocab-1; zero padding after the end token (the same documented mapping as the C# TokenIdMapping).
 
   /usr/bin/python3 tests/reference/promptad_reference.py
+  /usr/bin/python3 tests/reference/promptad_reference.py --bench --data DIR --shot NAME [--epochs N] [--test-images N]
+      timings of `promptad bench e2e`'s work in PyTorch (float32, random ViT-B-16-plus-240 weights, one JSON line):
+      image-head training (shot encoding + N epochs), pixel-head training (N epochs), scoring the test images
+      (loading, preprocessing, encoding in batches of 8, scores and blurred 400x400 maps). No per-epoch test evaluation.
 """
 import json
 import os
@@ -199,5 +203,73 @@ def main():
     print("image losses", img_log[[0, -1]], "\npixel losses", pix_log[[0, -1]], "\nscores", scores)
 
 
+def bench(args):
+    import time
+    from PIL import Image
+    opt = lambda name, default: args[args.index(name) + 1] if name in args else default
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", os.cpu_count())))
+    cfg = cr.load_config(opt("--config", "ViT-B-16-plus-240"))
+    epochs, n_test, data, shot = int(opt("--epochs", "100")), int(opt("--test-images", "0")), opt("--data", None), opt("--shot", "131.png")
+    eps, vocab, size = cfg.get("layerNormEps", 1e-5), cfg["text"]["vocabSize"], cfg["vision"]["imageSize"]
+    grid = size // cfg["vision"]["patchSize"]
+    W = {k: torch.tensor(a) for k, a in cr.random_weights(cfg, np.random.default_rng(0))}
+    s = W["logit_scale"].item()
+    tok = SimpleTokenizer()
+    mean = torch.tensor([0.48145466, 0.4578275, 0.40821073]).view(3, 1, 1)
+    std = torch.tensor([0.26862954, 0.26130258, 0.27577711]).view(3, 1, 1)
+
+    def load(path):
+        img = Image.open(path).convert("RGB").resize((size, size), Image.BICUBIC)
+        return (torch.from_numpy(np.asarray(img, dtype=np.float32) / 255).permute(2, 0, 1) - mean) / std
+
+    def train(prompts, v, n_pro):
+        width = cfg["text"]["width"]
+        ctx = (0.02 * torch.randn(n_pro * N_CTX, width)).requires_grad_(True)
+        ctx_ab = (0.02 * torch.randn(N_PRO_AB * N_CTX_AB, width)).requires_grad_(True)
+        sgd = torch.optim.SGD([ctx, ctx_ab], lr=LR, momentum=MOMENTUM, weight_decay=WD)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(sgd, T_max=epochs, eta_min=MIN_LR)
+        for _ in range(epochs):
+            tn, tm, tl = encode(cfg, W, eps, prompts, ctx, ctx_ab)
+            loss = losses(v, tn, tm, tl, s)[0]
+            sgd.zero_grad()
+            loss.backward()
+            sgd.step()
+            sched.step()
+        with torch.no_grad():
+            tn, tm, tl = encode(cfg, W, eps, prompts, ctx, ctx_ab)
+            return torch.stack([normalize(tn.mean(0)), normalize(torch.cat([tm, tl]).mean(0))])
+
+    global OUTPUT_SIZE
+    OUTPUT_SIZE = 400
+    t0 = time.perf_counter()
+    with torch.no_grad():
+        g, loc, m1, m2 = [normalize(t) for t in cr.image_forward(cfg, W, load(os.path.join(data, "train", "good", shot))[None], eps)]
+    img_protos = train(build_prompts(tok, vocab, N_PRO_IMAGE), g, N_PRO_IMAGE)
+    t1 = time.perf_counter()
+    pix_protos = train(build_prompts(tok, vocab, N_PRO_PIXEL), loc.reshape(-1, loc.shape[-1]), N_PRO_PIXEL)
+    t2 = time.perf_counter()
+    bank1, bank2 = m1.reshape(-1, m1.shape[-1]), m2.reshape(-1, m2.shape[-1])
+    test_dir = os.path.join(data, "test")
+    files = [os.path.join(test_dir, d, f) for d in sorted(os.listdir(test_dir)) for f in sorted(os.listdir(os.path.join(test_dir, d)))]
+    files = [files[i * len(files) // n_test] for i in range(n_test)] if 0 < n_test < len(files) else files  # as the C# bench
+    with torch.no_grad():
+        for b0 in range(0, len(files), 8):
+            batch = torch.stack([load(f) for f in files[b0:b0 + 8]])
+            tg, tl, tm1, tm2 = [normalize(t) for t in cr.image_forward(cfg, W, batch, eps)]
+            for b in range(batch.shape[0]):
+                pad_img = torch.softmax(s * (img_protos @ tg[b]), 0)[1]
+                pad_pix = torch.softmax(s * (tl[b] @ pix_protos.T), 1)[:, 1]
+                vad = (((1 - tm1[b] @ bank1.T) / 2).min(1).values + ((1 - tm2[b] @ bank2.T) / 2).min(1).values) / 2
+                ndimage.gaussian_filter(upsample(1 / (1 / pad_pix + 1 / vad), grid).numpy(), sigma=4, mode="reflect", truncate=4.0)
+                vmax = upsample(vad, grid).max()
+                (1 / (1 / pad_img + 1 / vmax)).item()
+    t3 = time.perf_counter()
+    print(json.dumps({"image_head_s": t1 - t0, "pixel_head_s": t2 - t1, "test_s": t3 - t2, "test_images": len(files),
+                      "epochs": epochs, "threads": torch.get_num_threads()}))
+
+
 if __name__ == "__main__":
-    main()
+    if "--bench" in sys.argv:
+        bench(sys.argv[1:])
+    else:
+        main()

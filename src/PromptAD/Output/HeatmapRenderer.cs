@@ -50,7 +50,7 @@ public static class HeatmapRenderer
     }
 
     /// <summary>Total PNG width for maps of side <paramref name="size"/>.</summary>
-    public static int WidthFor(int size) => 2 * size + Gap;
+    public static int WidthFor(int size, bool maskPanel = true) => maskPanel ? 2 * size + Gap : size;
 
     public static int HeightFor(int size) => size + Gap + ColorbarHeight;
 
@@ -65,10 +65,11 @@ public static class HeatmapRenderer
     }
 
     /// <summary>Renders and writes atomically (<see cref="AtomicFile"/>).</summary>
-    public static void Write(string path, RgbImage image, float[] map, int size, BinaryMask? mask, float min, float max) =>
-        AtomicFile.Write(path, stream => Render(image, map, size, mask, min, max, stream));
+    /// <param name="maskPanel">False for images without ground truth at all (predict): the overlay and colorbar only.</param>
+    public static void Write(string path, RgbImage image, float[] map, int size, BinaryMask? mask, float min, float max, bool maskPanel = true) =>
+        AtomicFile.Write(path, stream => Render(image, map, size, mask, min, max, stream, maskPanel));
 
-    private static void Render(RgbImage image, float[] map, int size, BinaryMask? mask, float min, float max, Stream output)
+    private static void Render(RgbImage image, float[] map, int size, BinaryMask? mask, float min, float max, Stream output, bool maskPanel = true)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(map);
@@ -90,7 +91,7 @@ public static class HeatmapRenderer
             photo.Mutate(x => x.Resize(size, size, KnownResamplers.Bicubic));
         }
 
-        using var canvas = new Image<Rgb24>(WidthFor(size), HeightFor(size), Background);
+        using var canvas = new Image<Rgb24>(WidthFor(size, maskPanel), HeightFor(size), Background);
         BinaryMask? gt = mask?.ResizeNearest(size, size);
         float range = max - min;
         float mapMax = float.NegativeInfinity;
@@ -110,7 +111,7 @@ public static class HeatmapRenderer
                     (byte r, byte g, byte b) = Colormap.Jet((map[y * size + x] - min) / range);
                     Rgb24 p = photoRow[x];
                     row[x] = new Rgb24(Blend(p.R, r), Blend(p.G, g), Blend(p.B, b));
-                    row[size + Gap + x] = gt is null ? NoMask(x, y, size) : gt.Pixels[y * size + x] != 0 ? new Rgb24(255, 255, 255) : new Rgb24(0, 0, 0);
+                    if (maskPanel) row[size + Gap + x] = gt is null ? NoMask(x, y, size) : gt.Pixels[y * size + x] != 0 ? new Rgb24(255, 255, 255) : new Rgb24(0, 0, 0);
                 }
             }
 

@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using PromptAD.Cli;
+using PromptAD.Clip;
+using PromptAD.Data;
+using PromptAD.Pipeline;
+using PromptAD.Training;
+
+namespace PromptAD.Bench;
+
+/// <summary>
+/// End-to-end PromptAD on MVTec "bottle" with random ViT-B-16-plus-240 weights, 1 shot (131.png): seconds for the
+/// image-head training (shot encoding + epochs), the pixel-head training, and scoring the test images (load,
+/// preprocess, encode, scores, 400×400 maps, metrics); then the same work in the PyTorch reference
+/// (tests/reference/promptad_reference.py --bench, float32, same cores), side by side as ratios.
+/// Full command: <c>promptad bench e2e</c> (100 epochs, all 83 test images); options: --data DIR (default
+/// ../shared/data/mvtec/bottle found upwards), --shot NAME, --epochs N, --test-images N, --device cpu|cuda,
+/// --no-torch, --python PATH.
+/// </summary>
+public static class EndToEndBench
+{
+    public static int Run(IReadOnlyList<string> args)
+    {
+        string data = Option(args, "--data") ?? FindBottle() ?? throw new DatasetException("bench e2e: ../shared/data/mvtec/bottle not found; pass --data <bottle folder>");
+        string shot = Option(args, "--shot") ?? "131.png";
+        int epochs = BenchArgs.Int(args, "--epochs", 100);
+        int testImages = BenchArgs.Int(args, "--test-images", int.MaxValue);
+        string device = Option(args, "--device") ?? "cpu";
+        string root = Path.GetDirectoryName(Path.GetFullPath(data).TrimEnd(Path.DirectorySeparatorChar))!;
+        string category = Path.GetFileName(Path.GetFullPath(data).TrimEnd(Path.DirectorySeparatorChar));
+        var dataset = AnomalyDataset.Open(root, category);
+        var config = ClipConfigs.Load(ClipConfigs.Default);
+        var backend = BackendChoice.Create(device);
+        Console.WriteLine($"e2e bench: {category} 1-shot ({shot}), random {config.Name}, {epochs} epochs, backend {backend.Name}, {Environment.ProcessorCount} cores");
+
+        var ours = new Dictionary<string, double>();
+        using (var weights = ClipWeights.Random(config, backend, seed: 0))
+        {
+            var prompts = PromptSource.Resolve(null);
+            var (files, _) = ShotChoice.Select(dataset, 1, 0, null, [shot]);
+            var pre = new Clip.Imaging.ClipPreprocessor(config.Vision.ImageSize);
+            var set = new TrainingSet(category, prompts.ClassName(category), prompts.StatesFor(category), [.. files.Select(f => pre.Preprocess(f))], files);
+            var clock = Stopwatch.StartNew();
+            double imageEnd = 0;
+            var progress = new SyncProgress<TrainProgress>(p => { if (p.Head == PromptHead.Image && p.Epoch == p.Epochs) imageEnd = clock.Elapsed.TotalSeconds; });
+            using var model = Trainer.Train(weights, set, new TrainOptions { Epochs = epochs }, progress: progress);
+            backend.Synchronize();
+            double trainEnd = clock.Elapsed.TotalSeconds;
+            ours["image_head_s"] = imageEnd;
+            ours["pixel_head_s"] = trainEnd - imageEnd;
+            using var detector = new Detector(weights, model);
+            string scratch = Directory.CreateTempSubdirectory("promptad-bench-").FullName;
+            try
+            {
+                var tested = TestRunner.Run(detector, dataset, scratch, strict: true, heatmaps: false, trainEnd, 0, TextWriter.Null, testImages);
+                ours["test_s"] = tested.Metrics.TestSeconds;
+                ours["test_images"] = tested.Samples.Count;
+            }
+            finally
+            {
+                Directory.Delete(scratch, recursive: true);
+            }
+        }
+
+        var torch = args.Contains("--no-torch") ? null : Reference(args, data, shot, epochs, testImages);
+        Console.WriteLine();
+        Console.WriteLine($"{"measure",-16} {"ours",10} {"pytorch",10} {"pytorch/ours",13}");
+        foreach (var key in new[] { "image_head_s", "pixel_head_s", "test_s" })
+        {
+            string theirs = "-", ratio = "-";
+            if (torch is not null && torch.TryGetValue(key, out double t)) { theirs = t.ToString("F2", CultureInfo.InvariantCulture); ratio = (t / ours[key]).ToString("F2", CultureInfo.InvariantCulture) + "x"; }
+            Console.WriteLine($"{key,-16} {ours[key],10:F2} {theirs,10} {ratio,13}");
+        }
+        Console.WriteLine($"(seconds; {ours["test_images"]} test images; pytorch/ours > 1 means we are faster)");
+        return 0;
+    }
+
+    private static Dictionary<string, double>? Reference(IReadOnlyList<string> args, string data, string shot, int epochs, int testImages)
+    {
+        string? script = FindUp(Path.Combine("tests", "reference", "promptad_reference.py"));
+        if (script is null) { Console.WriteLine("pytorch reference: tests/reference/promptad_reference.py not found"); return null; }
+        var psi = new ProcessStartInfo(Option(args, "--python") ?? "/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var a in new[] { script, "--bench", "--data", data, "--shot", shot, "--epochs", epochs.ToString(CultureInfo.InvariantCulture),
+                     "--test-images", (testImages == int.MaxValue ? 0 : testImages).ToString(CultureInfo.InvariantCulture) })
+            psi.ArgumentList.Add(a);
+        // These OpenBLAS overrides (set for other tools on this machine) make torch pick a slow kernel path.
+        psi.Environment.Remove("OPENBLAS_CORETYPE");
+        psi.Environment.Remove("OPENBLAS_L2_SIZE");
+        try
+        {
+            using var p = Process.Start(psi)!;
+            var stderr = p.StandardError.ReadToEndAsync();
+            string stdout = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            if (p.ExitCode != 0) { Console.WriteLine($"pytorch reference failed ({p.ExitCode}): {stderr.Result.Trim()}"); return null; }
+            using var doc = JsonDocument.Parse(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last());
+            var result = new Dictionary<string, double>();
+            foreach (var prop in doc.RootElement.EnumerateObject())
+                if (prop.Value.ValueKind == JsonValueKind.Number) result[prop.Name] = prop.Value.GetDouble();
+            return result;
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or JsonException or InvalidOperationException)
+        {
+            Console.WriteLine($"pytorch reference could not run: {e.Message}");
+            return null;
+        }
+    }
+
+    private static string? FindBottle() => FindUp(Path.Combine("shared", "data", "mvtec", "bottle")) ?? FindUp(Path.Combine("..", "shared", "data", "mvtec", "bottle"));
+
+    private static string? FindUp(string relative)
+    {
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+            for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
+            {
+                string path = Path.GetFullPath(Path.Combine(d.FullName, relative));
+                if (File.Exists(path) || Directory.Exists(path)) return path;
+            }
+        return null;
+    }
+
+    private static string? Option(IReadOnlyList<string> args, string name)
+    {
+        for (int i = 0; i + 1 < args.Count; i++) if (args[i] == name) return args[i + 1];
+        return null;
+    }
+}

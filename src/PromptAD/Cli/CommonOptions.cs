@@ -1,0 +1,50 @@
+using System.CommandLine;
+using PromptAD.Clip;
+
+namespace PromptAD.Cli;
+
+/// <summary>Options several verbs share, so their names and help read the same everywhere.</summary>
+internal static class CommonOptions
+{
+    public static Option<FileInfo> Weights() => new("--weights") { Description = "OpenCLIP weights (.safetensors), e.g. ViT-B-16-plus-240 laion400m_e32 (see README)", Required = true };
+
+    public static Option<string> Backbone() => new("--model")
+    {
+        Description = $"backbone configuration: {string.Join(", ", ClipConfigs.Names)}",
+        DefaultValueFactory = _ => ClipConfigs.Default,
+    };
+
+    public static Option<string?> BackboneOverride() => new("--backbone")
+    {
+        Description = "backbone configuration to score with (default: the one recorded in the model)",
+    };
+
+    public static Option<DirectoryInfo> Data() => new("--data") { Description = "dataset root: <root>/<category>/{train/good,test/<defect>,ground_truth/<defect>}", Required = true };
+
+    public static Option<string?> Prompts() => new("--prompts")
+    {
+        Description = $"prompts.json (anomaly states and class words); default: ${PromptSource.Variable}, beside the executable, or shared/data/prompts.json found upwards from here",
+    };
+
+    public static Option<int> Epochs() => new("--epochs") { Description = "training epochs per head (one SGD step each); the final epoch is kept", DefaultValueFactory = _ => 100 };
+
+    public static Option<string> LogitScale()
+    {
+        var o = new Option<string>("--logit-scale")
+        {
+            Description = "temperature: raw = the checkpoint's stored logit_scale (the authors' code), exp = exp(logit_scale) as CLIP",
+            DefaultValueFactory = _ => "raw",
+        };
+        o.AcceptOnlyFromAmong("raw", "exp");
+        return o;
+    }
+
+    public static Option<int> Batch() => new("--batch") { Description = "images per encoder batch", DefaultValueFactory = _ => 8 };
+
+    public static Option<int> OutputSize() => new("--size") { Description = "side of the anomaly maps and heatmaps (the paper's protocol: 400)", DefaultValueFactory = _ => 400 };
+
+    public static void CheckPositive(int value, string name)
+    {
+        if (value < 1) throw new ArgumentException($"{name} must be at least 1, got {value}");
+    }
+}

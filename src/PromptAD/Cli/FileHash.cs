@@ -1,0 +1,13 @@
+using System.Security.Cryptography;
+
+namespace PromptAD.Cli;
+
+/// <summary>SHA-256 of a weights file, recorded in a model so that scoring with other weights is caught.</summary>
+internal static class FileHash
+{
+    public static string Sha256(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}

@@ -1,0 +1,108 @@
+using System.CommandLine;
+using System.Text;
+using PromptAD.Clip.Imaging;
+using PromptAD.Output;
+using PromptAD.Pipeline;
+using PromptAD.Scoring;
+
+namespace PromptAD.Cli;
+
+/// <summary>
+/// `promptad predict`: scores arbitrary images with a trained model (no labels, no masks): scores.csv, one heatmap
+/// per image (overlay only, one colour range over all given images), and with --threshold an anomalous yes/no column.
+/// </summary>
+internal static class PredictCommand
+{
+    public static Command Create()
+    {
+        var images = new Argument<string[]>("images") { Description = "image files and/or folders (every image inside, name-sorted)", Arity = ArgumentArity.OneOrMore };
+        var model = new Option<FileInfo>("--model") { Description = "model file written by `promptad train`", Required = true };
+        var weights = CommonOptions.Weights();
+        var backbone = CommonOptions.BackboneOverride();
+        var output = new Option<DirectoryInfo>("--out") { Description = "folder for scores.csv and heatmaps/<name>.png", Required = true };
+        var threshold = new Option<float?>("--threshold") { Description = "image score at or above which an image is called anomalous (adds the 'anomalous' column)" };
+        var strict = new Option<bool>("--strict") { Description = "fail (exit 1) on an unreadable image instead of reporting and skipping it" };
+        var size = CommonOptions.OutputSize();
+        var batch = CommonOptions.Batch();
+        var device = BackendChoice.CreateOption();
+        var command = new Command("predict", "Scores images with a trained model: anomaly score per image, heatmap per image, optional yes/no at a threshold.")
+        {
+            images, model, weights, backbone, output, threshold, strict, size, batch, device,
+        };
+        command.SetAction(p => Run(p.GetValue(images) ?? [], p.GetValue(model)!, p.GetValue(weights)!, p.GetValue(backbone), p.GetValue(output)!,
+            p.GetValue(threshold), p.GetValue(strict), p.GetValue(size), p.GetValue(batch), p.GetValue(device)!));
+        return command;
+    }
+
+    internal static int Run(IReadOnlyList<string> imageArgs, FileInfo modelFile, FileInfo weightsFile, string? backbone, DirectoryInfo output,
+        float? threshold, bool strict, int size, int batch, string device)
+    {
+        CommonOptions.CheckPositive(size, "--size");
+        CommonOptions.CheckPositive(batch, "--batch");
+        var files = ImageFiles.Expand(imageArgs);
+        using var mw = ModelAndWeights.Open(modelFile, weightsFile, backbone, device);
+        using var detector = new Detector(mw.Weights, mw.Model, size, batch);
+        var pre = new ClipPreprocessor(detector.Config.Vision.ImageSize);
+        var scored = new List<(string Path, ImageScore Score, RgbImage Thumb)>();
+        var skipped = new List<SkippedImage>();
+        using (var bar = new ConsoleProgress("predict", files.Count))
+        {
+            for (int start = 0; start < files.Count; start += batch)
+            {
+                var chunk = files.Skip(start).Take(batch).ToList();
+                var ok = new List<(string Path, float[] Chw, RgbImage Thumb)>();
+                foreach (var f in chunk)
+                {
+                    try
+                    {
+                        var image = ImageLoader.Load(f);
+                        ok.Add((f, pre.Preprocess(image), PillowBicubic.Resize(image, size, size)));
+                    }
+                    catch (ImageLoadException e) when (!strict)
+                    {
+                        skipped.Add(new SkippedImage(f, e.Message));
+                        Console.Error.WriteLine($"promptad: warning: skipped: {e.Message}");
+                    }
+                }
+                var scores = detector.ScoreBatch([.. ok.Select(o => o.Chw)]);
+                for (int i = 0; i < ok.Count; i++) scored.Add((ok[i].Path, scores[i], ok[i].Thumb));
+                bar.Advance(chunk.Count);
+            }
+        }
+        if (scored.Count == 0) throw new IOException("no image could be read");
+
+        // Heatmaps are named after the image; a name seen twice (same file name in two folders) gets a suffix.
+        var names = new Dictionary<string, int>(StringComparer.Ordinal);
+        var pngNames = scored.Select(s =>
+        {
+            string stem = Path.GetFileNameWithoutExtension(s.Path);
+            int n = names.TryGetValue(stem, out int c) ? c + 1 : 1;
+            names[stem] = n;
+            return n == 1 ? stem + ".png" : $"{stem}_{n}.png";
+        }).ToList();
+        var (min, max) = HeatmapRenderer.RangeOf(scored.Select(s => s.Score.PixelMap));
+        Parallel.For(0, scored.Count, i => HeatmapRenderer.Write(Path.Combine(output.FullName, "heatmaps", pngNames[i]),
+            scored[i].Thumb, scored[i].Score.PixelMap, size, null, min, max, maskPanel: false));
+
+        var csv = new StringBuilder();
+        List<string> header = ["path", "image_score", "prompt_score", "vision_max", "heatmap"];
+        if (threshold is not null) header.Add("anomalous");
+        Csv.AppendRecord(csv, header);
+        var table = new SummaryTable(threshold is null ? ["image", "score"] : ["image", "score", "anomalous"]);
+        for (int i = 0; i < scored.Count; i++)
+        {
+            var (path, s, _) = scored[i];
+            string verdict = threshold is { } t ? (s.Score >= t ? "yes" : "no") : "";
+            List<string> row = [path, Csv.Number(s.Score), Csv.Number(s.PromptScore), Csv.Number(s.VisionMax), "heatmaps/" + pngNames[i]];
+            if (threshold is not null) row.Add(verdict);
+            Csv.AppendRecord(csv, row);
+            table.AddRow(Path.GetFileName(path), Fmt.F(s.Score, 4), verdict);
+        }
+        AtomicFile.WriteAllText(Path.Combine(output.FullName, "scores.csv"), csv.ToString());
+        Console.WriteLine();
+        table.Write(Console.Out);
+        if (skipped.Count > 0) Console.WriteLine($"{skipped.Count} unreadable image(s) skipped");
+        Console.WriteLine($"results: {output.FullName} (scores.csv, heatmaps/)");
+        return 0;
+    }
+}

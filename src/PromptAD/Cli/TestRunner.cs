@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using PromptAD.Clip.Imaging;
+using PromptAD.Data;
+using PromptAD.Output;
+using PromptAD.Pipeline;
+using PromptAD.Scoring;
+
+namespace PromptAD.Cli;
+
+/// <summary>An image that could not be read, and why.</summary>
+internal sealed record SkippedImage(string Path, string Reason);
+
+internal sealed record TestOutcome(RunMetrics Metrics, IReadOnlyList<SampleResult> Samples, IReadOnlyList<SkippedImage> Skipped, string OutDir);
+
+/// <summary>
+/// Scores a dataset's test split and writes the results (shared by test, run and demo). Unlike
+/// <see cref="Evaluator.Evaluate"/> it reads each image once and keeps going past an unreadable one (reported and
+/// left out of the metrics) unless strict; a mask whose size differs from its image is always an error (it would
+/// silently score against the wrong pixels). Files: heatmaps/&lt;defect&gt;/&lt;name&gt;.png (one colour range over the
+/// whole test set), scores.csv, metrics.csv, and metrics.json last — its presence marks a finished run.
+/// </summary>
+internal static class TestRunner
+{
+    public const string MetricsJson = "metrics.json";
+
+    public static TestOutcome Run(Detector detector, AnomalyDataset dataset, string outDir, bool strict, bool heatmaps,
+        double trainSeconds, int seed, TextWriter? progressWriter = null, int maxImages = int.MaxValue)
+    {
+        var clock = Stopwatch.StartNew();
+        // A cap (bench --test-images) takes evenly spaced images, i·n/N, so both normal and defective ones remain.
+        var all = dataset.TestSamples;
+        var samples = maxImages >= all.Count ? all.ToList() : [.. Enumerable.Range(0, maxImages).Select(i => all[(int)((long)i * all.Count / maxImages)])];
+        var pre = new ClipPreprocessor(detector.Config.Vision.ImageSize);
+        int size = detector.OutputSize;
+        var results = new List<SampleResult>(samples.Count);
+        var masks = new List<BinaryMask?>(samples.Count);
+        var thumbs = new List<RgbImage>(samples.Count);
+        var skipped = new List<SkippedImage>();
+        using (var bar = new ConsoleProgress($"test {dataset.Category}", samples.Count, progressWriter))
+        {
+            for (int start = 0; start < samples.Count; start += detector.BatchSize)
+            {
+                var chunk = samples.Skip(start).Take(detector.BatchSize);
+                var ok = new List<(TestSample Sample, float[] Chw, BinaryMask? Mask, RgbImage Thumb)>();
+                foreach (var s in chunk)
+                {
+                    try
+                    {
+                        var image = ImageLoader.Load(s.ImagePath);
+                        BinaryMask? mask = s.MaskPath is { } maskPath ? MaskLoader.Load(maskPath) : null;
+                        if (mask is not null && (mask.Width != image.Width || mask.Height != image.Height))
+                            throw new DatasetException($"Mask '{s.MaskPath}' is {mask.Width}×{mask.Height} but its image '{s.ImagePath}' is {image.Width}×{image.Height}.");
+                        ok.Add((s, pre.Preprocess(image), mask?.ResizeNearest(size, size), heatmaps ? PillowBicubic.Resize(image, size, size) : image));
+                    }
+                    catch (ImageLoadException e) when (!strict)
+                    {
+                        skipped.Add(new SkippedImage(e.ImagePath, e.Message));
+                        Console.Error.WriteLine($"promptad: warning: skipped: {e.Message}");
+                    }
+                }
+                var scores = detector.ScoreBatch([.. ok.Select(o => o.Chw)]);
+                for (int i = 0; i < ok.Count; i++)
+                {
+                    results.Add(new SampleResult(ok[i].Sample, scores[i]));
+                    masks.Add(ok[i].Mask);
+                    if (heatmaps) thumbs.Add(ok[i].Thumb);
+                }
+                bar.Advance(chunk.Count());
+            }
+        }
+        if (results.Count == 0) throw new DatasetException($"No test image of '{dataset.Directory}' could be read.");
+        var m = Evaluator.Metrics(results, masks);
+        double testSeconds = clock.Elapsed.TotalSeconds;
+
+        if (heatmaps) WriteHeatmaps(results, masks, thumbs, size, Path.Combine(outDir, "heatmaps"), progressWriter);
+        var metrics = new RunMetrics(dataset.Category, detector.Model.Metadata.Shots, seed, detector.Config.Name,
+            m.ImageAuroc / 100, m.ImageAupr / 100, m.ImageF1Max / 100, m.PixelAuroc / 100, m.PixelAupro / 100, trainSeconds, testSeconds);
+        ResultsWriter.WriteScoresCsv(Path.Combine(outDir, "scores.csv"), results.Select(r => ImageResult.From(r.Sample, r.Score)), dataset.Root);
+        if (skipped.Count > 0)
+            AtomicFile.WriteAllText(Path.Combine(outDir, "skipped.txt"), string.Concat(skipped.Select(s => s.Path + "\t" + s.Reason + "\n")));
+        ResultsWriter.WriteMetricsCsv(Path.Combine(outDir, "metrics.csv"), [metrics]);
+        ResultsWriter.WriteMetricsJson(Path.Combine(outDir, MetricsJson), metrics);
+        return new TestOutcome(metrics, results, skipped, outDir);
+    }
+
+    private static void WriteHeatmaps(List<SampleResult> results, List<BinaryMask?> masks, List<RgbImage> thumbs, int size, string dir, TextWriter? progressWriter)
+    {
+        var (min, max) = HeatmapRenderer.RangeOf(results.Select(r => r.Score.PixelMap));
+        using var bar = new ConsoleProgress("heatmaps", results.Count, progressWriter);
+        Parallel.For(0, results.Count, i =>
+        {
+            var s = results[i].Sample;
+            // A defect without a mask shows the "no mask" panel; a good image an all-black (empty) mask.
+            BinaryMask? gt = masks[i] ?? (s.IsAnomalous ? null : BinaryMask.Empty(size, size));
+            HeatmapRenderer.Write(Path.Combine(dir, s.DefectType, Path.GetFileNameWithoutExtension(s.ImagePath) + ".png"),
+                thumbs[i], results[i].Score.PixelMap, size, gt, min, max);
+            bar.Advance();
+        });
+    }
+
+    public static SummaryTable MetricsTable(RunMetrics m)
+    {
+        var t = new SummaryTable("metric", "value");
+        foreach (var metric in ResultMetrics.All) t.AddRow(metric.Title(), Fmt.F(m.Of(metric) * 100, 1));
+        if (m.TrainSeconds > 0) t.AddRow("train seconds", Fmt.F(m.TrainSeconds, 1)); // 0 = trained elsewhere (test verb)
+        t.AddRow("test seconds", Fmt.F(m.TestSeconds, 1));
+        return t;
+    }
+}

@@ -1,0 +1,68 @@
+using System.Diagnostics;
+using PromptAD.Clip;
+using PromptAD.Clip.Imaging;
+using PromptAD.Data;
+using PromptAD.Model;
+using PromptAD.Output;
+using PromptAD.Training;
+
+namespace PromptAD.Cli;
+
+/// <summary>Final losses of one head (the last epoch's step) and its wall time.</summary>
+internal sealed record HeadSummary(PromptHead Head, int Epochs, float Loss, float Contrastive, float Margin, float Alignment, double Seconds);
+
+internal sealed record TrainOutcome(PromptAdModel Model, IReadOnlyList<HeadSummary> Heads, double Seconds);
+
+/// <summary>
+/// Trains one category (shared by train, run and demo): preprocesses the shots (an unreadable shot is an error, a
+/// model needs all k), trains both heads with a progress bar per head, and returns the model and final losses.
+/// </summary>
+internal static class TrainRunner
+{
+    public static TrainOutcome Train(ClipWeights weights, AnomalyDataset dataset, IReadOnlyList<string> shots, TrainOptions options,
+        PromptSource prompts, string? weightsSha256, PromptAdModel? init = null, TextWriter? progressWriter = null)
+    {
+        var pre = new ClipPreprocessor(weights.Config.Vision.ImageSize);
+        var images = shots.Select(f => pre.Preprocess(f)).ToList();
+        var set = new TrainingSet(dataset.Category, prompts.ClassName(dataset.Category), prompts.StatesFor(dataset.Category), images,
+            [.. shots.Select(f => Path.GetRelativePath(dataset.Root, f).Replace('\\', '/'))], weightsSha256);
+
+        var heads = new List<HeadSummary>();
+        ConsoleProgress? bar = null;
+        TrainProgress? last = null;
+        var total = Stopwatch.StartNew();
+        var headClock = Stopwatch.StartNew();
+        void Finish()
+        {
+            bar?.Complete();
+            if (last is { } l) heads.Add(new HeadSummary(l.Head, l.Epochs, l.Loss, l.Contrastive, l.Margin, l.Alignment, headClock.Elapsed.TotalSeconds));
+            headClock.Restart();
+        }
+        var progress = new SyncProgress<TrainProgress>(p =>
+        {
+            if (last is not null && last.Head != p.Head) { Finish(); bar = null; }
+            bar ??= new ConsoleProgress($"train {dataset.Category} {(p.Head == PromptHead.Image ? "image head" : "pixel head")}", p.Epochs, progressWriter);
+            bar.Report(p.Epoch);
+            last = p;
+        });
+        var model = Trainer.Train(weights, set, options, init, progress);
+        Finish();
+        return new TrainOutcome(model, heads, total.Elapsed.TotalSeconds);
+    }
+
+    public static SummaryTable LossTable(TrainOutcome outcome)
+    {
+        var table = new SummaryTable("head", "epochs", "loss", "contrastive", "margin", "alignment", "seconds");
+        foreach (var h in outcome.Heads)
+            table.AddRow(h.Head.ToString().ToLowerInvariant(), Fmt.I(h.Epochs), Fmt.F(h.Loss, 4), Fmt.F(h.Contrastive, 4), Fmt.F(h.Margin, 4),
+                Fmt.F(h.Alignment, 5), Fmt.F(h.Seconds, 1));
+        return table;
+    }
+}
+
+/// <summary>Invariant-culture number formatting for tables.</summary>
+internal static class Fmt
+{
+    public static string I(int v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    public static string F(double v, int digits) => double.IsNaN(v) ? "–" : v.ToString("F" + I(digits), System.Globalization.CultureInfo.InvariantCulture);
+}
