@@ -96,7 +96,8 @@ internal static class PredictCommand
             List<string> row = [path, Csv.Number(s.Score), Csv.Number(s.PromptScore), Csv.Number(s.VisionMax), "heatmaps/" + pngNames[i]];
             if (threshold is not null) row.Add(verdict);
             Csv.AppendRecord(csv, row);
-            table.AddRow(Path.GetFileName(path), Fmt.F(s.Score, 4), verdict);
+            // The table names images as their heatmaps are named, so two "000.png" from different folders stay apart.
+            table.AddRow(Path.GetFileNameWithoutExtension(pngNames[i]) + Path.GetExtension(path), Fmt.F(s.Score, 4), verdict);
         }
         AtomicFile.WriteAllText(Path.Combine(output.FullName, "scores.csv"), csv.ToString());
         Console.WriteLine();
