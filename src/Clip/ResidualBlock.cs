@@ -13,6 +13,7 @@ internal sealed class ResidualBlock
     private readonly int _heads;
     private readonly bool _quickGelu;
     private readonly float _eps;
+    private readonly string _name; // the state-dict prefix, e.g. "visual.transformer.resblocks.3": the trace range name
 
     public ResidualBlock(ClipWeights w, string prefix, int heads)
     {
@@ -28,6 +29,7 @@ internal sealed class ResidualBlock
         _fcB = w[prefix + "mlp.c_fc.bias"];
         _projW = w[prefix + "mlp.c_proj.weight"];
         _projB = w[prefix + "mlp.c_proj.bias"];
+        _name = prefix.TrimEnd('.');
         _heads = heads;
         _quickGelu = w.Config.UsesQuickGelu;
         _eps = w.Config.LayerNormEps;
@@ -36,6 +38,7 @@ internal sealed class ResidualBlock
     /// <summary>The standard block on x [batch·seq, width].</summary>
     public Tensor Forward(Tensor x, int batch, int seq, bool causal)
     {
+        using var trace = Trace.Scope(_name);
         var qkv = Ops.Linear(Ops.LayerNorm(x, _ln1W, _ln1B, _eps), _inW, _inB);
         var attended = Ops.Attention(qkv, batch, seq, _heads, causal);
         return Mlp(Ops.Add(x, Ops.Linear(attended, _outW, _outB)));
@@ -47,6 +50,7 @@ internal sealed class ResidualBlock
     /// </summary>
     public (Tensor Original, Tensor VV) ForwardDual(Tensor x, Tensor xvv, int batch, int seq)
     {
+        using var trace = Trace.Scope(_name);
         var qkv = Ops.Linear(Ops.LayerNorm(x, _ln1W, _ln1B, _eps), _inW, _inB);
         var vvOut = Ops.Linear(Ops.VVAttention(qkv, batch, seq, _heads), _outW, _outB);
         var newVV = Ops.Add(xvv, vvOut);

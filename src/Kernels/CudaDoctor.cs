@@ -15,6 +15,8 @@ public static class CudaDoctor
         ReportDriver(text);
         ReportCublas(text);
         ReportNvrtc(text);
+        text.Append("NVTX (optional, Nsight ranges): ").AppendLine(
+            CudaLibraryResolver.TryRequire(CudaLibraryResolver.NvtxName, out var nvtx, out _) ? nvtx!.Path : "not found (ops run unannotated)");
         text.Append("PTX cache: ").AppendLine(KernelCompiler.DefaultCacheDirectory());
         return text.ToString();
     }

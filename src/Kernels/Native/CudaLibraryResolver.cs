@@ -18,6 +18,7 @@ public static class CudaLibraryResolver
     public const string CudaName = "cuda";
     public const string CublasName = "cublas";
     public const string NvrtcName = "nvrtc";
+    public const string NvtxName = "nvtx";
 
     private static readonly Lock Gate = new();
     private static readonly Dictionary<string, LoadedLibrary> Loaded = new(StringComparer.Ordinal);
@@ -35,7 +36,7 @@ public static class CudaLibraryResolver
 
     private static nint Resolve(string name, Assembly assembly, DllImportSearchPath? searchPath)
     {
-        if (name is not (CudaName or CublasName or NvrtcName)) return 0;
+        if (name is not (CudaName or CublasName or NvrtcName or NvtxName)) return 0;
         return TryRequire(name, out LoadedLibrary? lib, out _) ? lib!.Handle : 0;
     }
 
@@ -77,7 +78,8 @@ public static class CudaLibraryResolver
                               : ["libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so"],
             NvrtcName => win ? ["nvrtc64_130_0.dll", "nvrtc64_120_0.dll", "nvrtc64_112_0.dll"]
                              : ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2", "libnvrtc.so"],
-            _ => throw new ArgumentException($"Unknown CUDA library '{logical}'; expected cuda, cublas or nvrtc.", nameof(logical)),
+            NvtxName => win ? ["nvToolsExt64_1.dll"] : ["libnvToolsExt.so.1", "libnvToolsExt.so"],
+            _ => throw new ArgumentException($"Unknown CUDA library '{logical}'; expected cuda, cublas, nvrtc or nvtx.", nameof(logical)),
         };
     }
 
@@ -158,6 +160,8 @@ public static class CudaLibraryResolver
         CublasName => "Install the CUDA toolkit 11, 12 or 13 (or just its cuBLAS: apt install libcublas-12-x, or " +
                       "pip install nvidia-cublas-cu12), then set CUDA_PATH to the toolkit root or add the folder holding " +
                       (OperatingSystem.IsWindows() ? "cublas64_12.dll to PATH." : "libcublas.so.12 to LD_LIBRARY_PATH."),
+        NvtxName => "Optional (named ranges in Nsight traces): install the CUDA toolkit's NVTX (libnvToolsExt.so.1) or " +
+                    "pip install nvidia-nvtx-cu12, and add its folder to LD_LIBRARY_PATH.",
         _ => "Install NVRTC from the CUDA toolkit (apt install cuda-nvrtc-12-x, or libnvrtc11.2 on Debian/Ubuntu, or " +
              "pip install nvidia-cuda-nvrtc-cu12), then set CUDA_PATH to the toolkit root or add the folder holding " +
              (OperatingSystem.IsWindows() ? "nvrtc64_120_0.dll to PATH." : "libnvrtc.so.12 to LD_LIBRARY_PATH."),

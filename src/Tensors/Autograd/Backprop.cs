@@ -58,7 +58,7 @@ public static class Backprop
             if (g is null) continue;
             if (t.Node is { } node)
             {
-                node.Backward(g, sink);
+                using (Trace.Scope(node.BackwardName)) node.Backward(g, sink);
                 g.Dispose();
             }
             else if (t.Grad is { } existing)

@@ -8,6 +8,7 @@ namespace PromptAD.Tensors.Autograd;
 internal sealed class GradNode(string op, Tensor[] inputs, Action<Tensor, GradSink> backward)
 {
     public string Op { get; } = op;
+    public string BackwardName { get; } = op + ".backward";
     public Tensor[] Inputs { get; } = inputs;
     public Action<Tensor, GradSink> Backward { get; } = backward;
 }

@@ -6,6 +6,7 @@ public static partial class Ops
     /// <summary>Multi-head scaled dot-product attention; returns [batch·seq, width].</summary>
     public static Tensor Attention(Tensor qkv, int batch, int seq, int heads, bool causal)
     {
+        using var trace = Trace.Scope("attention");
         var be = qkv.Backend;
         int width = qkv.Cols / 3;
         var output = Tensor.Empty(be, batch * seq, width);
@@ -27,6 +28,7 @@ public static partial class Ops
     /// <summary>CLIP Surgery's V-V attention, softmax(v·vᵀ/√d)·v per head; forward only (frozen image path).</summary>
     public static Tensor VVAttention(Tensor qkv, int batch, int seq, int heads)
     {
+        using var trace = Trace.Scope("vv_attention");
         NoGrad("vv_attention", qkv);
         var output = Tensor.Empty(qkv.Backend, batch * seq, qkv.Cols / 3);
         qkv.Backend.VVAttentionForward(qkv, batch, seq, heads, output);

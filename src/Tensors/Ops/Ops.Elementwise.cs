@@ -12,6 +12,7 @@ public static partial class Ops
     /// <summary>alpha·a + beta·b for tensors of the same shape.</summary>
     public static Tensor Combine(Tensor a, float alpha, Tensor b, float beta, string op = "axpby")
     {
+        using var trace = Trace.Scope(op);
         var be = SameBackend(op, a, b);
         if (!Shape.Equal(a.Shape, b.Shape)) throw new ArgumentException($"{op}: shapes {Shape.Format(a.Shape)} and {Shape.Format(b.Shape)} differ");
         var y = Like(a);
@@ -25,6 +26,7 @@ public static partial class Ops
 
     public static Tensor Scale(Tensor x, float s)
     {
+        using var trace = Trace.Scope("scale");
         var y = Like(x);
         x.Backend.Axpby(s, x, 0f, x, y);
         return Track(y, "scale", [x], (dy, sink) => ScaledGrad(sink, x, dy, s));
@@ -41,6 +43,7 @@ public static partial class Ops
     /// <summary>x + bias broadcast over rows (bias has x's last dimension).</summary>
     public static Tensor AddBias(Tensor x, Tensor bias)
     {
+        using var trace = Trace.Scope("add_bias");
         var be = SameBackend("add_bias", x, bias);
         var y = Like(x);
         be.AddBias(x, bias, y);
@@ -64,6 +67,7 @@ public static partial class Ops
 
     private static Tensor Activation(Tensor x, string op, Action<Tensor, Tensor> forward, Action<Tensor, Tensor, Tensor> backward)
     {
+        using var trace = Trace.Scope(op);
         var y = Like(x);
         forward(x, y);
         return Track(y, op, [x], (dy, sink) =>
@@ -77,6 +81,7 @@ public static partial class Ops
     /// <summary>‖a[r] − b[r]‖² per row; b may be a single row broadcast over a's rows. Shape [rows].</summary>
     public static Tensor SquaredDistance(Tensor a, Tensor b)
     {
+        using var trace = Trace.Scope("squared_distance");
         var be = SameBackend("squared_distance", a, b);
         var y = Tensor.Empty(be, a.Rows);
         be.SquaredDistanceForward(a, b, y);

@@ -6,6 +6,7 @@ public static partial class Ops
     /// <summary>op(a)·op(b) where op transposes when asked; a and b are taken as matrices.</summary>
     public static Tensor MatMul(Tensor a, Tensor b, bool transA = false, bool transB = false)
     {
+        using var trace = Trace.Scope("matmul");
         var be = SameBackend("matmul", a, b);
         int m = transA ? a.Cols : a.Rows, k = transA ? a.Rows : a.Cols;
         int kb = transB ? b.Cols : b.Rows, n = transB ? b.Rows : b.Cols;
@@ -37,6 +38,7 @@ public static partial class Ops
     /// </summary>
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
     {
+        using var trace = Trace.Scope("linear");
         var be = SameBackend("linear", bias is null ? [x, weight] : [x, weight, bias]);
         int rows = x.Rows, inF = x.Cols, outF = weight.Rows;
         if (weight.Cols != inF) throw new ArgumentException($"linear: weight {Shape.Format(weight.Shape)} does not take {inF} input features of x {Shape.Format(x.Shape)}");

@@ -6,6 +6,7 @@ public static partial class Ops
     /// <summary>Mean over rows of −log softmax(logits[r])[targets[r]], as a scalar.</summary>
     public static Tensor SoftmaxCrossEntropy(Tensor logits, int[] targets)
     {
+        using var trace = Trace.Scope("softmax_crossentropy");
         var be = logits.Backend;
         int rows = logits.Rows;
         var losses = Tensor.Empty(be, rows);
@@ -32,6 +33,7 @@ public static partial class Ops
     /// <summary>For each query row, min over the bank of (1 − cos)/2. Forward only.</summary>
     public static Tensor NearestNeighbour(Tensor query, Tensor bank)
     {
+        using var trace = Trace.Scope("nearest_neighbour");
         NoGrad("nearest_neighbour", query, bank);
         var y = Tensor.Empty(SameBackend("nearest_neighbour", query, bank), query.Rows);
         query.Backend.NearestNeighbourForward(query, bank, y);
@@ -41,6 +43,7 @@ public static partial class Ops
     /// <summary>Bilinear resize (align_corners = false) of [channels, h, w] maps. Forward only.</summary>
     public static Tensor UpsampleBilinear(Tensor x, int height, int width)
     {
+        using var trace = Trace.Scope("upsample_bilinear");
         NoGrad("upsample_bilinear", x);
         var y = Tensor.Empty(x.Backend, x.Dim(0), height, width);
         x.Backend.UpsampleBilinear(x, y);

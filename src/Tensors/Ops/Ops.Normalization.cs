@@ -6,6 +6,7 @@ public static partial class Ops
     /// <summary>LayerNorm over the last dimension. gamma/beta are frozen weights: only x gets a gradient.</summary>
     public static Tensor LayerNorm(Tensor x, Tensor gamma, Tensor beta, float eps = 1e-5f)
     {
+        using var trace = Trace.Scope("layernorm");
         var be = SameBackend("layernorm", x, gamma, beta);
         NoGrad("layernorm's weight and bias (frozen CLIP weights)", gamma, beta);
         var y = Like(x);
@@ -29,6 +30,7 @@ public static partial class Ops
     /// <summary>Softmax over the last dimension; causalSeqLen &gt; 0 masks future positions (see IBackend).</summary>
     public static Tensor Softmax(Tensor x, int causalSeqLen = 0)
     {
+        using var trace = Trace.Scope("softmax");
         var y = Like(x);
         x.Backend.SoftmaxForward(x, y, causalSeqLen);
         return Track(y, "softmax", [x], (dy, sink) =>
@@ -42,6 +44,7 @@ public static partial class Ops
     /// <summary>Each row divided by its L2 norm (clamped at 1e-12).</summary>
     public static Tensor L2Normalize(Tensor x)
     {
+        using var trace = Trace.Scope("l2normalize");
         var be = x.Backend;
         var y = Like(x);
         var norms = Tensor.Empty(be, x.Rows);

@@ -30,6 +30,7 @@ public static partial class Ops
     /// <summary>Rows of x picked by index (end-token pooling): [indices.Length, cols].</summary>
     public static Tensor GatherRows(Tensor x, int[] indices)
     {
+        using var trace = Trace.Scope("gather_rows");
         var be = x.Backend;
         var y = Tensor.Empty(be, indices.Length, x.Cols);
         be.GatherRows(x, indices, y);
@@ -47,6 +48,7 @@ public static partial class Ops
     /// </summary>
     public static Tensor SpliceRows(Tensor baseRows, Tensor source, int[] positions)
     {
+        using var trace = Trace.Scope("splice_rows");
         var be = SameBackend("splice_rows", baseRows, source);
         if (source.Cols != baseRows.Cols || source.Rows != positions.Length)
             throw new ArgumentException($"splice_rows: {positions.Length} positions need source [{positions.Length}, {baseRows.Cols}], got {Shape.Format(source.Shape)}");
@@ -84,6 +86,7 @@ public static partial class Ops
     /// <summary>Concatenation along the first dimension; trailing dimensions must agree.</summary>
     public static Tensor ConcatRows(params Tensor[] parts)
     {
+        using var trace = Trace.Scope("concat_rows");
         if (parts.Length == 0) throw new ArgumentException("concat_rows: nothing to concatenate");
         var be = SameBackend("concat_rows", parts);
         var tail = parts[0].Rank == 0 ? [] : parts[0].Shape[1..].ToArray();
@@ -125,6 +128,7 @@ public static partial class Ops
 
     private static Tensor ReduceRows(Tensor x, float scale, string op)
     {
+        using var trace = Trace.Scope(op);
         var be = x.Backend;
         var y = Tensor.Empty(be, x.Cols);
         be.SumRows(x, y, scale);
@@ -139,6 +143,7 @@ public static partial class Ops
     /// <summary>Mean of all elements, as a scalar (shape []).</summary>
     public static Tensor Mean(Tensor x)
     {
+        using var trace = Trace.Scope("mean");
         var be = x.Backend;
         float scale = 1f / Math.Max(1, x.Length);
         var y = Tensor.Empty(be);
