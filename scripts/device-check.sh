@@ -14,7 +14,7 @@ set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 tests=artifacts/device/tests/PromptAD.Tests
 cli=artifacts/device/cli/promptad
-filter=(-class "*CudaOpTests*" -class "*KernelGpuTests*")
+filter=(-class "*CudaOpTests*" -class "*CudaTf32OpTests*" -class "*KernelGpuTests*")
 passed=0
 failed=0
 log=$(mktemp)

@@ -7,7 +7,7 @@ namespace PromptAD.Tests.Ops;
 /// The op table on <see cref="CudaBackend"/> over the CPU emulation of our kernels: tests the backend's kernel
 /// composition, launch shapes and argument order — and the kernels' arithmetic — without a GPU.
 /// </summary>
-public sealed class EmulatedGpuOpTests : BackendOpTests
+public sealed class EmulatedGpuOpTests : DeviceBackendOpTests
 {
     private static readonly Lazy<CudaBackend> Shared = new(() => new CudaBackend(EmulatedKernels.Runtime, ownsRuntime: false));
 
