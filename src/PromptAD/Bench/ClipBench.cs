@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Text.Json;
+using System.Globalization;
 using PromptAD.Clip;
 using PromptAD.Tensors;
 using PromptAD.Tensors.Autograd;
@@ -12,7 +12,8 @@ namespace PromptAD.Bench;
 /// (tests/reference/clip_reference.py --bench): image encoder (with the V-V path) at batch 1 and 8, and the text
 /// encoder on 54 prompts of PromptAD's shape (4 learned vectors each), forward and forward+backward.
 /// Options: --config NAME (default ViT-B-16-plus-240), --reps N (timed repetitions after one warm-up, default 1),
-/// --no-torch (skip the reference), --python PATH (default /usr/bin/python3), --reference PATH (the script).
+/// --no-torch (skip the reference), --python PATH (default /usr/bin/python3), --reference PATH (the script); see
+/// <see cref="PyTorchReference"/>.
 /// </summary>
 public static class ClipBench
 {
@@ -20,8 +21,8 @@ public static class ClipBench
 
     public static int Run(IReadOnlyList<string> args)
     {
-        string configName = Option(args, "--config") ?? ClipConfigs.Default;
-        int reps = int.Parse(Option(args, "--reps") ?? "1", System.Globalization.CultureInfo.InvariantCulture);
+        string configName = BenchArgs.String(args, "--config") ?? ClipConfigs.Default;
+        int reps = BenchArgs.Int(args, "--reps", 1);
         var config = ClipConfigs.Load(configName);
         var be = CpuBackend.Instance;
         Console.WriteLine($"CLIP bench: {configName}, backend {be.Name}, {Environment.ProcessorCount} cores, {reps} rep(s) after a warm-up");
@@ -60,7 +61,11 @@ public static class ClipBench
             });
         }
 
-        Dictionary<string, double>? torch = args.Contains("--no-torch") ? null : RunReference(args, configName, reps);
+        Dictionary<string, double>? torch = null;
+        if (!BenchArgs.Flag(args, "--no-torch")
+            && !PyTorchReference.TryRun("clip_reference.py", ["--bench", "--config", configName, "--reps", reps.ToString(CultureInfo.InvariantCulture)],
+                args, out torch, out string why))
+            PyTorchReference.ReportUnavailable(why);
         Console.WriteLine();
         Console.WriteLine($"{"measure",-38} {"ours",12} {"pytorch",12} {"ours/pytorch",13}");
         foreach (var (key, value) in ours)
@@ -105,67 +110,5 @@ public static class ClipBench
             best = Math.Min(best, sw.Elapsed.TotalSeconds);
         }
         return best;
-    }
-
-    private static Dictionary<string, double>? RunReference(IReadOnlyList<string> args, string configName, int reps)
-    {
-        string? script = Option(args, "--reference") ?? FindReference();
-        if (script is null)
-        {
-            Console.WriteLine("pytorch reference: tests/reference/clip_reference.py not found (pass --reference PATH)");
-            return null;
-        }
-        var psi = new ProcessStartInfo(Option(args, "--python") ?? "/usr/bin/python3")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in new[] { script, "--bench", "--config", configName, "--reps", reps.ToString(System.Globalization.CultureInfo.InvariantCulture) })
-            psi.ArgumentList.Add(a);
-        // These OpenBLAS overrides (set for other tools on this machine) make torch pick a slow kernel path.
-        psi.Environment.Remove("OPENBLAS_CORETYPE");
-        psi.Environment.Remove("OPENBLAS_L2_SIZE");
-        try
-        {
-            using var p = Process.Start(psi)!;
-            var stderr = p.StandardError.ReadToEndAsync();
-            string stdout = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            if (p.ExitCode != 0)
-            {
-                Console.WriteLine($"pytorch reference failed ({p.ExitCode}): {stderr.Result.Trim()}");
-                return null;
-            }
-            string line = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
-            using var doc = JsonDocument.Parse(line);
-            var result = new Dictionary<string, double>();
-            foreach (var prop in doc.RootElement.EnumerateObject())
-                if (prop.Value.ValueKind == JsonValueKind.Number) result[prop.Name] = prop.Value.GetDouble();
-            return result;
-        }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or JsonException or InvalidOperationException)
-        {
-            Console.WriteLine($"pytorch reference could not run: {e.Message}");
-            return null;
-        }
-    }
-
-    private static string? FindReference()
-    {
-        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
-            for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
-                if (File.Exists(Path.Combine(d.FullName, "PromptAD.sln")))
-                {
-                    string path = Path.Combine(d.FullName, "tests", "reference", "clip_reference.py");
-                    if (File.Exists(path)) return path;
-                }
-        return null;
-    }
-
-    private static string? Option(IReadOnlyList<string> args, string name)
-    {
-        for (int i = 0; i + 1 < args.Count; i++) if (args[i] == name) return args[i + 1];
-        return null;
     }
 }

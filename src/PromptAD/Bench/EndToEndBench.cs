@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using PromptAD.Cli;
 using PromptAD.Clip;
 using PromptAD.Data;
@@ -16,17 +15,17 @@ namespace PromptAD.Bench;
 /// (tests/reference/promptad_reference.py --bench, float32, same cores), side by side as ratios.
 /// Full command: <c>promptad bench e2e</c> (100 epochs, all 83 test images); options: --data DIR (default
 /// ../shared/data/mvtec/bottle found upwards), --shot NAME, --epochs N, --test-images N, --device cpu|cuda,
-/// --no-torch, --python PATH.
+/// --no-torch, --python PATH, --reference PATH (the script); see <see cref="PyTorchReference"/>.
 /// </summary>
 public static class EndToEndBench
 {
     public static int Run(IReadOnlyList<string> args)
     {
-        string data = Option(args, "--data") ?? FindBottle() ?? throw new DatasetException("bench e2e: ../shared/data/mvtec/bottle not found; pass --data <bottle folder>");
-        string shot = Option(args, "--shot") ?? "131.png";
+        string data = BenchArgs.String(args, "--data") ?? FindBottle() ?? throw new DatasetException("bench e2e: ../shared/data/mvtec/bottle not found; pass --data <bottle folder>");
+        string shot = BenchArgs.String(args, "--shot") ?? "131.png";
         int epochs = BenchArgs.Int(args, "--epochs", 100);
         int testImages = BenchArgs.Int(args, "--test-images", int.MaxValue);
-        string device = Option(args, "--device") ?? "cpu";
+        string device = BenchArgs.String(args, "--device") ?? "cpu";
         string root = Path.GetDirectoryName(Path.GetFullPath(data).TrimEnd(Path.DirectorySeparatorChar))!;
         string category = Path.GetFileName(Path.GetFullPath(data).TrimEnd(Path.DirectorySeparatorChar));
         var dataset = AnomalyDataset.Open(root, category);
@@ -63,7 +62,11 @@ public static class EndToEndBench
             }
         }
 
-        var torch = args.Contains("--no-torch") ? null : Reference(args, data, shot, epochs, testImages);
+        Dictionary<string, double>? torch = null;
+        if (!BenchArgs.Flag(args, "--no-torch")
+            && !PyTorchReference.TryRun("promptad_reference.py", ["--bench", "--data", data, "--shot", shot, "--epochs", epochs.ToString(CultureInfo.InvariantCulture),
+                "--test-images", (testImages == int.MaxValue ? 0 : testImages).ToString(CultureInfo.InvariantCulture)], args, out torch, out string why))
+            PyTorchReference.ReportUnavailable(why);
         Console.WriteLine();
         Console.WriteLine($"{"measure",-16} {"ours",10} {"pytorch",10} {"pytorch/ours",13}");
         foreach (var key in new[] { "image_head_s", "pixel_head_s", "test_s" })
@@ -76,53 +79,6 @@ public static class EndToEndBench
         return 0;
     }
 
-    private static Dictionary<string, double>? Reference(IReadOnlyList<string> args, string data, string shot, int epochs, int testImages)
-    {
-        string? script = FindUp(Path.Combine("tests", "reference", "promptad_reference.py"));
-        if (script is null) { Console.WriteLine("pytorch reference: tests/reference/promptad_reference.py not found"); return null; }
-        var psi = new ProcessStartInfo(Option(args, "--python") ?? "/usr/bin/python3") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in new[] { script, "--bench", "--data", data, "--shot", shot, "--epochs", epochs.ToString(CultureInfo.InvariantCulture),
-                     "--test-images", (testImages == int.MaxValue ? 0 : testImages).ToString(CultureInfo.InvariantCulture) })
-            psi.ArgumentList.Add(a);
-        // These OpenBLAS overrides (set for other tools on this machine) make torch pick a slow kernel path.
-        psi.Environment.Remove("OPENBLAS_CORETYPE");
-        psi.Environment.Remove("OPENBLAS_L2_SIZE");
-        try
-        {
-            using var p = Process.Start(psi)!;
-            var stderr = p.StandardError.ReadToEndAsync();
-            string stdout = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            if (p.ExitCode != 0) { Console.WriteLine($"pytorch reference failed ({p.ExitCode}): {stderr.Result.Trim()}"); return null; }
-            using var doc = JsonDocument.Parse(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last());
-            var result = new Dictionary<string, double>();
-            foreach (var prop in doc.RootElement.EnumerateObject())
-                if (prop.Value.ValueKind == JsonValueKind.Number) result[prop.Name] = prop.Value.GetDouble();
-            return result;
-        }
-        catch (Exception e) when (e is System.ComponentModel.Win32Exception or JsonException or InvalidOperationException)
-        {
-            Console.WriteLine($"pytorch reference could not run: {e.Message}");
-            return null;
-        }
-    }
-
-    private static string? FindBottle() => FindUp(Path.Combine("shared", "data", "mvtec", "bottle")) ?? FindUp(Path.Combine("..", "shared", "data", "mvtec", "bottle"));
-
-    private static string? FindUp(string relative)
-    {
-        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
-            for (var d = new DirectoryInfo(start); d is not null; d = d.Parent)
-            {
-                string path = Path.GetFullPath(Path.Combine(d.FullName, relative));
-                if (File.Exists(path) || Directory.Exists(path)) return path;
-            }
-        return null;
-    }
-
-    private static string? Option(IReadOnlyList<string> args, string name)
-    {
-        for (int i = 0; i + 1 < args.Count; i++) if (args[i] == name) return args[i + 1];
-        return null;
-    }
+    private static string? FindBottle() =>
+        PyTorchReference.FindUp(Path.Combine("shared", "data", "mvtec", "bottle")) ?? PyTorchReference.FindUp(Path.Combine("..", "shared", "data", "mvtec", "bottle"));
 }

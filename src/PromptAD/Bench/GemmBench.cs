@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
@@ -12,7 +13,8 @@ namespace PromptAD.Bench;
 /// by tests/reference/bench_gemm.py with the same thread count.
 /// Also times the per-head attention scores (strided batched Q K^T).
 /// Options: --threads N (default: processor count), --min-time SECONDS per shape (default 1), --rounds N (default 1;
-/// alternate ours/torch N times and keep each side's best, for shared machines), --no-torch.
+/// alternate ours/torch N times and keep each side's best, for shared machines), --no-torch, --python PATH (default
+/// /usr/bin/python3), --reference PATH (the script); see <see cref="PyTorchReference"/>.
 /// </summary>
 public static class GemmBench
 {
@@ -23,31 +25,15 @@ public static class GemmBench
 
     public static int Run(IReadOnlyList<string> args)
     {
-        int threads = Environment.ProcessorCount;
-        double minTime = 1.0;
-        bool torch = true;
-        int rounds = 1;
-        for (int i = 0; i < args.Count; i++)
+        if (BenchArgs.Unknown(args, ["--threads", "--min-time", "--rounds", "--python", "--reference"], ["--no-torch"]) is { } unknown)
         {
-            switch (args[i])
-            {
-                case "--threads" when i + 1 < args.Count:
-                    threads = int.Parse(args[++i], CultureInfo.InvariantCulture);
-                    break;
-                case "--min-time" when i + 1 < args.Count:
-                    minTime = double.Parse(args[++i], CultureInfo.InvariantCulture);
-                    break;
-                case "--rounds" when i + 1 < args.Count:
-                    rounds = Math.Max(1, int.Parse(args[++i], CultureInfo.InvariantCulture));
-                    break;
-                case "--no-torch":
-                    torch = false;
-                    break;
-                default:
-                    Console.Error.WriteLine($"bench gemm: unknown option '{args[i]}'");
-                    return 2;
-            }
+            Console.Error.WriteLine($"bench gemm: unknown option '{unknown}'");
+            return 2;
         }
+        int threads = BenchArgs.Int(args, "--threads", Environment.ProcessorCount);
+        double minTime = BenchArgs.Double(args, "--min-time", 1.0);
+        int rounds = BenchArgs.Int(args, "--rounds", 1);
+        bool torch = !BenchArgs.Flag(args, "--no-torch");
         // Each round times all of ours, then all of torch's; the table keeps each side's best round. On a shared
         // machine that compares both at their least-disturbed, instead of whichever happened to run in a quiet spell.
         var ours = new Dictionary<string, double>();
@@ -71,14 +57,13 @@ public static class GemmBench
                 CpuGemm.MaxThreads = savedThreads;
             }
             if (!torch || (round > 0 && reference is null)) continue;
-            var run = RunTorch(threads, minTime, out why);
-            if (run is null) continue;
+            if (!RunTorch(args, threads, minTime, out var run, out why)) continue;
             reference ??= new Dictionary<string, double>();
             foreach (var (key, gf) in run)
                 reference[key] = Math.Max(gf, reference.GetValueOrDefault(key));
         }
-        if (reference is null)
-            Console.WriteLine(torch ? $"PyTorch reference unavailable: {why}" : "PyTorch reference skipped (--no-torch)");
+        if (reference is null && torch) PyTorchReference.ReportUnavailable(why);
+        else if (reference is null) Console.WriteLine("PyTorch reference skipped (--no-torch)");
 
         Console.WriteLine();
         Console.WriteLine($"SGEMM, {threads} thread(s), GFLOP/s (median of each round, best of {rounds} round(s))");
@@ -162,103 +147,29 @@ public static class GemmBench
     private static unsafe float* Alloc(long floats) =>
         (float*)NativeMemory.AlignedAlloc((nuint)(floats * sizeof(float)), 64);
 
-    // Runs the reference script with Debian's python (the one with torch). OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE are
-    // dropped so OpenBLAS picks its own best kernel for this CPU instead of an inherited override.
-    private static Dictionary<string, double>? RunTorch(int threads, double minTime, out string why)
+    // Runs tests/reference/bench_gemm.py on the same shapes and thread count; one JSON line per shape.
+    private static bool RunTorch(IReadOnlyList<string> args, int threads, double minTime,
+        [NotNullWhen(true)] out Dictionary<string, double>? result, out string why)
     {
-        const string python = "/usr/bin/python3";
-        string? root = FindRepoRoot();
-        if (root is null) { why = "repository root (PromptAD.sln) not found"; return null; }
-        string script = Path.Combine(root, "tests", "reference", "bench_gemm.py");
-        if (!File.Exists(script)) { why = $"{script} not found"; return null; }
-        if (!File.Exists(python)) { why = $"{python} not found"; return null; }
-        var psi = new ProcessStartInfo(python)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add(script);
-        psi.ArgumentList.Add("--threads");
-        psi.ArgumentList.Add(threads.ToString(CultureInfo.InvariantCulture));
-        psi.ArgumentList.Add("--min-time");
-        psi.ArgumentList.Add(minTime.ToString(CultureInfo.InvariantCulture));
-        foreach (var (m, n, k) in Shapes)
-        {
-            psi.ArgumentList.Add("--shape");
-            psi.ArgumentList.Add($"{m}x{n}x{k}");
-        }
-        foreach (var (h, len, dh) in Attention)
-        {
-            psi.ArgumentList.Add("--attention");
-            psi.ArgumentList.Add($"{h}x{len}x{dh}");
-        }
-        psi.Environment.Remove("OPENBLAS_CORETYPE");
-        psi.Environment.Remove("OPENBLAS_L2_SIZE");
-        // The script pins these itself too; setting them here also covers a BLAS that reads them at load time.
         string count = threads.ToString(CultureInfo.InvariantCulture);
-        psi.Environment["OPENBLAS_NUM_THREADS"] = count;
-        psi.Environment["OMP_NUM_THREADS"] = count;
-        psi.Environment["MKL_NUM_THREADS"] = count;
-        try
+        var arguments = new List<string> { "--threads", count, "--min-time", minTime.ToString(CultureInfo.InvariantCulture) };
+        foreach (var (m, n, k) in Shapes) arguments.AddRange(["--shape", $"{m}x{n}x{k}"]);
+        foreach (var (h, len, dh) in Attention) arguments.AddRange(["--attention", $"{h}x{len}x{dh}"]);
+        // The script pins these itself too; setting them here also covers a BLAS that reads them at load time.
+        var environment = new Dictionary<string, string>
         {
-            using var proc = Process.Start(psi);
-            if (proc is null) { why = "could not start python"; return null; }
-            var stderrTask = proc.StandardError.ReadToEndAsync();
-            string stdout = proc.StandardOutput.ReadToEnd();
-            proc.WaitForExit();
-            string stderr = stderrTask.Result;
-            if (proc.ExitCode != 0)
-            {
-                why = $"python exited with {proc.ExitCode}: {LastLine(stderr)}";
-                return null;
-            }
-            var result = new Dictionary<string, double>();
-            foreach (string line in stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
-            {
-                if (!line.StartsWith('{')) continue;
-                using var doc = JsonDocument.Parse(line);
-                JsonElement e = doc.RootElement;
-                if (e.TryGetProperty("attention", out _))
-                {
-                    result[AttentionKey(e.GetProperty("heads").GetInt32(), e.GetProperty("length").GetInt32(),
-                        e.GetProperty("dh").GetInt32())] = e.GetProperty("gflops").GetDouble();
-                    continue;
-                }
-                result[Key(e.GetProperty("m").GetInt32(), e.GetProperty("n").GetInt32(), e.GetProperty("k").GetInt32(),
-                    e.GetProperty("trans_b").GetBoolean())] = e.GetProperty("gflops").GetDouble();
-            }
-            why = "";
-            return result.Count > 0 ? result : Fail("script printed no results", out why);
-        }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or JsonException or KeyNotFoundException
-                                       or InvalidOperationException)
-        {
-            why = ex.Message;
-            return null;
-        }
+            ["OPENBLAS_NUM_THREADS"] = count,
+            ["OMP_NUM_THREADS"] = count,
+            ["MKL_NUM_THREADS"] = count,
+        };
+        return PyTorchReference.TryRun("bench_gemm.py", arguments, args, out result, out why, ReadLine, environment);
     }
 
-    private static Dictionary<string, double>? Fail(string message, out string why)
+    private static IEnumerable<KeyValuePair<string, double>> ReadLine(JsonElement e)
     {
-        why = message;
-        return null;
-    }
-
-    private static string LastLine(string text)
-    {
-        string[] lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        return lines.Length == 0 ? "(no stderr)" : lines[^1];
-    }
-
-    private static string? FindRepoRoot()
-    {
-        foreach (string start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
-        {
-            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
-                if (File.Exists(Path.Combine(dir.FullName, "PromptAD.sln")))
-                    return dir.FullName;
-        }
-        return null;
+        string key = e.TryGetProperty("attention", out _)
+            ? AttentionKey(e.GetProperty("heads").GetInt32(), e.GetProperty("length").GetInt32(), e.GetProperty("dh").GetInt32())
+            : Key(e.GetProperty("m").GetInt32(), e.GetProperty("n").GetInt32(), e.GetProperty("k").GetInt32(), e.GetProperty("trans_b").GetBoolean());
+        return [new(key, e.GetProperty("gflops").GetDouble())];
     }
 }
