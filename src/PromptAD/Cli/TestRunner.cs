@@ -23,13 +23,26 @@ internal static class TestRunner
 {
     public const string MetricsJson = "metrics.json";
 
+    /// <summary>
+    /// A cap (bench --test-images) keeps normal and defective images in proportion, at least one of each when both
+    /// exist (the metrics need both classes), evenly spaced within each group, in the original order.
+    /// </summary>
+    internal static List<TestSample> Subsample(IReadOnlyList<TestSample> all, int max)
+    {
+        if (max >= all.Count) return [.. all];
+        var normal = Enumerable.Range(0, all.Count).Where(i => !all[i].IsAnomalous).ToList();
+        var defective = Enumerable.Range(0, all.Count).Where(i => all[i].IsAnomalous).ToList();
+        int takeNormal = normal.Count == 0 ? 0 : defective.Count == 0 ? max
+            : Math.Clamp((int)Math.Round((double)max * normal.Count / all.Count), 1, Math.Max(1, max - 1));
+        static IEnumerable<int> Spaced(List<int> from, int n) => Enumerable.Range(0, n).Select(i => from[(int)((long)i * from.Count / n)]);
+        return [.. Spaced(normal, takeNormal).Concat(Spaced(defective, max - takeNormal)).Order().Select(i => all[i])];
+    }
+
     public static TestOutcome Run(Detector detector, AnomalyDataset dataset, string outDir, bool strict, bool heatmaps,
         double trainSeconds, int seed, TextWriter? progressWriter = null, int maxImages = int.MaxValue)
     {
         var clock = Stopwatch.StartNew();
-        // A cap (bench --test-images) takes evenly spaced images, i·n/N, so both normal and defective ones remain.
-        var all = dataset.TestSamples;
-        var samples = maxImages >= all.Count ? all.ToList() : [.. Enumerable.Range(0, maxImages).Select(i => all[(int)((long)i * all.Count / maxImages)])];
+        var samples = Subsample(dataset.TestSamples, maxImages);
         var pre = new ClipPreprocessor(detector.Config.Vision.ImageSize);
         int size = detector.OutputSize;
         var results = new List<SampleResult>(samples.Count);
