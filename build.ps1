@@ -3,9 +3,10 @@
 #   build    Release build of the whole solution
 #   test     every test (xunit.v3 executable); extra arguments go to the xunit runner, e.g. -class "*CpuOpTests*"
 #   bench    benchmarks side by side with the PyTorch reference (same machine, same run): `bench gemm`, `bench all`
+#   device   artifacts/device.tgz for scripts/device-check.sh on a GPU machine without .NET (tests + CLI, published)
 #   publish  the NativeAOT `promptad` executable into artifacts/publish (-Isa x86-64-v4|native for AVX-512)
 param(
-    [Parameter(Position = 0)][ValidateSet('build', 'test', 'bench', 'publish')][string]$Target = 'build',
+    [Parameter(Position = 0)][ValidateSet('build', 'test', 'bench', 'publish', 'device')][string]$Target = 'build',
     [string]$Isa = 'x86-64-v3',
     [Parameter(Position = 1, ValueFromRemainingArguments = $true)][string[]]$Rest = @()
 )
@@ -41,6 +42,13 @@ switch ($Target) {
     'bench' {
         $what = if ($Rest.Count -gt 0) { $Rest } else { @('all') }
         Invoke-Checked dotnet (@('run', '-c', 'Release', '--project', 'src/PromptAD', '--', 'bench') + $what)
+    }
+    'device' {
+        Remove-Item -Recurse -Force artifacts/device, artifacts/device.tgz -ErrorAction SilentlyContinue
+        Invoke-Checked dotnet @('publish', 'tests/PromptAD.Tests', '-c', 'Release', '-r', 'linux-x64', '--self-contained', '-o', 'artifacts/device/tests')
+        Invoke-Checked dotnet @('publish', 'src/PromptAD', '-c', 'Release', '-r', 'linux-x64', '-o', 'artifacts/device/cli')
+        Invoke-Checked tar @('czf', 'artifacts/device.tgz', '--exclude=*.dbg', '--exclude=*.pdb', '-C', 'artifacts', 'device')
+        Write-Output "packed: artifacts/device.tgz (carry it to the GPU machine, then: bash scripts/device-check.sh)"
     }
     'publish' {
         Invoke-Checked dotnet @('publish', 'src/PromptAD', '-c', 'Release', '-r', 'linux-x64', "-p:IlcInstructionSet=$Isa", '-o', 'artifacts/publish')

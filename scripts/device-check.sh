@@ -4,14 +4,17 @@
 #
 #   dotnet publish tests/PromptAD.Tests -c Release -r linux-x64 --self-contained -o artifacts/device/tests
 #   dotnet publish src/PromptAD -c Release -r linux-x64 -o artifacts/device/cli        # NativeAOT
+#   tar czf artifacts/device.tgz --exclude='*.dbg' --exclude='*.pdb' -C artifacts device   # ~50 MB, one file to carry
 #
-# Then on the GPU machine, from the repository root: scripts/device-check.sh
+# (`dotnet pwsh build.ps1 device` runs those three.) Then on the GPU machine, from the repository root, with
+# artifacts/device.tgz carried over: bash scripts/device-check.sh — it unpacks the archive when needed.
 # It prints the GPU and the CLI's doctor report, runs the GPU op table (CudaOpTests) and the kernel checks
 # (KernelGpuTests), repeats that run under compute-sanitizer memcheck when the tool exists, runs `promptad bench gpu`
 # when the CLI has that verb, and ends with ONE line "N passed, N failed" (skipped tests count as neither; a run that
 # skips every GPU test — no device seen — is reported as failed). Budget: under 5 minutes.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if [[ -f artifacts/device.tgz && ! -d artifacts/device ]]; then tar xzf artifacts/device.tgz -C artifacts; fi
 tests=artifacts/device/tests/PromptAD.Tests
 cli=artifacts/device/cli/promptad
 filter=(-class "*CudaOpTests*" -class "*CudaTf32OpTests*" -class "*KernelGpuTests*")
