@@ -101,9 +101,10 @@ def normalize(x):
     return x / x.norm(dim=-1, keepdim=True)
 
 
-def encode(cfg, W, eps, prompts, ctx, ctx_ab):
+def encode(cfg, W, eps, prompts, ctx, ctx_ab, full_context=False):
     ids, positions, rows, counts = prompts
-    seq = int(ids.argmax(axis=1).max()) + 1  # causal: later positions never reach the end token
+    # causal: later positions never reach the end token; the published code still runs all 77 (full_context)
+    seq = ids.shape[1] if full_context else int(ids.argmax(axis=1).max()) + 1
     learned = torch.cat([ctx, ctx_ab])[rows]
     f = cr.text_forward(cfg, W, torch.tensor(ids[:, :seq]), learned, positions, eps)
     n, m, _ = counts
@@ -210,6 +211,9 @@ def bench(args):
     torch.set_num_threads(int(os.environ.get("BENCH_THREADS", os.cpu_count())))
     cfg = cr.load_config(opt("--config", "ViT-B-16-plus-240"))
     epochs, n_test, data, shot = int(opt("--epochs", "100")), int(opt("--test-images", "0")), opt("--data", None), opt("--shot", "131.png")
+    # --as-published: the authors' code's costs (minus per-epoch test evaluation): every prompt through all 77 text
+    # positions, and the shots' image features recomputed every epoch.
+    published = "--as-published" in args
     eps, vocab, size = cfg.get("layerNormEps", 1e-5), cfg["text"]["vocabSize"], cfg["vision"]["imageSize"]
     grid = size // cfg["vision"]["patchSize"]
     W = {k: torch.tensor(a) for k, a in cr.random_weights(cfg, np.random.default_rng(0))}
@@ -222,36 +226,50 @@ def bench(args):
         img = Image.open(path).convert("RGB").resize((size, size), Image.BICUBIC)
         return (torch.from_numpy(np.asarray(img, dtype=np.float32) / 255).permute(2, 0, 1) - mean) / std
 
-    def train(prompts, v, n_pro):
+    def train(prompts, features, n_pro):
         width = cfg["text"]["width"]
         ctx = (0.02 * torch.randn(n_pro * N_CTX, width)).requires_grad_(True)
         ctx_ab = (0.02 * torch.randn(N_PRO_AB * N_CTX_AB, width)).requires_grad_(True)
         sgd = torch.optim.SGD([ctx, ctx_ab], lr=LR, momentum=MOMENTUM, weight_decay=WD)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(sgd, T_max=epochs, eta_min=MIN_LR)
+        v = None if published else features()
         for _ in range(epochs):
-            tn, tm, tl = encode(cfg, W, eps, prompts, ctx, ctx_ab)
+            if published:
+                v = features()
+            tn, tm, tl = encode(cfg, W, eps, prompts, ctx, ctx_ab, published)
             loss = losses(v, tn, tm, tl, s)[0]
             sgd.zero_grad()
             loss.backward()
             sgd.step()
             sched.step()
         with torch.no_grad():
-            tn, tm, tl = encode(cfg, W, eps, prompts, ctx, ctx_ab)
+            tn, tm, tl = encode(cfg, W, eps, prompts, ctx, ctx_ab, published)
             return torch.stack([normalize(tn.mean(0)), normalize(torch.cat([tm, tl]).mean(0))])
 
     global OUTPUT_SIZE
     OUTPUT_SIZE = 400
+    shot_image = load(os.path.join(data, "train", "good", shot))[None]
+
+    def shot_features():
+        with torch.no_grad():
+            return [normalize(t) for t in cr.image_forward(cfg, W, shot_image, eps)]
+
     t0 = time.perf_counter()
-    with torch.no_grad():
-        g, loc, m1, m2 = [normalize(t) for t in cr.image_forward(cfg, W, load(os.path.join(data, "train", "good", shot))[None], eps)]
-    img_protos = train(build_prompts(tok, vocab, N_PRO_IMAGE), g, N_PRO_IMAGE)
+    g, loc, m1, m2 = shot_features()
+    img_protos = train(build_prompts(tok, vocab, N_PRO_IMAGE), lambda: shot_features()[0], N_PRO_IMAGE)
     t1 = time.perf_counter()
-    pix_protos = train(build_prompts(tok, vocab, N_PRO_PIXEL), loc.reshape(-1, loc.shape[-1]), N_PRO_PIXEL)
+    pix_protos = train(build_prompts(tok, vocab, N_PRO_PIXEL), lambda: shot_features()[1].reshape(-1, loc.shape[-1]), N_PRO_PIXEL)
     t2 = time.perf_counter()
     bank1, bank2 = m1.reshape(-1, m1.shape[-1]), m2.reshape(-1, m2.shape[-1])
     test_dir = os.path.join(data, "test")
     files = [os.path.join(test_dir, d, f) for d in sorted(os.listdir(test_dir)) for f in sorted(os.listdir(os.path.join(test_dir, d)))]
-    files = [files[i * len(files) // n_test] for i in range(n_test)] if 0 < n_test < len(files) else files  # as the C# bench
+    if 0 < n_test < len(files):  # as the C# bench: both classes kept in proportion, evenly spaced within each
+        normal = [f for f in files if os.sep + "good" + os.sep in f]
+        defective = [f for f in files if f not in normal]
+        k = 0 if not normal else n_test if not defective else min(max(round(n_test * len(normal) / len(files)), 1), max(1, n_test - 1))
+        spaced = lambda xs, n: [xs[i * len(xs) // n] for i in range(n)]
+        keep = set(spaced(normal, k) + spaced(defective, n_test - k))
+        files = [f for f in files if f in keep]
     with torch.no_grad():
         for b0 in range(0, len(files), 8):
             batch = torch.stack([load(f) for f in files[b0:b0 + 8]])
