@@ -16,7 +16,6 @@ public sealed unsafe partial class CpuBackend
     }
 
     /// <summary>Softmax over the first <paramref name="valid"/> entries; the rest (masked) become 0.</summary>
-    public static void SoftmaxRowPublic(float* x, float* y, int cols, int valid) => SoftmaxRow(x, y, cols, valid);
     internal static void SoftmaxRow(float* x, float* y, int cols, int valid)
     {
         float max = Simd.Max(x, valid);
