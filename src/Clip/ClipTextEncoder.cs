@@ -5,8 +5,9 @@ namespace PromptAD.Clip;
 /// <summary>
 /// CLIP's text tower (SPEC §5.2): token embeddings with learned prompt vectors spliced in, + positional embedding,
 /// causal transformer, ln_final, the end-token vector, text_projection. Returns RAW (un-normalized) features.
-/// Only positions up to the longest end position in the batch are computed: with the causal mask, later
-/// positions never influence the end token, so this is exact. Gradients reach the learned vectors (the only
+/// Only positions up to each prompt's end are computed, and positions whose whole prefix is shared with another
+/// prompt (the start token and learned context vectors of PromptAD's prompts) only once: with the causal mask both
+/// are exact (see <see cref="SharedPrefixLayout"/>). Gradients reach the learned vectors (the only
 /// tensors that require one); every CLIP weight is frozen.
 /// </summary>
 public sealed class ClipTextEncoder
@@ -83,12 +84,13 @@ public sealed class ClipTextEncoder
         for (int i = 0; i < positions.Length; i++) positions[i] = i % seq;
         var x = Ops.Add(embeddings.Rank == 2 ? embeddings : Ops.Reshape(embeddings, batch * seq, t.Width),
             Ops.GatherRows(_w["positional_embedding"], positions));
-        foreach (var block in _blocks) x = block.Forward(x, batch, seq, causal: true);
+        // Per-row work only on the rows that differ: shared prompt prefixes once, nothing after each end token.
+        var layout = SharedPrefixLayout.Build(x.ToArray(), batch, seq, t.Width, endPositions);
+        var unique = Ops.GatherRows(x, layout.Representatives);
+        foreach (var block in _blocks) unique = block.ForwardCausalShared(unique, layout.Expand, layout.Representatives, batch, seq);
 
         // LayerNorm is per row, so picking the end rows first and normalizing only them is the same as ln_final on all.
-        var ends = new int[batch];
-        for (int b = 0; b < batch; b++) ends[b] = b * seq + endPositions[b];
-        var pooled = Ops.LayerNorm(Ops.GatherRows(x, ends), _w["ln_final.weight"], _w["ln_final.bias"], Config.LayerNormEps);
+        var pooled = Ops.LayerNorm(Ops.GatherRows(unique, layout.EndRows), _w["ln_final.weight"], _w["ln_final.bias"], Config.LayerNormEps);
         return Ops.MatMul(pooled, _w["text_projection"]);
     }
 

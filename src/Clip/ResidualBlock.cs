@@ -35,13 +35,17 @@ internal sealed class ResidualBlock
         _eps = w.Config.LayerNormEps;
     }
 
-    /// <summary>The standard block on x [batch·seq, width].</summary>
-    public Tensor Forward(Tensor x, int batch, int seq, bool causal)
+    /// <summary>
+    /// The causal block on unique rows (<see cref="SharedPrefixLayout"/>): per-row work on the unique rows, attention
+    /// on every sequence rebuilt by <paramref name="expand"/>, and each unique row's result read back from its
+    /// representative position. Gradients scatter back through both gathers, so shared rows sum their gradients.
+    /// </summary>
+    public Tensor ForwardCausalShared(Tensor unique, int[] expand, int[] representatives, int batch, int seq)
     {
         using var trace = Trace.Scope(_name);
-        var qkv = Ops.Linear(Ops.LayerNorm(x, _ln1W, _ln1B, _eps), _inW, _inB);
-        var attended = Ops.Attention(qkv, batch, seq, _heads, causal);
-        return Mlp(Ops.Add(x, Ops.Linear(attended, _outW, _outB)));
+        var qkv = Ops.Linear(Ops.LayerNorm(unique, _ln1W, _ln1B, _eps), _inW, _inB);
+        var attended = Ops.Attention(Ops.GatherRows(qkv, expand), batch, seq, _heads, causal: true);
+        return Mlp(Ops.Add(unique, Ops.Linear(Ops.GatherRows(attended, representatives), _outW, _outB)));
     }
 
     /// <summary>
