@@ -12,6 +12,7 @@ namespace PromptAD.Bench;
 /// (tests/reference/clip_reference.py --bench): image encoder (with the V-V path) at batch 1 and 8, and the text
 /// encoder on 54 prompts of PromptAD's shape (4 learned vectors each), forward and forward+backward.
 /// Options: --config NAME (default ViT-B-16-plus-240), --reps N (timed repetitions after one warm-up, default 1),
+/// --device cpu|cuda (the PyTorch side always runs on the CPU),
 /// --no-torch (skip the reference), --python PATH (default /usr/bin/python3), --reference PATH (the script); see
 /// <see cref="PyTorchReference"/>.
 /// </summary>
@@ -24,7 +25,7 @@ public static class ClipBench
         string configName = BenchArgs.String(args, "--config") ?? ClipConfigs.Default;
         int reps = BenchArgs.Int(args, "--reps", 1);
         var config = ClipConfigs.Load(configName);
-        var be = CpuBackend.Instance;
+        var be = PromptAD.Cli.BackendChoice.Create(BenchArgs.String(args, "--device") ?? "cpu");
         Console.WriteLine($"CLIP bench: {configName}, backend {be.Name}, {Environment.ProcessorCount} cores, {reps} rep(s) after a warm-up");
 
         var ours = new Dictionary<string, double>();
