@@ -25,7 +25,7 @@ public static class ClipBench
         string configName = BenchArgs.String(args, "--config") ?? ClipConfigs.Default;
         int reps = BenchArgs.Int(args, "--reps", 1);
         var config = ClipConfigs.Load(configName);
-        var be = PromptAD.Cli.BackendChoice.Create(BenchArgs.String(args, "--device") ?? "cpu");
+        using var be = PromptAD.Cli.BackendChoice.Create(BenchArgs.String(args, "--device") ?? "cpu");
         Console.WriteLine($"CLIP bench: {configName}, backend {be.Name}, {Environment.ProcessorCount} cores, {reps} rep(s) after a warm-up");
 
         var ours = new Dictionary<string, double>();

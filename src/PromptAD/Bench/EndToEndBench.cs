@@ -30,7 +30,7 @@ public static class EndToEndBench
         string category = Path.GetFileName(Path.GetFullPath(data).TrimEnd(Path.DirectorySeparatorChar));
         var dataset = AnomalyDataset.Open(root, category);
         var config = ClipConfigs.Load(ClipConfigs.Default);
-        var backend = BackendChoice.Create(device);
+        using var backend = BackendChoice.Create(device);
         Console.WriteLine($"e2e bench: {category} 1-shot ({shot}), random {config.Name}, {epochs} epochs, backend {backend.Name}, {Environment.ProcessorCount} cores");
 
         var ours = new Dictionary<string, double>();

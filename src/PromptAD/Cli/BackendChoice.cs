@@ -19,7 +19,10 @@ internal static class BackendChoice
         return option;
     }
 
-    /// <summary>The backend for <paramref name="device"/>; a clear error when CUDA is asked for and unavailable.</summary>
+    /// <summary>
+    /// The backend for <paramref name="device"/>; a clear error when CUDA is asked for and unavailable. The caller owns
+    /// it: dispose it after the weights and tensors that live on it (disposing the shared CPU backend is a no-op).
+    /// </summary>
     public static IBackend Create(string device)
     {
         if (device == "cpu") return CpuBackend.Instance;

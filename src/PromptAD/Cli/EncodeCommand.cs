@@ -40,7 +40,7 @@ internal static class EncodeCommand
         if (batchSize < 1) throw new ArgumentException($"--batch must be at least 1, got {batchSize}");
         var files = ImageFiles.Expand(imageArgs);
         var config = ClipConfigs.Load(modelName);
-        var backend = BackendChoice.Create(device);
+        using var backend = BackendChoice.Create(device);
         using var clip = ClipWeights.Load(weightsFile.FullName, config, backend);
 
         var entries = new List<SafeTensorsWriter.Entry>();

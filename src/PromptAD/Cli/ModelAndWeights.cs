@@ -1,5 +1,6 @@
 using PromptAD.Clip;
 using PromptAD.Model;
+using PromptAD.Tensors;
 
 namespace PromptAD.Cli;
 
@@ -10,10 +11,13 @@ namespace PromptAD.Cli;
 /// </summary>
 internal sealed class ModelAndWeights : IDisposable
 {
-    private ModelAndWeights(PromptAdModel model, ClipWeights weights)
+    private readonly IBackend _backend;
+
+    private ModelAndWeights(PromptAdModel model, ClipWeights weights, IBackend backend)
     {
         Model = model;
         Weights = weights;
+        _backend = backend;
     }
 
     public PromptAdModel Model { get; }
@@ -24,15 +28,18 @@ internal sealed class ModelAndWeights : IDisposable
         if (!modelFile.Exists) throw new FileNotFoundException($"Model file '{modelFile.FullName}' does not exist.", modelFile.FullName);
         if (!weightsFile.Exists) throw new FileNotFoundException($"Weights file '{weightsFile.FullName}' does not exist.", weightsFile.FullName);
         var model = PromptAdModel.Load(modelFile.FullName);
+        IBackend? backend = null;
         try
         {
             var config = ClipConfigs.Load(backbone ?? model.Metadata.Backbone);
             model.CheckCompatible(config, FileHash.Sha256(weightsFile.FullName));
-            var weights = ClipWeights.Load(weightsFile.FullName, config, BackendChoice.Create(device));
-            return new ModelAndWeights(model, weights);
+            backend = BackendChoice.Create(device);
+            var weights = ClipWeights.Load(weightsFile.FullName, config, backend);
+            return new ModelAndWeights(model, weights, backend);
         }
         catch
         {
+            backend?.Dispose();
             model.Dispose();
             throw;
         }
@@ -41,6 +48,7 @@ internal sealed class ModelAndWeights : IDisposable
     public void Dispose()
     {
         Weights.Dispose();
+        _backend.Dispose(); // after the weights: their device memory belongs to it (CPU: a no-op)
         Model.Dispose();
     }
 }

@@ -5,6 +5,7 @@ using PromptAD.Clip;
 using PromptAD.Data;
 using PromptAD.Output;
 using PromptAD.Pipeline;
+using PromptAD.Tensors;
 using PromptAD.Training;
 
 namespace PromptAD.Cli;
@@ -70,6 +71,7 @@ internal static class RunCommand
         var plan = (from d in datasets from k in job.Shots from s in Enumerable.Range(0, job.Seeds) select (Dataset: d, K: k, Seed: s)).ToList();
         var all = new List<RunMetrics>();
         int skipped = 0;
+        IBackend? backend = null;
         ClipWeights? weights = null;
         string? sha = null;
         try
@@ -88,7 +90,8 @@ internal static class RunCommand
                     continue;
                 }
                 sha ??= FileHash.Sha256(job.Weights.FullName);
-                weights ??= ClipWeights.Load(job.Weights.FullName, ClipConfigs.Load(job.Backbone), BackendChoice.Create(job.Device));
+                backend ??= BackendChoice.Create(job.Device);
+                weights ??= ClipWeights.Load(job.Weights.FullName, ClipConfigs.Load(job.Backbone), backend);
                 string? shotsFile = seed == 0 && job.ShotsDir is not null ? ShotChoice.FileIn(job.ShotsDir.FullName, ds.Category) : null;
                 var (files, how) = ShotChoice.Select(ds, k, seed, shotsFile, null);
                 Console.WriteLine($"{head}: shots {how}: {string.Join(", ", files.Select(Path.GetFileName))}");
@@ -107,6 +110,7 @@ internal static class RunCommand
         finally
         {
             weights?.Dispose();
+            backend?.Dispose(); // after the weights: their device memory belongs to it
         }
 
         WriteTables(job.Out.FullName, all);

@@ -60,7 +60,8 @@ internal static class TrainCommand
         var config = ClipConfigs.Load(backbone);
         string sha = FileHash.Sha256(weightsFile.FullName);
         using var init = initFile is null ? null : PromptAdModel.Load(initFile.FullName);
-        using var weights = ClipWeights.Load(weightsFile.FullName, config, BackendChoice.Create(device));
+        using var backend = BackendChoice.Create(device);
+        using var weights = ClipWeights.Load(weightsFile.FullName, config, backend);
 
         Console.WriteLine($"train {category}: {k} shot(s), {how}: {string.Join(", ", files.Select(Path.GetFileName))}");
         Console.WriteLine($"prompts: {prompts.Describe}");
