@@ -71,15 +71,7 @@ internal static class PredictCommand
         }
         if (scored.Count == 0) throw new IOException("no image could be read");
 
-        // Heatmaps are named after the image; a name seen twice (same file name in two folders) gets a suffix.
-        var names = new Dictionary<string, int>(StringComparer.Ordinal);
-        var pngNames = scored.Select(s =>
-        {
-            string stem = Path.GetFileNameWithoutExtension(s.Path);
-            int n = names.TryGetValue(stem, out int c) ? c + 1 : 1;
-            names[stem] = n;
-            return n == 1 ? stem + ".png" : $"{stem}_{n}.png";
-        }).ToList();
+        var pngNames = HeatmapNames(scored.Select(s => s.Path));
         var (min, max) = HeatmapRenderer.RangeOf(scored.Select(s => s.Score.PixelMap));
         Parallel.For(0, scored.Count, i => HeatmapRenderer.Write(Path.Combine(output.FullName, "heatmaps", pngNames[i]),
             scored[i].Thumb, scored[i].Score.PixelMap, size, null, min, max, maskPanel: false));
@@ -105,5 +97,23 @@ internal static class PredictCommand
         if (skipped.Count > 0) Console.WriteLine($"{skipped.Count} unreadable image(s) skipped");
         Console.WriteLine($"results: {output.FullName} (scores.csv, heatmaps/)");
         return 0;
+    }
+
+    /// <summary>
+    /// Heatmaps are named after the image; a name already taken (same file name in two folders, or a.png beside
+    /// a.jpg) gets the first free suffix _2, _3, …, never one an earlier image holds (a_2.png given as an image too).
+    /// Case-insensitive, so no two names fall on one file on Windows or macOS.
+    /// </summary>
+    internal static List<string> HeatmapNames(IEnumerable<string> imagePaths)
+    {
+        var taken = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var names = new List<string>();
+        foreach (var path in imagePaths)
+        {
+            string stem = Path.GetFileNameWithoutExtension(path), name = stem + ".png";
+            for (int n = 2; !taken.Add(name); n++) name = $"{stem}_{n}.png";
+            names.Add(name);
+        }
+        return names;
     }
 }
