@@ -1,5 +1,6 @@
 using System.CommandLine;
 using PromptAD.Clip;
+using PromptAD.Training;
 
 namespace PromptAD.Cli;
 
@@ -43,8 +44,21 @@ internal static class CommonOptions
 
     public static Option<int> OutputSize() => new("--size") { Description = "side of the anomaly maps and heatmaps (the paper's protocol: 400)", DefaultValueFactory = _ => 400 };
 
+    public static LogitScaleMode ParseLogitScale(string value) => value == "exp" ? LogitScaleMode.Exp : LogitScaleMode.Raw;
+
     public static void CheckPositive(int value, string name)
     {
         if (value < 1) throw new ArgumentException($"{name} must be at least 1, got {value}");
+    }
+
+    public static void CheckEpochs(int epochs)
+    {
+        if (epochs < 0) throw new ArgumentException($"--epochs must be 0 or more, got {epochs}");
+    }
+
+    /// <summary>A missing input file is one error naming it (<paramref name="what"/>: "Weights", "Model").</summary>
+    public static void CheckExists(FileInfo file, string what)
+    {
+        if (!file.Exists) throw new FileNotFoundException($"{what} file '{file.FullName}' does not exist.", file.FullName);
     }
 }

@@ -15,13 +15,13 @@ internal static class EncodeCommand
 {
     public static Command Create()
     {
-        var weights = new Option<FileInfo>("--weights") { Description = "OpenCLIP weights (.safetensors)", Required = true };
-        var model = new Option<string>("--model") { Description = $"backbone configuration: {string.Join(", ", ClipConfigs.Names)}", DefaultValueFactory = _ => ClipConfigs.Default };
+        var weights = CommonOptions.Weights();
+        var model = CommonOptions.Backbone();
         var images = new Option<string[]>("--images") { Description = "image files and/or folders (every image inside, name-sorted)", AllowMultipleArgumentsPerToken = true };
         var prompts = new Option<string[]>("--prompts") { Description = "prompt texts to encode", AllowMultipleArgumentsPerToken = true };
         var output = new Option<FileInfo>("--out") { Description = "output .safetensors file", Required = true };
         var normalized = new Option<bool>("--normalized") { Description = "L2-normalize every feature vector (as PromptAD uses them)" };
-        var batch = new Option<int>("--batch") { Description = "images per encoder batch", DefaultValueFactory = _ => 8 };
+        var batch = CommonOptions.Batch();
         var device = BackendChoice.CreateOption();
         var command = new Command("encode", "Writes CLIP features: per image the global, local (patch) and both mid-level features, per prompt the text feature.")
         {
@@ -37,7 +37,8 @@ internal static class EncodeCommand
     {
         if (imageArgs.Length == 0 && promptTexts.Length == 0)
             throw new ArgumentException("encode: nothing to encode; give --images and/or --prompts");
-        if (batchSize < 1) throw new ArgumentException($"--batch must be at least 1, got {batchSize}");
+        CommonOptions.CheckPositive(batchSize, "--batch");
+        CommonOptions.CheckExists(weightsFile, "Weights");
         var files = ImageFiles.Expand(imageArgs);
         var config = ClipConfigs.Load(modelName);
         using var backend = BackendChoice.Create(device);

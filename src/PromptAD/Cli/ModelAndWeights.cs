@@ -25,8 +25,8 @@ internal sealed class ModelAndWeights : IDisposable
 
     public static ModelAndWeights Open(FileInfo modelFile, FileInfo weightsFile, string? backbone, string device)
     {
-        if (!modelFile.Exists) throw new FileNotFoundException($"Model file '{modelFile.FullName}' does not exist.", modelFile.FullName);
-        if (!weightsFile.Exists) throw new FileNotFoundException($"Weights file '{weightsFile.FullName}' does not exist.", weightsFile.FullName);
+        CommonOptions.CheckExists(modelFile, "Model");
+        CommonOptions.CheckExists(weightsFile, "Weights");
         var model = PromptAdModel.Load(modelFile.FullName);
         IBackend? backend = null;
         try

@@ -45,7 +45,7 @@ internal static class RunCommand
             weights, backbone, dataset, data, categories, shots, seeds, shotsDir, epochs, logitScale, prompts, heatmaps, keepModels, size, batch, output, device,
         };
         command.SetAction(p => Run(new Job(p.GetValue(weights)!, p.GetValue(backbone)!, p.GetValue(data)!, p.GetValue(categories), ParseList(p.GetValue(shots)!, "--shots"),
-            p.GetValue(seeds), p.GetValue(shotsDir), p.GetValue(epochs), p.GetValue(logitScale) == "exp" ? LogitScaleMode.Exp : LogitScaleMode.Raw,
+            p.GetValue(seeds), p.GetValue(shotsDir), p.GetValue(epochs), CommonOptions.ParseLogitScale(p.GetValue(logitScale)!),
             p.GetValue(prompts), p.GetValue(heatmaps), p.GetValue(keepModels), p.GetValue(size), p.GetValue(batch), p.GetValue(output)!, p.GetValue(device)!)));
         return command;
     }
@@ -59,8 +59,8 @@ internal static class RunCommand
         CommonOptions.CheckPositive(job.Seeds, "--seeds");
         CommonOptions.CheckPositive(job.Size, "--size");
         CommonOptions.CheckPositive(job.Batch, "--batch");
-        if (job.Epochs < 0) throw new ArgumentException($"--epochs must be 0 or more, got {job.Epochs}");
-        if (!job.Weights.Exists) throw new FileNotFoundException($"Weights file '{job.Weights.FullName}' does not exist.", job.Weights.FullName);
+        CommonOptions.CheckEpochs(job.Epochs);
+        CommonOptions.CheckExists(job.Weights, "Weights");
         if (!job.Data.Exists) throw new DatasetException($"Dataset root '{job.Data.FullName}' does not exist.");
         var categories = job.Categories is { } list ? ParseNames(list) : DiscoverCategories(job.Data.FullName);
         // Open every category up front: a layout problem in the last one should not surface hours in.

@@ -35,7 +35,7 @@ internal static class TrainCommand
             var options = new TrainOptions
             {
                 Epochs = p.GetValue(epochs), Seed = p.GetValue(seed),
-                LogitScale = p.GetValue(logitScale) == "exp" ? LogitScaleMode.Exp : LogitScaleMode.Raw,
+                LogitScale = CommonOptions.ParseLogitScale(p.GetValue(logitScale)!),
             };
             string? file = p.GetValue(shotsFile)?.FullName;
             if (p.GetValue(shotsDir) is { } dir)
@@ -52,8 +52,8 @@ internal static class TrainCommand
     internal static int Run(FileInfo weightsFile, string backbone, DirectoryInfo data, string category, int k, string? shotsFile,
         IReadOnlyList<string>? shotNames, TrainOptions options, FileInfo? initFile, string? promptsFile, FileInfo output, string device)
     {
-        if (options.Epochs < 0) throw new ArgumentException($"--epochs must be 0 or more, got {options.Epochs}");
-        if (!weightsFile.Exists) throw new FileNotFoundException($"Weights file '{weightsFile.FullName}' does not exist.", weightsFile.FullName);
+        CommonOptions.CheckEpochs(options.Epochs);
+        CommonOptions.CheckExists(weightsFile, "Weights");
         var dataset = AnomalyDataset.Open(data.FullName, category, allowMissingMasks: true);
         var (files, how) = ShotChoice.Select(dataset, k, options.Seed, shotsFile, shotNames);
         var prompts = PromptSource.Resolve(promptsFile);
