@@ -44,10 +44,6 @@ public sealed class PromptAdModel(ModelMetadata metadata, HeadVectors image, Hea
         ], Metadata.ToDictionary());
     }
 
-    /// <summary>
-    /// Reads a model file, checking the format version, the metadata and every tensor's presence, dtype and shape
-    /// (shapes follow from the metadata's hyper-parameters and shot count); any problem names the file and tensor.
-    /// </summary>
     /// <summary>The brief's signature: the model is host-side, so <paramref name="backend"/> is only checked for null;
     /// <see cref="Pipeline.Detector"/> uploads the banks to the weights' backend.</summary>
     public static PromptAdModel Load(string path, IBackend backend)
@@ -56,6 +52,10 @@ public sealed class PromptAdModel(ModelMetadata metadata, HeadVectors image, Hea
         return Load(path);
     }
 
+    /// <summary>
+    /// Reads a model file, checking the format version, the metadata and every tensor's presence, dtype and shape
+    /// (shapes follow from the metadata's hyper-parameters and shot count); any problem names the file and tensor.
+    /// </summary>
     public static PromptAdModel Load(string path)
     {
         SafeTensorsFile file;
