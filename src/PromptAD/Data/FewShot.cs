@@ -66,6 +66,9 @@ public static class FewShot
                 $"Shots file '{shotsFile}' has no line for k = {k} (it has k = {string.Join(", ", shots.Keys.Order())}).");
         }
 
+        if (indices.Distinct().Count() != indices.Length)
+            throw new DatasetException($"Shots file '{shotsFile}', k = {k}: an index appears twice ({string.Join(" ", indices)}); each shot must be a different image.");
+
         var chosen = new List<string>(k);
         foreach (int index in indices)
         {

@@ -120,6 +120,10 @@ public sealed class DatasetTests : IDisposable
         Assert.Contains("line 1", Assert.Throws<DatasetException>(() => FewShot.Parse(Write("bad.txt", "1: 3"))).Message);
         Assert.Contains("lists 1", Assert.Throws<DatasetException>(() => FewShot.Parse(Write("bad2.txt", "#2: 3"))).Message);
         Assert.Throws<DatasetException>(() => FewShot.Parse(Path.Combine(temp, "missing.txt")));
+        string twice = Write("twice.txt", "#2: 5 5\n");
+        var repeated = Assert.Throws<DatasetException>(() => FewShot.Select(train, 2, twice));
+        Assert.Contains("twice.txt", repeated.Message);
+        Assert.Contains("appears twice", repeated.Message);
 
         IReadOnlyList<string> a = FewShot.SelectRandom(train, 4, 42);
         Assert.Equal(a, FewShot.SelectRandom(train, 4, 42));
