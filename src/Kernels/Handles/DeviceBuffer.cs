@@ -38,6 +38,9 @@ public sealed class DeviceBuffer : ContextBoundHandle
         CheckRange(byteOffset, bytes);
         fixed (T* p = destination)
             CudaException.Check(CudaDriver.cuMemcpyDtoHAsync_v2(p, Pointer + byteOffset, (nuint)bytes, stream.Handle), "cuMemcpyDtoHAsync_v2");
+        // The async copy returns early when the span is page-locked memory, so wait before the caller reads it (and
+        // before the fixed pin ends).
+        stream.Synchronize();
     }
 
     /// <summary>Fills <paramref name="count"/> 32-bit words (0 for zero, BitConverter.SingleToUInt32Bits for a float).</summary>

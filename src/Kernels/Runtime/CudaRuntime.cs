@@ -14,6 +14,7 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
     private readonly CublasHandle cublas;
     private readonly KernelCompiler compiler;
     private readonly Dictionary<string, KernelModule> modules = new(StringComparer.Ordinal);
+    private bool disposed;
     private readonly bool syncEachLaunch = Environment.GetEnvironmentVariable("PROMPTAD_CUDA_SYNC") == "1";
 
     /// <param name="tf32">Let GEMMs use TF32 tensor cores (about 10 mantissa bits); off by default for FP32-exact results.</param>
@@ -56,21 +57,21 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
 
     public ulong Allocate(ulong bytes)
     {
-        context.MakeCurrent();
+        MakeCurrent();
         CudaException.Check(CudaDriver.cuMemAlloc_v2(out ulong p, (nuint)Math.Max(bytes, 4)), "cuMemAlloc_v2");
         return p;
     }
 
     public void Free(ulong pointer)
     {
-        context.MakeCurrent();
+        MakeCurrent();
         CudaException.Check(CudaDriver.cuMemFree_v2(pointer), "cuMemFree_v2");
     }
 
     public void CopyHtoD(ulong destination, void* source, ulong bytes)
     {
         if (bytes == 0) return;
-        context.MakeCurrent();
+        MakeCurrent();
         // Pageable source: the driver stages it before returning, so the caller may reuse it at once.
         CudaException.Check(CudaDriver.cuMemcpyHtoDAsync_v2(destination, source, (nuint)bytes, stream.Handle), "cuMemcpyHtoDAsync_v2");
     }
@@ -78,7 +79,7 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
     public void CopyDtoH(void* destination, ulong source, ulong bytes)
     {
         if (bytes == 0) return;
-        context.MakeCurrent();
+        MakeCurrent();
         CudaException.Check(CudaDriver.cuMemcpyDtoHAsync_v2(destination, source, (nuint)bytes, stream.Handle), "cuMemcpyDtoHAsync_v2");
         stream.Synchronize();
     }
@@ -86,20 +87,20 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
     public void CopyDtoD(ulong destination, ulong source, ulong bytes)
     {
         if (bytes == 0 || destination == source) return;
-        context.MakeCurrent();
+        MakeCurrent();
         CudaException.Check(CudaDriver.cuMemcpyDtoDAsync_v2(destination, source, (nuint)bytes, stream.Handle), "cuMemcpyDtoDAsync_v2");
     }
 
     public void Memset32(ulong destination, uint value, ulong count)
     {
         if (count == 0) return;
-        context.MakeCurrent();
+        MakeCurrent();
         CudaException.Check(CudaDriver.cuMemsetD32Async(destination, value, (nuint)count, stream.Handle), "cuMemsetD32Async");
     }
 
     public void Launch(string kernelFile, string kernelName, Dim3 grid, Dim3 block, uint sharedBytes, in KernelArgs args)
     {
-        context.MakeCurrent();
+        MakeCurrent();
         if (!modules.TryGetValue(kernelFile, out KernelModule? module))
             modules[kernelFile] = module = new KernelModule(context, compiler, kernelFile);
         module.Launch(kernelName, grid, block, sharedBytes, stream, args);
@@ -114,7 +115,7 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
         ulong b, int ldb, long strideB, float beta, ulong c, int ldc, long strideC, int batch)
     {
         if (m == 0 || n == 0 || batch == 0) return;
-        context.MakeCurrent();
+        MakeCurrent();
         // cuBLAS is column-major and a row-major matrix is its transpose there: C^T = op(B)^T op(A)^T, so pass B
         // first with the sizes swapped. k = 0 still scales C by beta, as the row-major contract asks.
         CublasException.Check(Cublas.cublasSgemmStridedBatched(cublas.Handle,
@@ -124,10 +125,25 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
         if (syncEachLaunch) stream.Synchronize();
     }
 
-    public void Synchronize() => stream.Synchronize();
+    public void Synchronize()
+    {
+        MakeCurrent();
+        stream.Synchronize();
+    }
+
+    // After Dispose the primary context may be destroyed, so its raw handle must not be made current again (a
+    // CudaStorage finalizer that runs late would otherwise call cuCtxSetCurrent/cuMemFree on a dangling context).
+    // CudaStorage catches the ObjectDisposedException: the memory went away with the context.
+    private void MakeCurrent()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        context.MakeCurrent();
+    }
 
     public void Dispose()
     {
+        if (disposed) return;
+        disposed = true;
         foreach (KernelModule m in modules.Values) m.Dispose();
         modules.Clear();
         cublas.Dispose();
