@@ -24,7 +24,11 @@ public static class GpuBench
         using var be = backend!;
         var cuda = (CudaRuntime)be.Runtime;
         var (peakGBs, peakTflops) = cuda.Peaks();
-        Console.WriteLine($"device: {cuda.DeviceName}; peaks: {peakGBs:F0} GB/s DRAM, {peakTflops:F1} TFLOP/s FP32 (theoretical)");
+        // Newer drivers may report the clock attributes as 0 (deprecated in CUDA 13): then no "of peak" column.
+        Console.WriteLine(peakGBs > 0 && peakTflops > 0
+            ? $"device: {cuda.DeviceName}; peaks: {peakGBs:F0} GB/s DRAM, {peakTflops:F1} TFLOP/s FP32 (theoretical)"
+            : $"device: {cuda.DeviceName}; theoretical peaks unknown (the driver reports no clock rates)");
+        static string OfPeak(double value, double peak) => peak > 0 ? (value / peak).ToString("P0") : "n/a";
         Console.WriteLine($"{"op",-44} {"ms",9} {"achieved",14} {"of peak",8}");
 
         using var scope = TensorScope.Open();
@@ -44,13 +48,13 @@ public static class GpuBench
         {
             double ms = Time(be, reps, op);
             double gbs = bytes / (ms * 1e-3) / 1e9;
-            Console.WriteLine($"{name,-44} {ms,9:F3} {gbs,9:F0} GB/s {gbs / peakGBs,8:P0}");
+            Console.WriteLine($"{name,-44} {ms,9:F3} {gbs,9:F0} GB/s {OfPeak(gbs, peakGBs),8}");
         }
         void Compute(string name, double flops, Action op)
         {
             double ms = Time(be, reps, op);
             double tflops = flops / (ms * 1e-3) / 1e12;
-            Console.WriteLine($"{name,-44} {ms,9:F3} {tflops,7:F2} TFLOP/s {tflops / peakTflops,8:P0}");
+            Console.WriteLine($"{name,-44} {ms,9:F3} {tflops,7:F2} TFLOP/s {OfPeak(tflops, peakTflops),8}");
         }
 
         long n = (long)rows * Width, nw = (long)rows * Mlp;

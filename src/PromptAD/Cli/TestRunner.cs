@@ -100,12 +100,17 @@ internal static class TestRunner
     {
         var (min, max) = HeatmapRenderer.RangeOf(results.Select(r => r.Score.PixelMap));
         using var bar = new ConsoleProgress("heatmaps", results.Count, progressWriter);
+        // Named like the image within its defect folder; a.png and a.jpg in one folder must not share a heatmap.
+        var names = new string[results.Count];
+        foreach (var group in Enumerable.Range(0, results.Count).GroupBy(i => results[i].Sample.DefectType))
+            foreach (var (i, name) in group.Zip(PredictCommand.HeatmapNames(group.Select(i => results[i].Sample.ImagePath))))
+                names[i] = Path.Combine(group.Key, name);
         Parallel.For(0, results.Count, i =>
         {
             var s = results[i].Sample;
             // A defect without a mask shows the "no mask" panel; a good image an all-black (empty) mask.
             BinaryMask? gt = masks[i] ?? (s.IsAnomalous ? null : BinaryMask.Empty(size, size));
-            HeatmapRenderer.Write(Path.Combine(dir, s.DefectType, Path.GetFileNameWithoutExtension(s.ImagePath) + ".png"),
+            HeatmapRenderer.Write(Path.Combine(dir, names[i]),
                 thumbs[i], results[i].Score.PixelMap, size, gt, min, max);
             bar.Advance();
         });
