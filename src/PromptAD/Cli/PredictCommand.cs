@@ -43,31 +43,21 @@ internal static class PredictCommand
         using var mw = ModelAndWeights.Open(modelFile, weightsFile, backbone, device);
         using var detector = new Detector(mw.Weights, mw.Model, size, batch);
         var pre = new ClipPreprocessor(detector.Config.Vision.ImageSize);
-        var scored = new List<(string Path, ImageScore Score, RgbImage Thumb)>();
         var skipped = new List<SkippedImage>();
+        List<(string Path, RgbImage Thumb, ImageScore Score)> scored;
         using (var bar = new ConsoleProgress("predict", files.Count))
         {
-            for (int start = 0; start < files.Count; start += batch)
+            scored = detector.ScoreAll(files, f =>
             {
-                var chunk = files.Skip(start).Take(batch).ToList();
-                var ok = new List<(string Path, float[] Chw, RgbImage Thumb)>();
-                foreach (var f in chunk)
-                {
-                    try
-                    {
-                        var image = ImageLoader.Load(f);
-                        ok.Add((f, pre.Preprocess(image), PillowBicubic.Resize(image, size, size)));
-                    }
-                    catch (ImageLoadException e) when (!strict)
-                    {
-                        skipped.Add(new SkippedImage(f, e.Message));
-                        Console.Error.WriteLine($"promptad: warning: skipped: {e.Message}");
-                    }
-                }
-                var scores = detector.ScoreBatch([.. ok.Select(o => o.Chw)]);
-                for (int i = 0; i < ok.Count; i++) scored.Add((ok[i].Path, scores[i], ok[i].Thumb));
-                bar.Advance(chunk.Count);
-            }
+                var image = ImageLoader.Load(f);
+                return (pre.Preprocess(image), PillowBicubic.Resize(image, size, size));
+            },
+            strict ? null : (f, e) =>
+            {
+                skipped.Add(new SkippedImage(f, e.Message));
+                Console.Error.WriteLine($"promptad: warning: skipped: {e.Message}");
+            },
+            chunk => bar.Advance(chunk.Count));
         }
         if (scored.Count == 0) throw new IOException("no image could be read");
 
@@ -83,7 +73,7 @@ internal static class PredictCommand
         var table = new SummaryTable(threshold is null ? ["image", "score"] : ["image", "score", "anomalous"]);
         for (int i = 0; i < scored.Count; i++)
         {
-            var (path, s, _) = scored[i];
+            var (path, _, s) = scored[i];
             string verdict = threshold is { } t ? (s.Score >= t ? "yes" : "no") : "";
             List<string> row = [path, Csv.Number(s.Score), Csv.Number(s.PromptScore), Csv.Number(s.VisionMax), "heatmaps/" + pngNames[i]];
             if (threshold is not null) row.Add(verdict);

@@ -45,47 +45,32 @@ internal static class TestRunner
         var samples = Subsample(dataset.TestSamples, maxImages);
         var pre = new ClipPreprocessor(detector.Config.Vision.ImageSize);
         int size = detector.OutputSize;
-        var results = new List<SampleResult>(samples.Count);
-        var masks = new List<BinaryMask?>(samples.Count);
-        var thumbs = new List<RgbImage>(samples.Count);
         var skipped = new List<SkippedImage>();
+        List<(TestSample Item, (BinaryMask? Mask, RgbImage? Thumb) Loaded, ImageScore Score)> scored;
         using (var bar = new ConsoleProgress($"test {dataset.Category}", samples.Count, progressWriter))
         {
-            for (int start = 0; start < samples.Count; start += detector.BatchSize)
+            scored = detector.ScoreAll(samples, s =>
             {
-                var chunk = samples.Skip(start).Take(detector.BatchSize);
-                var ok = new List<(TestSample Sample, float[] Chw, BinaryMask? Mask, RgbImage Thumb)>();
-                foreach (var s in chunk)
-                {
-                    try
-                    {
-                        var image = ImageLoader.Load(s.ImagePath);
-                        BinaryMask? mask = s.MaskPath is { } maskPath ? MaskLoader.Load(maskPath) : null;
-                        if (mask is not null && (mask.Width != image.Width || mask.Height != image.Height))
-                            throw new DatasetException($"Mask '{s.MaskPath}' is {mask.Width}×{mask.Height} but its image '{s.ImagePath}' is {image.Width}×{image.Height}.");
-                        ok.Add((s, pre.Preprocess(image), mask?.ResizeNearest(size, size), heatmaps ? PillowBicubic.Resize(image, size, size) : image));
-                    }
-                    catch (ImageLoadException e) when (!strict)
-                    {
-                        skipped.Add(new SkippedImage(e.ImagePath, e.Message));
-                        Console.Error.WriteLine($"promptad: warning: skipped: {e.Message}");
-                    }
-                }
-                var scores = detector.ScoreBatch([.. ok.Select(o => o.Chw)]);
-                for (int i = 0; i < ok.Count; i++)
-                {
-                    results.Add(new SampleResult(ok[i].Sample, scores[i]));
-                    masks.Add(ok[i].Mask);
-                    if (heatmaps) thumbs.Add(ok[i].Thumb);
-                }
-                bar.Advance(chunk.Count());
-            }
+                var image = ImageLoader.Load(s.ImagePath);
+                BinaryMask? mask = s.MaskPath is { } maskPath ? MaskLoader.Load(maskPath) : null;
+                if (mask is not null && (mask.Width != image.Width || mask.Height != image.Height))
+                    throw new DatasetException($"Mask '{s.MaskPath}' is {mask.Width}×{mask.Height} but its image '{s.ImagePath}' is {image.Width}×{image.Height}.");
+                return (pre.Preprocess(image), (mask?.ResizeNearest(size, size), heatmaps ? PillowBicubic.Resize(image, size, size) : null));
+            },
+            strict ? null : (s, e) =>
+            {
+                skipped.Add(new SkippedImage(e.ImagePath, e.Message));
+                Console.Error.WriteLine($"promptad: warning: skipped: {e.Message}");
+            },
+            chunk => bar.Advance(chunk.Count));
         }
+        var results = scored.Select(x => new SampleResult(x.Item, x.Score)).ToList();
+        var masks = scored.Select(x => x.Loaded.Mask).ToList();
         if (results.Count == 0) throw new DatasetException($"No test image of '{dataset.Directory}' could be read.");
         var m = Evaluator.Metrics(results, masks);
         double testSeconds = clock.Elapsed.TotalSeconds;
 
-        if (heatmaps) WriteHeatmaps(results, masks, thumbs, size, Path.Combine(outDir, "heatmaps"), progressWriter);
+        if (heatmaps) WriteHeatmaps(results, masks, [.. scored.Select(x => x.Loaded.Thumb!)], size, Path.Combine(outDir, "heatmaps"), progressWriter);
         var metrics = new RunMetrics(dataset.Category, detector.Model.Metadata.Shots, seed, detector.Config.Name,
             m.ImageAuroc / 100, m.ImageAupr / 100, m.ImageF1Max / 100, m.PixelAuroc / 100, m.PixelAupro / 100, trainSeconds, testSeconds);
         ResultsWriter.WriteScoresCsv(Path.Combine(outDir, "scores.csv"), results.Select(r => ImageResult.From(r.Sample, r.Score)), dataset.Root);

@@ -27,21 +27,14 @@ public static class Evaluator
     {
         var samples = dataset.TestSamples;
         var pre = new ClipPreprocessor(detector.Config.Vision.ImageSize);
-        var results = new List<SampleResult>(samples.Count);
-        var masks = new List<BinaryMask?>(samples.Count);
         int size = detector.OutputSize;
-        for (int start = 0; start < samples.Count; start += detector.BatchSize)
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var chunk = samples.Skip(start).Take(detector.BatchSize).ToList();
-            var scores = detector.ScoreBatch([.. chunk.Select(s => pre.Preprocess(s.ImagePath))]);
-            for (int i = 0; i < chunk.Count; i++)
-            {
-                results.Add(new SampleResult(chunk[i], scores[i]));
-                masks.Add(chunk[i].MaskPath is { } m ? MaskLoader.Load(m, size, size) : null);
-            }
-            progress?.Report(new EvaluationProgress(results.Count, samples.Count, chunk[^1].ImagePath));
-        }
+        int done = 0;
+        var scored = detector.ScoreAll(samples,
+            s => (pre.Preprocess(s.ImagePath), s.MaskPath is { } m ? MaskLoader.Load(m, size, size) : null),
+            onBatchDone: chunk => progress?.Report(new EvaluationProgress(done += chunk.Count, samples.Count, chunk[^1].ImagePath)),
+            cancellationToken: cancellationToken);
+        var results = scored.Select(x => new SampleResult(x.Item, x.Score)).ToList();
+        var masks = scored.Select(x => x.Loaded).ToList();
         return new EvaluationResult(results, Metrics(results, masks));
     }
 
