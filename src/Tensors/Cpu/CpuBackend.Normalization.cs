@@ -65,15 +65,21 @@ public sealed unsafe partial class CpuBackend
         const string op = OpChecks.Names.L2NormalizeForward;
         OpChecks.L2NormalizeForward(x, y, norms);
         int rows = x.Rows, cols = x.Cols;
-        float* px = P(x, op), py = P(y, op), pn = P(norms, op);
+        NormalizeRows(P(x, op), P(y, op), rows, cols, P(norms, op));
+    }
+
+    /// <summary>y[r] = x[r] / max(‖x[r]‖, eps), recording the divisors when <paramref name="norms"/> is given
+    /// (the op saves them for its backward; the nearest-neighbour tiles do not need them).</summary>
+    private static void NormalizeRows(float* x, float* y, int rows, int cols, float* norms = null)
+    {
         CpuParallel.For(rows, 2L * cols, (r0, r1) =>
         {
             for (int r = r0; r < r1; r++)
             {
-                float* xr = px + (long)r * cols;
+                float* xr = x + (long)r * cols;
                 float n = MathF.Max(MathF.Sqrt(Simd.SumSquares(xr, cols)), L2Epsilon);
-                pn[r] = n;
-                Simd.Scale(xr, 1f / n, py + (long)r * cols, cols);
+                if (norms != null) norms[r] = n;
+                Simd.Scale(xr, 1f / n, y + (long)r * cols, cols);
             }
         });
     }

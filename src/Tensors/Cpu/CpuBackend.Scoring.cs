@@ -46,19 +46,6 @@ public sealed unsafe partial class CpuBackend
         }
     }
 
-    private static void NormalizeRows(float* x, float* y, int rows, int cols)
-    {
-        CpuParallel.For(rows, 2L * cols, (r0, r1) =>
-        {
-            for (int r = r0; r < r1; r++)
-            {
-                float* xr = x + (long)r * cols;
-                float n = MathF.Max(MathF.Sqrt(Simd.SumSquares(xr, cols)), L2Epsilon);
-                Simd.Scale(xr, 1f / n, y + (long)r * cols, cols);
-            }
-        });
-    }
-
     public void UpsampleBilinear(Tensor x, Tensor y)
     {
         const string op = OpChecks.Names.UpsampleBilinear;
