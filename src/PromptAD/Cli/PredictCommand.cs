@@ -79,7 +79,9 @@ internal static class PredictCommand
             if (threshold is not null) row.Add(verdict);
             Csv.AppendRecord(csv, row);
             // The table names images as their heatmaps are named, so two "000.png" from different folders stay apart.
-            table.AddRow(Path.GetFileNameWithoutExtension(pngNames[i]) + Path.GetExtension(path), Fmt.F(s.Score, 4), verdict);
+            string name = Path.GetFileNameWithoutExtension(pngNames[i]) + Path.GetExtension(path);
+            if (threshold is null) table.AddRow(name, Fmt.F(s.Score, 4));
+            else table.AddRow(name, Fmt.F(s.Score, 4), verdict);
         }
         AtomicFile.WriteAllText(Path.Combine(output.FullName, "scores.csv"), csv.ToString());
         Console.WriteLine();

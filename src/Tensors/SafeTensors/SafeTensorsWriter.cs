@@ -31,6 +31,8 @@ public static class SafeTensorsWriter
         byte[] header = BuildHeader(entries, metadata);
 
         string fullPath = Path.GetFullPath(path);
+        // Like every result file: the parent folder is created when missing (a fresh run folder, say).
+        if (Path.GetDirectoryName(fullPath) is { Length: > 0 } folder) Directory.CreateDirectory(folder);
         string tempPath = fullPath + ".tmp-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
         try
         {

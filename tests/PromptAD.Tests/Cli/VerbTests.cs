@@ -216,4 +216,33 @@ public sealed class VerbTests : IDisposable
         Assert.Contains("1 done now, 3 done earlier", r.Out);
         Assert.Equal(5, File.ReadAllLines(Path.Combine(_dir, "run", "metrics.csv")).Length);
     }
+
+    [Fact]
+    public void Predict_WithoutThreshold_WritesScoresWithoutVerdictColumn()
+    {
+        string model = Train();
+        string predict = Path.Combine(_dir, "predict-nothreshold");
+        var r = Cli("predict", "--model", model, "--weights", _weights, Path.Combine(Cat, "test", "good"), "--size", "48", "--out", predict);
+        Assert.True(r.Code == 0, r.Err);
+        var lines = File.ReadAllLines(Path.Combine(predict, "scores.csv"));
+        Assert.Equal("path,image_score,prompt_score,vision_max,heatmap", lines[0]);
+        Assert.Equal(SyntheticDataset.TestGoodCount + 1, lines.Length);
+        Assert.DoesNotContain("anomalous", r.Out);
+    }
+
+    [Fact]
+    public void Run_KeepModels_OnAFreshFolder_KeepsEveryModel()
+    {
+        string output = Path.Combine(_dir, "run-keep");
+        var r = Cli("run", "--weights", _weights, "--model", "tiny-test", "--data", _data, "--shots", "1", "--seeds", "2", "--epochs", "2",
+            "--size", "32", "--keep-models", "--out", output);
+        Assert.True(r.Code == 0, r.Err);
+        foreach (var run in new[] { "k1_seed0", "k1_seed1" })
+        {
+            string file = Path.Combine(output, "runs", "widget", run, "model.safetensors");
+            Assert.True(File.Exists(file), file);
+            using var m = PromptAD.Model.PromptAdModel.Load(file);
+            Assert.Equal(1, m.Metadata.Shots);
+        }
+    }
 }
