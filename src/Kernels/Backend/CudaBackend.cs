@@ -18,9 +18,13 @@ public sealed unsafe partial class CudaBackend : IBackend
     {
         Runtime = runtime;
         OwnsRuntime = ownsRuntime;
+        Memory = new DeviceMemoryPool(runtime);
     }
 
     public IDeviceRuntime Runtime { get; }
+
+    /// <summary>Where every tensor, temporary and index buffer of this backend comes from.</summary>
+    public DeviceMemoryPool Memory { get; }
 
     private bool OwnsRuntime { get; }
 
@@ -48,7 +52,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     public Storage Allocate(long length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        return new CudaStorage(this, Runtime, length);
+        return new CudaStorage(this, Memory, length);
     }
 
     /// <summary>Device address of a tensor's first element; checks it belongs to this backend and is alive.</summary>
@@ -111,10 +115,10 @@ public sealed unsafe partial class CudaBackend : IBackend
         ulong bytes = (ulong)Math.Max(1, indices.Length) * sizeof(int);
         if (bytes > indexScratchBytes)
         {
-            if (indexScratch != 0) Runtime.Free(indexScratch);
+            if (indexScratch != 0) Memory.Return(indexScratch);
             indexScratch = 0;
             ulong size = Math.Max(bytes, 4096);
-            indexScratch = Runtime.Allocate(size);
+            indexScratch = Memory.Rent(size);
             indexScratchBytes = size;
         }
         fixed (int* p = indices) Runtime.CopyHtoD(indexScratch, p, (ulong)indices.Length * sizeof(int));
@@ -122,20 +126,21 @@ public sealed unsafe partial class CudaBackend : IBackend
     }
 
     /// <summary>Temporary device memory for one op's intermediates, freed by <see cref="DeviceTemp.Dispose"/>.</summary>
-    private DeviceTemp Temp(long floats) => new(Runtime, Runtime.Allocate((ulong)Math.Max(1, floats) * sizeof(float)));
+    private DeviceTemp Temp(long floats) => new(Memory, Memory.Rent((ulong)Math.Max(1, floats) * sizeof(float)));
 
-    private readonly struct DeviceTemp(IDeviceRuntime runtime, ulong pointer) : IDisposable
+    private readonly struct DeviceTemp(DeviceMemoryPool pool, ulong pointer) : IDisposable
     {
         public ulong Pointer { get; } = pointer;
 
-        public void Dispose() => runtime.Free(Pointer);
+        public void Dispose() => pool.Return(Pointer);
     }
 
     public void Dispose()
     {
-        if (indexScratch != 0) Runtime.Free(indexScratch);
+        if (indexScratch != 0) Memory.Return(indexScratch);
         indexScratch = 0;
         indexScratchBytes = 0;
+        Memory.Dispose();
         if (OwnsRuntime) Runtime.Dispose();
     }
 }
