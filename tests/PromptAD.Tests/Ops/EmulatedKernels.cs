@@ -12,22 +12,38 @@ namespace PromptAD.Tests.Ops;
 /// </summary>
 internal static class EmulatedKernels
 {
-    private static readonly Lazy<EmulatedRuntime> Shared = new(Create, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<string> LibraryPath = new(BuildLibrary, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private static readonly Lazy<EmulatedRuntime> Shared = new(() => new(LibraryPath.Value), LazyThreadSafetyMode.ExecutionAndPublication);
 
     public static EmulatedRuntime Runtime
     {
         get
         {
-            if (!Shared.IsValueCreated && NeedsBuild(out _, out _)) OptionalPart.EmulationCompiler.Require();
+            RequireCompilerToBuild();
             return Shared.Value;
         }
     }
 
-    private static EmulatedRuntime Create()
+    /// <summary>A runtime of its own (own counters and allocations) on the same library, for tests that count device work
+    /// while other tests use <see cref="Runtime"/> in parallel.</summary>
+    public static EmulatedRuntime CreateRuntime()
+    {
+        RequireCompilerToBuild();
+        return new(LibraryPath.Value);
+    }
+
+    // Skips (or fails, with PROMPTAD_REQUIRE_GXX=1) the calling test when the library must be built and cannot be.
+    private static void RequireCompilerToBuild()
+    {
+        if (!LibraryPath.IsValueCreated && NeedsBuild(out _, out _)) OptionalPart.EmulationCompiler.Require();
+    }
+
+    private static string BuildLibrary()
     {
         if (NeedsBuild(out string library, out string emulation))
             Build(Path.Combine(emulation, "build.sh"), Path.GetDirectoryName(library)!);
-        return new EmulatedRuntime(library);
+        return library;
     }
 
     /// <summary>Whether libpromptad_emu.so is missing or older than a kernel or emulation source.</summary>
