@@ -12,15 +12,13 @@ namespace PromptAD.Tests.Ops;
 /// </summary>
 internal static class EmulatedKernels
 {
-    private static readonly Lazy<string> LibraryPath = new(BuildLibrary, LazyThreadSafetyMode.ExecutionAndPublication);
-
-    private static readonly Lazy<EmulatedRuntime> Shared = new(() => new(LibraryPath.Value), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<EmulatedRuntime> Shared = new(Create, LazyThreadSafetyMode.ExecutionAndPublication);
 
     public static EmulatedRuntime Runtime
     {
         get
         {
-            RequireCompilerToBuild();
+            if (!Shared.IsValueCreated && NeedsBuild(out _, out _)) OptionalPart.EmulationCompiler.Require();
             return Shared.Value;
         }
     }
@@ -29,15 +27,13 @@ internal static class EmulatedKernels
     /// while other tests use <see cref="Runtime"/> in parallel.</summary>
     public static EmulatedRuntime CreateRuntime()
     {
-        RequireCompilerToBuild();
+        if (!LibraryPath.IsValueCreated && NeedsBuild(out _, out _)) OptionalPart.EmulationCompiler.Require();
         return new(LibraryPath.Value);
     }
 
-    // Skips (or fails, with PROMPTAD_REQUIRE_GXX=1) the calling test when the library must be built and cannot be.
-    private static void RequireCompilerToBuild()
-    {
-        if (!LibraryPath.IsValueCreated && NeedsBuild(out _, out _)) OptionalPart.EmulationCompiler.Require();
-    }
+    private static readonly Lazy<string> LibraryPath = new(BuildLibrary, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private static EmulatedRuntime Create() => new(LibraryPath.Value);
 
     private static string BuildLibrary()
     {
