@@ -42,7 +42,17 @@ internal static class CommonOptions
 
     public static Option<int> Batch() => new("--batch") { Description = "images per encoder batch", DefaultValueFactory = _ => 8 };
 
-    public static Option<int> OutputSize() => new("--size") { Description = "side of the anomaly maps and heatmaps (the paper's protocol: 400)", DefaultValueFactory = _ => 400 };
+    public static Option<string?> RawMaps()
+    {
+        var o = new Option<string?>("--raw-maps")
+        {
+            Description = "also write each raw score map at its image's size under maps/: png16 (16-bit grayscale, score = value/65535) or tiff (32-bit float)",
+        };
+        o.AcceptOnlyFromAmong("png16", "tiff");
+        return o;
+    }
+
+    public static Option<int> OutputSize() => new("--size") { Description = "side of the (square) anomaly maps the metrics use (the paper's protocol: 400), and the longest side of the heatmaps", DefaultValueFactory = _ => 400 };
 
     public static LogitScaleMode ParseLogitScale(string value) => value == "exp" ? LogitScaleMode.Exp : LogitScaleMode.Raw;
 

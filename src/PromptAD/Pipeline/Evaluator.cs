@@ -46,7 +46,7 @@ public static class Evaluator
         int size = source.Detector.OutputSize;
         var images = new List<ImageResult>(samples.Count);
         var skipped = new List<SkippedImage>();
-        var pixels = new PixelMetricsAccumulator();
+        using var pixels = new PixelMetricsAccumulator();
         var names = new Dictionary<string, HeatmapNames>(StringComparer.Ordinal);
         int done = 0;
 
