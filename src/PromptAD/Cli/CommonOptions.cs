@@ -9,11 +9,22 @@ internal static class CommonOptions
 {
     public static Option<FileInfo> Weights() => new("--weights") { Description = "OpenCLIP weights (.safetensors), e.g. ViT-B-16-plus-240 laion400m_e32 (see README)", Required = true };
 
-    public static Option<string> Backbone() => new("--model")
+    public static Option<string> Backbone() => new("--backbone")
     {
-        Description = $"backbone configuration: {string.Join(", ", ClipConfigs.Names)}",
+        Description = $"CLIP configuration of the weights: {string.Join(", ", ClipConfigs.Names)}",
         DefaultValueFactory = _ => ClipConfigs.Default,
     };
+
+    /// <summary>
+    /// `--model` once named the backbone in train, run and encode; it now names only a trained model file. Verbs that
+    /// take a backbone keep this hidden option so the old spelling fails with a message naming the new one.
+    /// </summary>
+    public static Option<string?> RenamedModel() => new("--model") { Hidden = true };
+
+    /// <summary>Throws (a usage error) when the old spelling was given; returns null otherwise, so a verb's action can
+    /// read <c>RejectRenamedModel(…) ?? Run(…)</c>.</summary>
+    public static int? RejectRenamedModel(string? value) => value is null ? null
+        : throw new ArgumentException($"--model names a trained model file (test, predict); the CLIP configuration is --backbone (--backbone {value})");
 
     public static Option<string?> BackboneOverride() => new("--backbone")
     {

@@ -111,9 +111,29 @@ public sealed class PixelMetricsAccumulator : IDisposable
 
         ImageMetrics.RequireBothClasses(_positives, _negatives);
         var sweep = new Sweep(_positives, _negatives, _regionWeights, fprLimit);
-        foreach (var range in Ranges())
+        var ranges = CutRanges();
+        // One set of working arrays, sized for the largest range, serves every range.
+        long largest = ranges.Where(r => r.Count <= _budget).Select(r => r.Count).DefaultIfEmpty(0).Max();
+        var work = new Workspace((int)largest);
+        if (ranges.Count == 1)
         {
-            range.Visit(sweep);
+            // Everything in one range: read the spill itself.
+            Visit(_spill!, ranges[0], sweep, work);
+            return (sweep.Auroc, sweep.Aupro);
+        }
+
+        var files = SplitByRange(ranges);
+        try
+        {
+            for (int r = 0; r < ranges.Count; r++)
+            {
+                Visit(files[r], ranges[r], sweep, work);
+                files[r].Dispose();
+            }
+        }
+        finally
+        {
+            foreach (var f in files) f.Dispose();
         }
 
         return (sweep.Auroc, sweep.Aupro);
@@ -121,10 +141,19 @@ public sealed class PixelMetricsAccumulator : IDisposable
 
     public void Dispose() => _spill?.Dispose();
 
-    /// <summary>The key space cut from the top into ranges of at most the budget (or one oversized 16-bit bucket).</summary>
-    private IEnumerable<Range> Ranges()
+    /// <summary>Keys with top bits in [FirstBucket, LastBucket] (inclusive), and how many pixels they hold.</summary>
+    private readonly record struct KeyRange(int FirstBucket, int LastBucket, long Count);
+
+    private sealed class Workspace(int length)
     {
-        var ranges = new List<(int FirstBucket, int LastBucket, long Count)>(); // descending; buckets inclusive
+        public readonly uint[] Keys = new uint[length], KeyScratch = new uint[length];
+        public readonly int[] Regions = new int[length], RegionScratch = new int[length];
+    }
+
+    /// <summary>The key space cut from the top into ranges of at most the budget (or one oversized 16-bit bucket), descending.</summary>
+    private List<KeyRange> CutRanges()
+    {
+        var ranges = new List<KeyRange>();
         int b = _buckets.Length - 1;
         while (b >= 0)
         {
@@ -141,18 +170,15 @@ public sealed class PixelMetricsAccumulator : IDisposable
                 while (b >= 0 && count + _buckets[b] <= _budget) count += _buckets[b--];
             }
 
-            ranges.Add((b + 1, last, count));
+            ranges.Add(new KeyRange(b + 1, last, count));
         }
 
-        if (ranges.Count == 1)
-        {
-            // Everything fits: read the spill itself.
-            var (first, last, count) = ranges[0];
-            yield return new Range(this, null, first, last, count);
-            yield break;
-        }
+        return ranges;
+    }
 
-        // One pass over the spill sends each pixel to its range's file.
+    /// <summary>One pass over the spill sends each pixel to its range's own file.</summary>
+    private SpillFile[] SplitByRange(List<KeyRange> ranges)
+    {
         var rangeOf = new int[_buckets.Length];
         for (int r = 0; r < ranges.Count; r++)
         {
@@ -166,7 +192,7 @@ public sealed class PixelMetricsAccumulator : IDisposable
             var filled = new int[ranges.Count];
             for (int r = 0; r < ranges.Count; r++)
             {
-                files[r] = new SpillFile("promptad-pixels-range");
+                files[r] = new SpillFile("promptad-pixels-range", writeBuffer: 1);
                 pending[r] = new Pixel[8192];
             }
 
@@ -185,16 +211,12 @@ public sealed class PixelMetricsAccumulator : IDisposable
             }
 
             for (int r = 0; r < ranges.Count; r++) files[r].Write(MemoryMarshal.AsBytes(pending[r].AsSpan(0, filled[r])));
-            for (int r = 0; r < ranges.Count; r++)
-            {
-                var (first, last, count) = ranges[r];
-                yield return new Range(this, files[r], first, last, count);
-                files[r].Dispose();
-            }
+            return files;
         }
-        finally
+        catch
         {
             foreach (var f in files) f?.Dispose();
+            throw;
         }
     }
 
@@ -212,79 +234,76 @@ public sealed class PixelMetricsAccumulator : IDisposable
         }
     }
 
-    /// <summary>The pixels whose keys' top bits lie in [FirstBucket, LastBucket], in a file of their own (or the whole spill).</summary>
-    private sealed record Range(PixelMetricsAccumulator Owner, SpillFile? File, int FirstBucket, int LastBucket, long Count)
+    /// <summary>Sweeps one range's distinct keys, descending: loaded and radix-sorted, or by direct addressing when oversized.</summary>
+    private void Visit(SpillFile file, KeyRange range, Sweep sweep, Workspace work)
     {
-        public void Visit(Sweep sweep)
+        if (range.Count > _budget)
         {
-            if (Count > Owner._budget)
-            {
-                VisitByAddress(sweep);
-                return;
-            }
+            VisitByAddress(file, range, sweep);
+            return;
+        }
 
-            var keys = new uint[Count];
-            var regions = new int[Count];
-            long n = 0;
-            uint lo = (uint)FirstBucket << BucketBits, hi = ((uint)LastBucket << BucketBits) | 0xFFFF;
-            foreach (var block in ReadBlocks(File ?? Owner._spill!))
+        int n = 0;
+        uint lo = (uint)range.FirstBucket << BucketBits, hi = ((uint)range.LastBucket << BucketBits) | 0xFFFF;
+        foreach (var block in ReadBlocks(file))
+        {
+            foreach (Pixel p in block.Span)
             {
-                foreach (Pixel p in block.Span)
-                {
-                    if (p.Key < lo || p.Key > hi) continue;
-                    keys[n] = p.Key;
-                    regions[n++] = p.Region;
-                }
-            }
-
-            // Stable: within a tie, pixels keep the order they were added in, as PixelMetrics sums them.
-            FloatKeys.Sort(keys, regions);
-            long i = n - 1;
-            while (i >= 0)
-            {
-                uint t = keys[i];
-                long normals = 0, anomalous = 0;
-                for (; i >= 0 && keys[i] == t; i--)
-                {
-                    if (regions[i] < 0) normals++;
-                    else
-                    {
-                        anomalous++;
-                        sweep.AddRegionPixel(regions[i]);
-                    }
-                }
-
-                sweep.Threshold(normals, anomalous);
+                if (p.Key < lo || p.Key > hi) continue;
+                work.Keys[n] = p.Key;
+                work.Regions[n++] = p.Region;
             }
         }
 
-        /// <summary>One 16-bit bucket holding more than the budget: totals per key by direct addressing of its low 16 bits.</summary>
-        private void VisitByAddress(Sweep sweep)
+        // Stable: within a tie, pixels keep the order they were added in, as PixelMetrics sums them.
+        var keys = work.Keys.AsSpan(0, n);
+        var regions = work.Regions.AsSpan(0, n);
+        FloatKeys.Sort(keys, regions, work.KeyScratch, work.RegionScratch);
+        int i = n - 1;
+        while (i >= 0)
         {
-            var normals = new long[1 << BucketBits];
-            var anomalous = new long[1 << BucketBits];
-            var weight = new double[1 << BucketBits];
-            foreach (var block in ReadBlocks(File ?? Owner._spill!))
+            uint t = keys[i];
+            long normals = 0, anomalous = 0;
+            for (; i >= 0 && keys[i] == t; i--)
             {
-                foreach (Pixel p in block.Span)
+                if (regions[i] < 0) normals++;
+                else
                 {
-                    if ((int)(p.Key >> BucketBits) != FirstBucket) continue;
-                    int low = (int)(p.Key & 0xFFFF);
-                    if (p.Region < 0) normals[low]++;
-                    else
-                    {
-                        anomalous[low]++;
-                        weight[low] += Owner._regionWeights[p.Region];
-                    }
+                    anomalous++;
+                    sweep.AddRegionPixel(regions[i]);
                 }
             }
 
-            for (int low = normals.Length - 1; low >= 0; low--)
+            sweep.Threshold(normals, anomalous);
+        }
+    }
+
+    /// <summary>One 16-bit bucket holding more than the budget: totals per key by direct addressing of its low 16 bits.</summary>
+    private void VisitByAddress(SpillFile file, KeyRange range, Sweep sweep)
+    {
+        var normals = new long[1 << BucketBits];
+        var anomalous = new long[1 << BucketBits];
+        var weight = new double[1 << BucketBits];
+        foreach (var block in ReadBlocks(file))
+        {
+            foreach (Pixel p in block.Span)
             {
-                if (normals[low] + anomalous[low] == 0) continue;
-                sweep.AddWeight(weight[low]);
-                sweep.Threshold(normals[low], anomalous[low]);
+                if ((int)(p.Key >> BucketBits) != range.FirstBucket) continue;
+                int low = (int)(p.Key & 0xFFFF);
+                if (p.Region < 0) normals[low]++;
+                else
+                {
+                    anomalous[low]++;
+                    weight[low] += _regionWeights[p.Region];
+                }
             }
+        }
+
+        for (int low = normals.Length - 1; low >= 0; low--)
+        {
+            if (normals[low] + anomalous[low] == 0) continue;
+            sweep.AddWeight(weight[low]);
+            sweep.Threshold(normals[low], anomalous[low]);
         }
     }
 

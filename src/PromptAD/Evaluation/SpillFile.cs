@@ -10,10 +10,12 @@ internal sealed class SpillFile : IDisposable
     private const int BufferBytes = 1 << 20;
     private readonly FileStream _file;
 
-    public SpillFile(string prefix)
+    /// <param name="writeBuffer">Bytes buffered before a write reaches the file; callers that write large blocks
+    /// themselves (one file per key range, many at once) pass a small one.</param>
+    public SpillFile(string prefix, int writeBuffer = BufferBytes)
     {
         string path = Path.Combine(Path.GetTempPath(), $"{prefix}-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
-        _file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, BufferBytes, FileOptions.DeleteOnClose);
+        _file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, writeBuffer, FileOptions.DeleteOnClose);
         FilePath = path;
     }
 

@@ -49,7 +49,7 @@ public sealed class VerbTests : IDisposable
     private string Train(string? weights = null, string category = SyntheticDataset.Category, string data = "", string? output = null)
     {
         output ??= Path.Combine(_dir, "model.safetensors");
-        var r = Cli("train", "--weights", weights ?? _weights, "--model", "tiny-test", "--data", data == "" ? _data : data, "--category", category,
+        var r = Cli("train", "--weights", weights ?? _weights, "--backbone", "tiny-test", "--data", data == "" ? _data : data, "--category", category,
             "--shots", "2", "--epochs", "3", "--out", output);
         Assert.True(r.Code == 0, r.Err);
         return output;
@@ -196,20 +196,39 @@ public sealed class VerbTests : IDisposable
         Assert.Equal(2, Cli("test", "--model", model, "--weights", _weights, "--data", _data, "--out", test, "--raw-maps", "jpeg").Code);
     }
 
+    /// <summary>--model names only a trained model file; the old spelling for the backbone fails naming --backbone.</summary>
+    [Fact]
+    public void ModelAsBackbone_FailsNamingBackbone()
+    {
+        string m = Path.Combine(_dir, "m.safetensors");
+        foreach (string[] args in new[]
+        {
+            new[] { "train", "--weights", _weights, "--model", "tiny-test", "--data", _data, "--category", "widget", "--shots", "1", "--out", m },
+            ["run", "--weights", _weights, "--model", "tiny-test", "--data", _data, "--out", Path.Combine(_dir, "run-old")],
+            ["encode", "--weights", _weights, "--model", "tiny-test", "--prompts", "a photo", "--out", Path.Combine(_dir, "f.safetensors")],
+        })
+        {
+            var r = Cli(args);
+            Assert.Equal(2, r.Code);
+            Assert.Contains("--backbone tiny-test", r.Err);
+            Assert.False(File.Exists(m));
+        }
+    }
+
     [Fact]
     public void MissingFolder_UnknownCategory_EmptyTrain_AreClearErrors()
     {
         string missing = Path.Combine(_dir, "nowhere");
-        var r = Cli("train", "--weights", _weights, "--model", "tiny-test", "--data", missing, "--category", "widget", "--shots", "1", "--out", Path.Combine(_dir, "m.safetensors"));
+        var r = Cli("train", "--weights", _weights, "--backbone", "tiny-test", "--data", missing, "--category", "widget", "--shots", "1", "--out", Path.Combine(_dir, "m.safetensors"));
         Assert.Equal(1, r.Code);
         Assert.Contains(missing, r.Err);
 
-        r = Cli("train", "--weights", _weights, "--model", "tiny-test", "--data", _data, "--category", "gizmo", "--shots", "1", "--out", Path.Combine(_dir, "m.safetensors"));
+        r = Cli("train", "--weights", _weights, "--backbone", "tiny-test", "--data", _data, "--category", "gizmo", "--shots", "1", "--out", Path.Combine(_dir, "m.safetensors"));
         Assert.Equal(1, r.Code);
         Assert.Contains(Path.Combine(_data, "gizmo"), r.Err);
 
         foreach (var f in Directory.GetFiles(Path.Combine(Cat, "train", "good"))) File.Delete(f);
-        r = Cli("train", "--weights", _weights, "--model", "tiny-test", "--data", _data, "--category", "widget", "--shots", "1", "--out", Path.Combine(_dir, "m.safetensors"));
+        r = Cli("train", "--weights", _weights, "--backbone", "tiny-test", "--data", _data, "--category", "widget", "--shots", "1", "--out", Path.Combine(_dir, "m.safetensors"));
         Assert.Equal(1, r.Code);
         Assert.Contains(Path.Combine(Cat, "train", "good"), r.Err);
         Assert.False(File.Exists(Path.Combine(_dir, "m.safetensors")));
@@ -250,7 +269,7 @@ public sealed class VerbTests : IDisposable
         var other = ClipConfigs.Load("tiny-test") with { EmbedDim = 16 };
         string wrong = Path.Combine(_dir, "wrong.safetensors");
         using (var w = ClipWeights.Random(other, CpuBackend.Instance, seed: 2)) w.SaveSafetensors(wrong);
-        var r = Cli("train", "--weights", wrong, "--model", "tiny-test", "--data", _data, "--category", "widget", "--shots", "1", "--out", Path.Combine(_dir, "m.safetensors"));
+        var r = Cli("train", "--weights", wrong, "--backbone", "tiny-test", "--data", _data, "--category", "widget", "--shots", "1", "--out", Path.Combine(_dir, "m.safetensors"));
         Assert.Equal(1, r.Code);
         Assert.Contains(wrong, r.Err);
 
@@ -287,7 +306,7 @@ public sealed class VerbTests : IDisposable
     {
         string shots = Path.Combine(_dir, "widget.txt");
         File.WriteAllText(shots, "#1: 131\n");
-        var r = Cli("train", "--weights", _weights, "--model", "tiny-test", "--data", _data, "--category", "widget", "--shots", "1",
+        var r = Cli("train", "--weights", _weights, "--backbone", "tiny-test", "--data", _data, "--category", "widget", "--shots", "1",
             "--shots-file", shots, "--out", Path.Combine(_dir, "m.safetensors"));
         Assert.Equal(1, r.Code);
         Assert.Contains(shots, r.Err);
@@ -296,7 +315,7 @@ public sealed class VerbTests : IDisposable
     [Fact]
     public void Run_ResumesSkippingFinishedRuns()
     {
-        string[] args = ["run", "--weights", _weights, "--model", "tiny-test", "--data", _data, "--shots", "1,2", "--seeds", "2", "--epochs", "2",
+        string[] args = ["run", "--weights", _weights, "--backbone", "tiny-test", "--data", _data, "--shots", "1,2", "--seeds", "2", "--epochs", "2",
             "--size", "32", "--out", Path.Combine(_dir, "run")];
         var r = Cli(args);
         Assert.True(r.Code == 0, r.Err);
@@ -329,7 +348,7 @@ public sealed class VerbTests : IDisposable
     public void Run_KeepModels_OnAFreshFolder_KeepsEveryModel()
     {
         string output = Path.Combine(_dir, "run-keep");
-        var r = Cli("run", "--weights", _weights, "--model", "tiny-test", "--data", _data, "--shots", "1", "--seeds", "2", "--epochs", "2",
+        var r = Cli("run", "--weights", _weights, "--backbone", "tiny-test", "--data", _data, "--shots", "1", "--seeds", "2", "--epochs", "2",
             "--size", "32", "--keep-models", "--out", output);
         Assert.True(r.Code == 0, r.Err);
         foreach (var run in new[] { "k1_seed0", "k1_seed1" })
