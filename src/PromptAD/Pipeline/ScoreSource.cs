@@ -57,7 +57,7 @@ public sealed class DecodedImageSource(Detector detector) : IScoreSource
                 }
             }
 
-            var scores = loaded.Count == 0 ? [] : Detector.ScoreBatch([.. loaded.Select(l => l.Chw)]);
+            var scores = loaded.Count == 0 ? [] : Detector.ScoreImages([.. loaded.Select(l => l.Chw)]);
             yield return [.. loaded.Select((l, i) => new ScoredImage(l.Sample, scores[i], l.Image))];
         }
     }

@@ -54,7 +54,7 @@ public sealed class EvaluatorTests : IDisposable
         // The streamed metrics equal the metric functions (checked against sklearn/SciPy goldens) applied to every
         // image scored on its own, with every mask loaded and resized (nearest) to the map.
         var pre2 = new global::PromptAD.Clip.Imaging.ClipPreprocessor(config.Vision.ImageSize);
-        var one = dataset.TestSamples.Select(s => detector.Score(pre2.Preprocess(s.ImagePath))).ToList();
+        var one = dataset.TestSamples.Select(s => detector.ScoreImages([pre2.Preprocess(s.ImagePath)])[0]).ToList();
         var masks = dataset.TestSamples.Select(s => s.MaskPath is { } p ? MaskLoader.Load(p, 24, 24) : null).ToList();
         double[] scores = [.. one.Select(x => (double)x.Score)];
         bool[] labels = [.. dataset.TestSamples.Select(s => s.IsAnomalous)];
