@@ -152,7 +152,7 @@ public sealed class VerbTests : IDisposable
             using (var m = PromptAD.Model.PromptAdModel.Load(model))
             using (var w = ClipWeights.Load(_weights, ClipConfigs.Load("tiny-test"), CpuBackend.Instance))
             using (var detector = new PromptAD.Pipeline.Detector(w, m, 48))
-                map = detector.Score(new PromptAD.Clip.Imaging.ClipPreprocessor(w.Config.Vision.ImageSize).Preprocess(photo)).PixelMap;
+                map = detector.ScoreImages([new PromptAD.Clip.Imaging.ClipPreprocessor(w.Config.Vision.ImageSize).Preprocess(photo)])[0].PixelMap;
             string raw = Path.Combine(predict, "maps", "wide" + ext);
             if (format == "tiff")
             {

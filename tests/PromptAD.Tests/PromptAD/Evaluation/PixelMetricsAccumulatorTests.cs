@@ -27,11 +27,7 @@ public class PixelMetricsAccumulatorTests
         using JsonDocument doc = MetricsGolden.Open("pixel_metrics.json");
         foreach (JsonElement c in doc.RootElement.EnumerateArray())
         {
-            string name = c.GetProperty("name").GetString()!;
-            int w = c.GetProperty("width").GetInt32(), h = c.GetProperty("height").GetInt32();
-            List<float[]> maps = [.. c.GetProperty("maps").EnumerateArray().Select(m => MetricsGolden.Floats(m.GetString()!))];
-            List<BinaryMask?> masks = [.. c.GetProperty("masks").EnumerateArray().Select(m =>
-                m.ValueKind == JsonValueKind.Null ? null : new BinaryMask(w, h, Convert.FromBase64String(m.GetString()!)))];
+            var (name, maps, masks) = MetricsGolden.PixelCase(c);
             foreach (JsonProperty limit in c.GetProperty("aupro").EnumerateObject())
             {
                 double fprLimit = double.Parse(limit.Name, System.Globalization.CultureInfo.InvariantCulture);
