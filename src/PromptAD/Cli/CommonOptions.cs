@@ -9,11 +9,22 @@ internal static class CommonOptions
 {
     public static Option<FileInfo> Weights() => new("--weights") { Description = "OpenCLIP weights (.safetensors), e.g. ViT-B-16-plus-240 laion400m_e32 (see README)", Required = true };
 
-    public static Option<string> Backbone() => new("--model")
+    public static Option<string> Backbone() => new("--backbone")
     {
-        Description = $"backbone configuration: {string.Join(", ", ClipConfigs.Names)}",
+        Description = $"CLIP configuration of the weights: {string.Join(", ", ClipConfigs.Names)}",
         DefaultValueFactory = _ => ClipConfigs.Default,
     };
+
+    /// <summary>
+    /// `--model` once named the backbone in train, run and encode; it now names only a trained model file. Verbs that
+    /// take a backbone keep this hidden option so the old spelling fails with a message naming the new one.
+    /// </summary>
+    public static Option<string?> RenamedModel() => new("--model") { Hidden = true };
+
+    /// <summary>Throws (a usage error) when the old spelling was given; returns null otherwise, so a verb's action can
+    /// read <c>RejectRenamedModel(…) ?? Run(…)</c>.</summary>
+    public static int? RejectRenamedModel(string? value) => value is null ? null
+        : throw new ArgumentException($"--model names a trained model file (test, predict); the CLIP configuration is --backbone (--backbone {value})");
 
     public static Option<string?> BackboneOverride() => new("--backbone")
     {
@@ -42,7 +53,17 @@ internal static class CommonOptions
 
     public static Option<int> Batch() => new("--batch") { Description = "images per encoder batch", DefaultValueFactory = _ => 8 };
 
-    public static Option<int> OutputSize() => new("--size") { Description = "side of the anomaly maps and heatmaps (the paper's protocol: 400)", DefaultValueFactory = _ => 400 };
+    public static Option<string?> RawMaps()
+    {
+        var o = new Option<string?>("--raw-maps")
+        {
+            Description = "also write each raw score map at its image's size under maps/: png16 (16-bit grayscale, score = value/65535) or tiff (32-bit float)",
+        };
+        o.AcceptOnlyFromAmong("png16", "tiff");
+        return o;
+    }
+
+    public static Option<int> OutputSize() => new("--size") { Description = "side of the (square) anomaly maps the metrics use (the paper's protocol: 400), and the longest side of the heatmaps", DefaultValueFactory = _ => 400 };
 
     public static LogitScaleMode ParseLogitScale(string value) => value == "exp" ? LogitScaleMode.Exp : LogitScaleMode.Raw;
 

@@ -16,7 +16,8 @@ internal static class EncodeCommand
     public static Command Create()
     {
         var weights = CommonOptions.Weights();
-        var model = CommonOptions.Backbone();
+        var backbone = CommonOptions.Backbone();
+        var renamed = CommonOptions.RenamedModel();
         var images = new Option<string[]>("--images") { Description = "image files and/or folders (every image inside, name-sorted)", AllowMultipleArgumentsPerToken = true };
         var prompts = new Option<string[]>("--prompts") { Description = "prompt texts to encode", AllowMultipleArgumentsPerToken = true };
         var output = new Option<FileInfo>("--out") { Description = "output .safetensors file", Required = true };
@@ -25,14 +26,14 @@ internal static class EncodeCommand
         var device = BackendChoice.CreateOption();
         var command = new Command("encode", "Writes CLIP features: per image the global, local (patch) and both mid-level features, per prompt the text feature.")
         {
-            weights, model, images, prompts, output, normalized, batch, device,
+            weights, backbone, renamed, images, prompts, output, normalized, batch, device,
         };
-        command.SetAction(parse => Run(parse.GetValue(weights)!, parse.GetValue(model)!, parse.GetValue(images) ?? [],
+        command.SetAction(parse => CommonOptions.RejectRenamedModel(parse.GetValue(renamed)) ?? Run(parse.GetValue(weights)!, parse.GetValue(backbone)!, parse.GetValue(images) ?? [],
             parse.GetValue(prompts) ?? [], parse.GetValue(output)!, parse.GetValue(normalized), parse.GetValue(batch), parse.GetValue(device)!));
         return command;
     }
 
-    private static int Run(FileInfo weightsFile, string modelName, string[] imageArgs, string[] promptTexts, FileInfo output,
+    private static int Run(FileInfo weightsFile, string backboneName, string[] imageArgs, string[] promptTexts, FileInfo output,
         bool normalized, int batchSize, string device)
     {
         if (imageArgs.Length == 0 && promptTexts.Length == 0)
@@ -40,7 +41,7 @@ internal static class EncodeCommand
         CommonOptions.CheckPositive(batchSize, "--batch");
         CommonOptions.CheckExists(weightsFile, "Weights");
         var files = ImageFiles.Expand(imageArgs);
-        var config = ClipConfigs.Load(modelName);
+        var config = ClipConfigs.Load(backboneName);
         using var backend = BackendChoice.Create(device);
         using var clip = ClipWeights.Load(weightsFile.FullName, config, backend);
 

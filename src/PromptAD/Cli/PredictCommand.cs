@@ -20,6 +20,7 @@ internal sealed record PredictArgs
     public float? Threshold { get; init; }
 
     public bool Strict { get; init; }
+    public RawMapFormat RawMaps { get; init; } = RawMapFormat.None;
     public int Size { get; init; } = 400;
     public int Batch { get; init; } = 8;
     public string Device { get; init; } = "cpu";
@@ -27,7 +28,8 @@ internal sealed record PredictArgs
 
 /// <summary>
 /// `promptad predict`: scores arbitrary images with a trained model (no labels, no masks): scores.csv, one heatmap
-/// per image (overlay only, one colour range over all given images), and with --threshold an anomalous yes/no column.
+/// per image (overlay only at the image's proportions, one colour range over all given images), with --threshold an
+/// anomalous yes/no column, with --raw-maps the score maps at each image's size.
 /// </summary>
 internal static class PredictCommand
 {
@@ -40,17 +42,18 @@ internal static class PredictCommand
         var output = new Option<DirectoryInfo>("--out") { Description = "folder for scores.csv and heatmaps/<name>.png", Required = true };
         var threshold = new Option<float?>("--threshold") { Description = "image score at or above which an image is called anomalous (adds the 'anomalous' column)" };
         var strict = new Option<bool>("--strict") { Description = "fail (exit 1) on an unreadable image instead of reporting and skipping it" };
+        var rawMaps = CommonOptions.RawMaps();
         var size = CommonOptions.OutputSize();
         var batch = CommonOptions.Batch();
         var device = BackendChoice.CreateOption();
         var command = new Command("predict", "Scores images with a trained model: anomaly score per image, heatmap per image, optional yes/no at a threshold.")
         {
-            images, model, weights, backbone, output, threshold, strict, size, batch, device,
+            images, model, weights, backbone, output, threshold, strict, rawMaps, size, batch, device,
         };
         command.SetAction(p => Run(new PredictArgs
         {
             Images = p.GetValue(images) ?? [], Model = p.GetValue(model)!, Weights = p.GetValue(weights)!, Backbone = p.GetValue(backbone),
-            Out = p.GetValue(output)!, Threshold = p.GetValue(threshold), Strict = p.GetValue(strict), Size = p.GetValue(size),
+            Out = p.GetValue(output)!, Threshold = p.GetValue(threshold), Strict = p.GetValue(strict), RawMaps = RawMapWriter.Parse(p.GetValue(rawMaps)), Size = p.GetValue(size),
             Batch = p.GetValue(batch), Device = p.GetValue(device)!,
         }));
         return command;
@@ -64,7 +67,7 @@ internal static class PredictCommand
         using var mw = ModelAndWeights.Open(args.Model, args.Weights, args.Backbone, args.Device);
         using var detector = new Detector(mw.Weights, mw.Model, args.Size, args.Batch);
         var source = new DecodedImageSource(detector);
-        var heatmaps = new HeatmapSet(Path.Combine(args.Out.FullName, "heatmaps"), args.Size, maskPanel: false);
+        using var heatmaps = new HeatmapSet(args.Out.FullName, args.Size, maskPanel: false, args.RawMaps);
         var names = new HeatmapNames();
         var rows = new List<Prediction>();
         int skipped = 0;
@@ -103,7 +106,7 @@ internal static class PredictCommand
         Console.WriteLine();
         table.Write(Console.Out);
         if (skipped > 0) Console.WriteLine($"{skipped} unreadable image(s) skipped");
-        Console.WriteLine($"results: {args.Out.FullName} (scores.csv, heatmaps/)");
+        Console.WriteLine($"results: {args.Out.FullName} (scores.csv, heatmaps/{(args.RawMaps != RawMapFormat.None ? ", maps/" : "")})");
         return 0;
     }
 }

@@ -25,6 +25,7 @@ internal static class RunCommand
     {
         var weights = CommonOptions.Weights();
         var backbone = CommonOptions.Backbone();
+        var renamed = CommonOptions.RenamedModel();
         var dataset = new Option<string>("--dataset") { Description = "dataset kind (names the defaults; both use the MVTec layout)", DefaultValueFactory = _ => "mvtec" };
         dataset.AcceptOnlyFromAmong("mvtec", "visa");
         var data = CommonOptions.Data();
@@ -43,9 +44,9 @@ internal static class RunCommand
         var device = BackendChoice.CreateOption();
         var command = new Command("run", "The paper's protocol: every category × k × seed trained and tested, results table in the paper's shape; resumes an interrupted job.")
         {
-            weights, backbone, dataset, data, categories, shots, seeds, shotsDir, epochs, logitScale, prompts, heatmaps, keepModels, size, batch, output, device,
+            weights, backbone, renamed, dataset, data, categories, shots, seeds, shotsDir, epochs, logitScale, prompts, heatmaps, keepModels, size, batch, output, device,
         };
-        command.SetAction(p => Run(new Job(p.GetValue(weights)!, p.GetValue(backbone)!, p.GetValue(data)!, p.GetValue(categories), ParseList(p.GetValue(shots)!, "--shots"),
+        command.SetAction(p => CommonOptions.RejectRenamedModel(p.GetValue(renamed)) ?? Run(new Job(p.GetValue(weights)!, p.GetValue(backbone)!, p.GetValue(data)!, p.GetValue(categories), ParseList(p.GetValue(shots)!, "--shots"),
             p.GetValue(seeds), p.GetValue(shotsDir), p.GetValue(epochs), CommonOptions.ParseLogitScale(p.GetValue(logitScale)!),
             p.GetValue(prompts), p.GetValue(heatmaps), p.GetValue(keepModels), p.GetValue(size), p.GetValue(batch), p.GetValue(output)!, p.GetValue(device)!)));
         return command;

@@ -22,6 +22,7 @@ internal sealed record TestArgs
     public required DirectoryInfo Out { get; init; }
     public bool Strict { get; init; }
     public bool Heatmaps { get; init; } = true;
+    public RawMapFormat RawMaps { get; init; } = RawMapFormat.None;
     public int Size { get; init; } = 400;
     public int Batch { get; init; } = 8;
     public string Device { get; init; } = "cpu";
@@ -40,18 +41,19 @@ internal static class TestCommand
         var output = new Option<DirectoryInfo>("--out") { Description = "folder for metrics.json/.csv, scores.csv and heatmaps/<defect>/<name>.png", Required = true };
         var strict = new Option<bool>("--strict") { Description = "fail (exit 1) on an unreadable image instead of reporting and skipping it" };
         var noHeatmaps = new Option<bool>("--no-heatmaps") { Description = "skip the heatmap PNGs" };
+        var rawMaps = CommonOptions.RawMaps();
         var size = CommonOptions.OutputSize();
         var batch = CommonOptions.Batch();
         var device = BackendChoice.CreateOption();
         var command = new Command("test", "Evaluates a model on <data>/<category>/test: image AUROC/AUPR/F1-max, pixel AUROC/AUPRO, per-image scores, heatmaps beside the ground truth.")
         {
-            model, weights, backbone, data, category, output, strict, noHeatmaps, size, batch, device,
+            model, weights, backbone, data, category, output, strict, noHeatmaps, rawMaps, size, batch, device,
         };
         command.SetAction(p => Run(new TestArgs
         {
             Model = p.GetValue(model)!, Weights = p.GetValue(weights)!, Backbone = p.GetValue(backbone), Data = p.GetValue(data)!,
             Category = p.GetValue(category), Out = p.GetValue(output)!, Strict = p.GetValue(strict), Heatmaps = !p.GetValue(noHeatmaps),
-            Size = p.GetValue(size), Batch = p.GetValue(batch), Device = p.GetValue(device)!,
+            RawMaps = RawMapWriter.Parse(p.GetValue(rawMaps)),            Size = p.GetValue(size), Batch = p.GetValue(batch), Device = p.GetValue(device)!,
         }));
         return command;
     }
@@ -71,13 +73,13 @@ internal static class TestCommand
         using var detector = new Detector(mw.Weights, mw.Model, args.Size, args.Batch);
         var outcome = TestRunner.Run(detector, dataset, new TestRunOptions
         {
-            OutDir = args.Out.FullName, Strict = args.Strict, Heatmaps = args.Heatmaps,
+            OutDir = args.Out.FullName, Strict = args.Strict, Heatmaps = args.Heatmaps, RawMaps = args.RawMaps,
             TrainSeconds = mw.Model.Metadata.TrainSeconds ?? double.NaN,
         });
         Console.WriteLine();
         TestRunner.MetricsTable(outcome.Metrics).Write(Console.Out);
         Console.WriteLine($"{outcome.Images.Count} image(s) scored" + (outcome.Skipped.Count > 0 ? $", {outcome.Skipped.Count} unreadable and skipped (skipped.txt)" : ""));
-        Console.WriteLine($"results: {args.Out.FullName} (metrics.json, metrics.csv, scores.csv{(args.Heatmaps ? ", heatmaps/" : "")})");
+        Console.WriteLine($"results: {args.Out.FullName} (metrics.json, metrics.csv, scores.csv{(args.Heatmaps ? ", heatmaps/" : "")}{(args.RawMaps != RawMapFormat.None ? ", maps/" : "")})");
         return outcome;
     }
 }

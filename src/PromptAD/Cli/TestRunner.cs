@@ -12,6 +12,9 @@ internal sealed record TestRunOptions
     public bool Strict { get; init; }
     public bool Heatmaps { get; init; } = true;
 
+    /// <summary>Also write each raw score map at its image's size (maps/&lt;defect&gt;/&lt;name&gt;).</summary>
+    public RawMapFormat RawMaps { get; init; } = RawMapFormat.None;
+
     /// <summary>Training time to record (NaN: unknown, left out of metrics.json).</summary>
     public double TrainSeconds { get; init; } = double.NaN;
 
@@ -26,7 +29,8 @@ internal sealed record TestOutcome(RunMetrics Metrics, IReadOnlyList<ImageResult
 /// <summary>
 /// Tests a dataset's test split through the evaluation loop and writes the results (shared by test, run, demo and
 /// bench e2e). Unreadable images are reported and left out unless strict. Files: heatmaps/&lt;defect&gt;/&lt;name&gt;.png
-/// (one colour range over the whole test set), scores.csv, skipped.txt (when any), metrics.csv, and metrics.json last —
+/// (one colour range over the whole test set, at each image's proportions), maps/&lt;defect&gt;/&lt;name&gt;.png|.tiff
+/// (raw maps, on request), scores.csv, skipped.txt (when any), metrics.csv, and metrics.json last —
 /// its presence marks a finished run.
 /// </summary>
 internal static class TestRunner
@@ -54,7 +58,8 @@ internal static class TestRunner
     public static TestOutcome Run(IScoreSource source, AnomalyDataset dataset, TestRunOptions options)
     {
         var samples = Subsample(dataset.TestSamples, options.MaxImages);
-        var heatmaps = options.Heatmaps ? new HeatmapSet(Path.Combine(options.OutDir, "heatmaps"), source.Detector.OutputSize, maskPanel: true) : null;
+        using var heatmaps = options.Heatmaps || options.RawMaps != RawMapFormat.None
+            ? new HeatmapSet(options.OutDir, source.Detector.OutputSize, maskPanel: true, options.RawMaps, overlays: options.Heatmaps) : null;
         EvaluationResult result;
         using (var bar = new ConsoleProgress($"test {dataset.Category}", samples.Count, options.ProgressWriter))
         {

@@ -42,6 +42,7 @@ internal static class TrainCommand
     {
         var weights = CommonOptions.Weights();
         var backbone = CommonOptions.Backbone();
+        var renamed = CommonOptions.RenamedModel();
         var data = CommonOptions.Data();
         var category = new Option<string>("--category") { Description = "category folder under --data (e.g. bottle)", Required = true };
         var shots = new Option<int>("--shots") { Description = "k: number of normal training images", Required = true };
@@ -57,10 +58,11 @@ internal static class TrainCommand
         var device = BackendChoice.CreateOption();
         var command = new Command("train", "Learns PromptAD's prompts for one category from k normal images; writes the model (learned vectors, prototypes, memory banks, metadata).")
         {
-            weights, backbone, data, category, shots, seed, shotsFile, shotsDir, shotNames, epochs, init, logitScale, prompts, output, device,
+            weights, backbone, renamed, data, category, shots, seed, shotsFile, shotsDir, shotNames, epochs, init, logitScale, prompts, output, device,
         };
         command.SetAction(p =>
         {
+            CommonOptions.RejectRenamedModel(p.GetValue(renamed));
             var options = new TrainOptions
             {
                 Epochs = p.GetValue(epochs), Seed = p.GetValue(seed),

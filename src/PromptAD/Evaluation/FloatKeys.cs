@@ -22,17 +22,31 @@ internal static class FloatKeys
     /// <summary>Sorts <paramref name="keys"/> ascending, applying the same permutation to <paramref name="payload"/> when given.</summary>
     public static void Sort(uint[] keys, int[]? payload)
     {
+        if (keys.Length < 2)
+        {
+            return;
+        }
+
+        Sort(keys, payload, new uint[keys.Length], payload is null ? null : new int[keys.Length]);
+    }
+
+    /// <summary>
+    /// Sorts <paramref name="keys"/> ascending (stable), applying the same permutation to <paramref name="payload"/>
+    /// when given; the scratch spans (at least as long) let a caller that sorts many times reuse its memory.
+    /// </summary>
+    public static void Sort(Span<uint> keys, Span<int> payload, Span<uint> keyScratch, Span<int> payloadScratch)
+    {
         int n = keys.Length;
         if (n < 2)
         {
             return;
         }
 
-        var keyBuffer = new uint[n];
-        int[]? payloadBuffer = payload is null ? null : new int[n];
+        bool withPayload = !payload.IsEmpty;
         Span<int> counts = stackalloc int[256];
-        uint[] src = keys, dst = keyBuffer;
-        int[]? srcPayload = payload, dstPayload = payloadBuffer;
+        Span<uint> src = keys, dst = keyScratch[..n];
+        Span<int> srcPayload = withPayload ? payload[..n] : default, dstPayload = withPayload ? payloadScratch[..n] : default;
+        bool inScratch = false;
         for (int shift = 0; shift < 32; shift += 8)
         {
             counts.Clear();
@@ -59,20 +73,28 @@ internal static class FloatKeys
             {
                 int slot = counts[(int)((src[i] >> shift) & 0xFF)]++;
                 dst[slot] = src[i];
-                if (srcPayload is not null)
+                if (withPayload)
                 {
-                    dstPayload![slot] = srcPayload[i];
+                    dstPayload[slot] = srcPayload[i];
                 }
             }
 
-            (src, dst) = (dst, src);
-            (srcPayload, dstPayload) = (dstPayload, srcPayload);
+            Span<uint> t = src;
+            src = dst;
+            dst = t;
+            Span<int> tp = srcPayload;
+            srcPayload = dstPayload;
+            dstPayload = tp;
+            inScratch = !inScratch;
         }
 
-        if (!ReferenceEquals(src, keys))
+        if (inScratch)
         {
-            src.CopyTo(keys, 0);
-            srcPayload?.CopyTo(payload!, 0);
+            src.CopyTo(keys);
+            if (withPayload)
+            {
+                srcPayload.CopyTo(payload);
+            }
         }
     }
 }

@@ -1,28 +1,349 @@
+using System.Runtime.InteropServices;
 using PromptAD.Data;
 
 namespace PromptAD.Evaluation;
 
 /// <summary>
-/// Pixel AUROC and AUPRO over a test set given one image at a time (<see cref="PixelMetrics"/> over all maps added).
+/// Pixel AUROC and AUPRO (the definitions of <see cref="PixelMetrics"/>, exactly) over a test set given one map at a
+/// time, in memory bounded by a budget whatever the number of images: each pixel is spilled to a temporary file as its
+/// order-preserving score key and region index (8 bytes), and the metrics are computed from per-distinct-score
+/// totals swept from the highest score down.
 /// </summary>
-public sealed class PixelMetricsAccumulator
+/// <remarks>
+/// <para>What the sweep needs per distinct score v: the normal pixels at v (FPR and the Mann–Whitney count), the
+/// anomalous pixels at v (AUROC), and the sum of 1/area of their regions (the PRO increment). Nothing else, so the
+/// pixels can be visited by score range, one range at a time.</para>
+/// <para>While pixels arrive, a histogram of the keys' top 16 bits counts them. <see cref="Compute"/> cuts the key
+/// space, from the top, into ranges of at most <c>budget</c> pixels, copies each range's pixels into its own file in
+/// one pass over the spill, then loads one range at a time, sorts it (radix) and sweeps it. A single 16-bit bucket with
+/// more than the budget (many pixels within 1/128 of one value) is swept by direct addressing of its 65,536 keys instead.
+/// Memory: 16 bytes per pixel of one range (keys, region indices and the sort's buffers) plus 8 bytes per region.</para>
+/// </remarks>
+public sealed class PixelMetricsAccumulator : IDisposable
 {
-    private readonly List<float[]> _maps = [];
-    private readonly List<BinaryMask?> _masks = [];
-    private bool _anyDefectPixel;
+    /// <summary>Pixels per range: 4 M (64 MB of working memory), ~25 maps of 400×400.</summary>
+    public const int DefaultBudget = 4 << 20;
+
+    private const int BucketBits = 16;
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Pixel
+    {
+        public uint Key;
+        public int Region; // −1: normal pixel
+    }
+
+    private readonly int _budget;
+    private readonly long[] _buckets = new long[1 << BucketBits];
+    private readonly List<double> _regionWeights = [];
+    private SpillFile? _spill;
+    private long _positives, _negatives;
+    private int _maps;
+
+    public PixelMetricsAccumulator(int budget = DefaultBudget)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(budget, 1);
+        _budget = budget;
+    }
+
+    /// <summary>Pixels added so far.</summary>
+    public long Count => _positives + _negatives;
 
     /// <param name="map">The image's anomaly map (row-major, the mask's size).</param>
     /// <param name="mask">Its ground truth at the map's size, or null for an all-normal image.</param>
     public void Add(float[] map, BinaryMask? mask)
     {
         ArgumentNullException.ThrowIfNull(map);
-        _maps.Add(map);
-        _masks.Add(mask);
-        _anyDefectPixel |= mask is not null && mask.Any();
+        if (mask is not null && map.Length != mask.Pixels.Length)
+        {
+            throw new ArgumentException(
+                $"Map {_maps} has {map.Length} values but its mask is {mask.Width}x{mask.Height}; resize the mask to the map first.");
+        }
+
+        int[]? labels = null;
+        int firstRegion = _regionWeights.Count - 1; // label l → region index firstRegion + l
+        if (mask is not null && mask.Any())
+        {
+            (labels, int count) = ConnectedComponents.Label(mask);
+            var areas = new long[count + 1];
+            foreach (int l in labels) areas[l]++;
+            for (int l = 1; l <= count; l++) _regionWeights.Add(1.0 / areas[l]);
+        }
+
+        _spill ??= new SpillFile("promptad-pixels");
+        string what = $"Anomaly map {_maps}";
+        var block = new Pixel[Math.Min(map.Length, 1 << 16)];
+        for (int start = 0; start < map.Length; start += block.Length)
+        {
+            int n = Math.Min(block.Length, map.Length - start);
+            for (int i = 0; i < n; i++)
+            {
+                int j = start + i;
+                uint key = FloatKeys.ToKey(map[j], what);
+                int region = labels is not null && labels[j] != 0 ? firstRegion + labels[j] : -1;
+                block[i] = new Pixel { Key = key, Region = region };
+                _buckets[key >> BucketBits]++;
+                if (region >= 0) _positives++;
+                else _negatives++;
+            }
+
+            _spill.Write(MemoryMarshal.AsBytes(block.AsSpan(0, n)));
+        }
+
+        _maps++;
     }
 
-    /// <summary>(AUROC, AUPRO) as fractions; both NaN when no image has an anomalous pixel.</summary>
-    public (double Auroc, double Aupro) Compute() => _anyDefectPixel
-        ? (PixelMetrics.Auroc(_maps, _masks), PixelMetrics.Aupro(_maps, _masks))
-        : (double.NaN, double.NaN);
+    /// <summary>
+    /// (AUROC, AUPRO up to <paramref name="fprLimit"/>) as fractions; both NaN when no pixel is anomalous. May be called
+    /// again (another limit). Throws <see cref="ArgumentException"/> when there is no normal pixel, as PixelMetrics does.
+    /// </summary>
+    public (double Auroc, double Aupro) Compute(double fprLimit = 0.3)
+    {
+        if (!(fprLimit > 0 && fprLimit <= 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(fprLimit), fprLimit, "The FPR limit must be in (0, 1].");
+        }
+
+        if (_positives == 0)
+        {
+            return (double.NaN, double.NaN);
+        }
+
+        ImageMetrics.RequireBothClasses(_positives, _negatives);
+        var sweep = new Sweep(_positives, _negatives, _regionWeights, fprLimit);
+        var ranges = CutRanges();
+        // One set of working arrays, sized for the largest range, serves every range.
+        long largest = ranges.Where(r => r.Count <= _budget).Select(r => r.Count).DefaultIfEmpty(0).Max();
+        var work = new Workspace((int)largest);
+        if (ranges.Count == 1)
+        {
+            // Everything in one range: read the spill itself.
+            Visit(_spill!, ranges[0], sweep, work);
+            return (sweep.Auroc, sweep.Aupro);
+        }
+
+        var files = SplitByRange(ranges);
+        try
+        {
+            for (int r = 0; r < ranges.Count; r++)
+            {
+                Visit(files[r], ranges[r], sweep, work);
+                files[r].Dispose();
+            }
+        }
+        finally
+        {
+            foreach (var f in files) f.Dispose();
+        }
+
+        return (sweep.Auroc, sweep.Aupro);
+    }
+
+    public void Dispose() => _spill?.Dispose();
+
+    /// <summary>Keys with top bits in [FirstBucket, LastBucket] (inclusive), and how many pixels they hold.</summary>
+    private readonly record struct KeyRange(int FirstBucket, int LastBucket, long Count);
+
+    private sealed class Workspace(int length)
+    {
+        public readonly uint[] Keys = new uint[length], KeyScratch = new uint[length];
+        public readonly int[] Regions = new int[length], RegionScratch = new int[length];
+    }
+
+    /// <summary>The key space cut from the top into ranges of at most the budget (or one oversized 16-bit bucket), descending.</summary>
+    private List<KeyRange> CutRanges()
+    {
+        var ranges = new List<KeyRange>();
+        int b = _buckets.Length - 1;
+        while (b >= 0)
+        {
+            if (_buckets[b] == 0)
+            {
+                b--;
+                continue;
+            }
+
+            int last = b;
+            long count = _buckets[b--];
+            if (count <= _budget)
+            {
+                while (b >= 0 && count + _buckets[b] <= _budget) count += _buckets[b--];
+            }
+
+            ranges.Add(new KeyRange(b + 1, last, count));
+        }
+
+        return ranges;
+    }
+
+    /// <summary>One pass over the spill sends each pixel to its range's own file.</summary>
+    private SpillFile[] SplitByRange(List<KeyRange> ranges)
+    {
+        var rangeOf = new int[_buckets.Length];
+        for (int r = 0; r < ranges.Count; r++)
+        {
+            for (int k = ranges[r].FirstBucket; k <= ranges[r].LastBucket; k++) rangeOf[k] = r;
+        }
+
+        var files = new SpillFile[ranges.Count];
+        try
+        {
+            var pending = new Pixel[ranges.Count][];
+            var filled = new int[ranges.Count];
+            for (int r = 0; r < ranges.Count; r++)
+            {
+                files[r] = new SpillFile("promptad-pixels-range", writeBuffer: 1);
+                pending[r] = new Pixel[8192];
+            }
+
+            foreach (var block in ReadBlocks(_spill!))
+            {
+                foreach (Pixel p in block.Span)
+                {
+                    int r = rangeOf[p.Key >> BucketBits];
+                    pending[r][filled[r]++] = p;
+                    if (filled[r] == pending[r].Length)
+                    {
+                        files[r].Write(MemoryMarshal.AsBytes(pending[r].AsSpan()));
+                        filled[r] = 0;
+                    }
+                }
+            }
+
+            for (int r = 0; r < ranges.Count; r++) files[r].Write(MemoryMarshal.AsBytes(pending[r].AsSpan(0, filled[r])));
+            return files;
+        }
+        catch
+        {
+            foreach (var f in files) f?.Dispose();
+            throw;
+        }
+    }
+
+    private static IEnumerable<ReadOnlyMemory<Pixel>> ReadBlocks(SpillFile file)
+    {
+        using var stream = file.OpenRead();
+        var block = new Pixel[1 << 16];
+        while (true)
+        {
+            int bytes = stream.ReadAtLeast(MemoryMarshal.AsBytes(block.AsSpan()), 8 * block.Length, throwOnEndOfStream: false);
+            if (bytes % 8 != 0) throw new IOException($"Spill file '{file.FilePath}' ends inside a record.");
+            if (bytes == 0) yield break;
+            yield return block.AsMemory(0, bytes / 8);
+            if (bytes < 8 * block.Length) yield break;
+        }
+    }
+
+    /// <summary>Sweeps one range's distinct keys, descending: loaded and radix-sorted, or by direct addressing when oversized.</summary>
+    private void Visit(SpillFile file, KeyRange range, Sweep sweep, Workspace work)
+    {
+        if (range.Count > _budget)
+        {
+            VisitByAddress(file, range, sweep);
+            return;
+        }
+
+        int n = 0;
+        uint lo = (uint)range.FirstBucket << BucketBits, hi = ((uint)range.LastBucket << BucketBits) | 0xFFFF;
+        foreach (var block in ReadBlocks(file))
+        {
+            foreach (Pixel p in block.Span)
+            {
+                if (p.Key < lo || p.Key > hi) continue;
+                work.Keys[n] = p.Key;
+                work.Regions[n++] = p.Region;
+            }
+        }
+
+        // Stable: within a tie, pixels keep the order they were added in, as PixelMetrics sums them.
+        var keys = work.Keys.AsSpan(0, n);
+        var regions = work.Regions.AsSpan(0, n);
+        FloatKeys.Sort(keys, regions, work.KeyScratch, work.RegionScratch);
+        int i = n - 1;
+        while (i >= 0)
+        {
+            uint t = keys[i];
+            long normals = 0, anomalous = 0;
+            for (; i >= 0 && keys[i] == t; i--)
+            {
+                if (regions[i] < 0) normals++;
+                else
+                {
+                    anomalous++;
+                    sweep.AddRegionPixel(regions[i]);
+                }
+            }
+
+            sweep.Threshold(normals, anomalous);
+        }
+    }
+
+    /// <summary>One 16-bit bucket holding more than the budget: totals per key by direct addressing of its low 16 bits.</summary>
+    private void VisitByAddress(SpillFile file, KeyRange range, Sweep sweep)
+    {
+        var normals = new long[1 << BucketBits];
+        var anomalous = new long[1 << BucketBits];
+        var weight = new double[1 << BucketBits];
+        foreach (var block in ReadBlocks(file))
+        {
+            foreach (Pixel p in block.Span)
+            {
+                if ((int)(p.Key >> BucketBits) != range.FirstBucket) continue;
+                int low = (int)(p.Key & 0xFFFF);
+                if (p.Region < 0) normals[low]++;
+                else
+                {
+                    anomalous[low]++;
+                    weight[low] += _regionWeights[p.Region];
+                }
+            }
+        }
+
+        for (int low = normals.Length - 1; low >= 0; low--)
+        {
+            if (normals[low] + anomalous[low] == 0) continue;
+            sweep.AddWeight(weight[low]);
+            sweep.Threshold(normals[low], anomalous[low]);
+        }
+    }
+
+    /// <summary>The descending sweep over distinct thresholds (see PixelMetrics.Auroc and Aupro for the definitions).</summary>
+    private sealed class Sweep(long positives, long negatives, List<double> regionWeights, double fprLimit)
+    {
+        private long _twiceU, _normalsAbove;
+        private double _proSum, _area, _prevFpr, _prevPro;
+        private bool _auproDone;
+
+        public double Auroc => _twiceU / (2.0 * positives * negatives);
+
+        public double Aupro => _area / fprLimit;
+
+        public void AddRegionPixel(int region) => _proSum += regionWeights[region];
+
+        public void AddWeight(double weight) => _proSum += weight;
+
+        /// <summary>Closes one distinct threshold t holding <paramref name="normals"/> normal and <paramref name="anomalous"/>
+        /// anomalous pixels (their region weights already added).</summary>
+        public void Threshold(long normals, long anomalous)
+        {
+            // Each anomalous pixel at t beats the normals below t (×2) and ties with those at t (×1).
+            long below = negatives - _normalsAbove - normals;
+            _twiceU += anomalous * (2 * below + normals);
+            _normalsAbove += normals;
+            if (_auproDone) return;
+            double fpr = _normalsAbove / (double)negatives;
+            double pro = _proSum / regionWeights.Count;
+            if (fpr >= fprLimit)
+            {
+                double proAtLimit = fpr == _prevFpr ? pro : _prevPro + (pro - _prevPro) * (fprLimit - _prevFpr) / (fpr - _prevFpr);
+                _area += (fprLimit - _prevFpr) * (_prevPro + proAtLimit) / 2;
+                _auproDone = true;
+                return;
+            }
+
+            _area += (fpr - _prevFpr) * (_prevPro + pro) / 2;
+            _prevFpr = fpr;
+            _prevPro = pro;
+        }
+    }
 }

@@ -49,10 +49,24 @@ public static class HeatmapRenderer
         return float.IsFinite(min) && float.IsFinite(max) ? (min, max) : (0f, 1f);
     }
 
-    /// <summary>Total PNG width for maps of side <paramref name="size"/>.</summary>
-    public static int WidthFor(int size, bool maskPanel = true) => maskPanel ? 2 * size + Gap : size;
+    /// <summary>Total PNG width for overlays <paramref name="width"/> wide.</summary>
+    public static int WidthFor(int width, bool maskPanel = true) => maskPanel ? 2 * width + Gap : width;
 
-    public static int HeightFor(int size) => size + Gap + ColorbarHeight;
+    public static int HeightFor(int height) => height + Gap + ColorbarHeight;
+
+    /// <summary>
+    /// The overlay's size for an image of <paramref name="imageWidth"/>×<paramref name="imageHeight"/>: the image's own
+    /// proportions, its longest side <paramref name="longest"/> (e.g. 1024×768 at 400 → 400×300), so the heatmap lines
+    /// up with the photo although the map was computed on the square (squashed) input.
+    /// </summary>
+    public static (int Width, int Height) OverlaySize(int imageWidth, int imageHeight, int longest)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(imageWidth);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(imageHeight);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(longest);
+        int Short(int small, int large) => (int)Math.Max(1, Math.Round((double)longest * small / large, MidpointRounding.AwayFromZero));
+        return imageWidth >= imageHeight ? (longest, Short(imageHeight, imageWidth)) : (Short(imageWidth, imageHeight), longest);
+    }
 
     /// <param name="image">The test image at its own resolution.</param>
     /// <param name="map">Row-major size×size anomaly map (e.g. <c>ImageScore.PixelMap</c>).</param>
@@ -60,23 +74,28 @@ public static class HeatmapRenderer
     public static byte[] RenderPng(RgbImage image, float[] map, int size, BinaryMask? mask, float min, float max)
     {
         using var stream = new MemoryStream();
-        Render(image, map, size, mask, min, max, stream);
+        Render(image, map, size, size, mask, min, max, stream, maskPanel: true);
         return stream.ToArray();
     }
 
-    /// <summary>Renders and writes atomically (<see cref="AtomicFile"/>).</summary>
+    /// <summary>Renders a square overlay and writes it atomically (<see cref="AtomicFile"/>).</summary>
     /// <param name="maskPanel">False for images without ground truth at all (predict): the overlay and colorbar only.</param>
     public static void Write(string path, RgbImage image, float[] map, int size, BinaryMask? mask, float min, float max, bool maskPanel = true) =>
-        AtomicFile.Write(path, stream => Render(image, map, size, mask, min, max, stream, maskPanel));
+        Write(path, image, map, size, size, mask, min, max, maskPanel);
 
-    private static void Render(RgbImage image, float[] map, int size, BinaryMask? mask, float min, float max, Stream output, bool maskPanel = true)
+    /// <summary>Renders a <paramref name="width"/>×<paramref name="height"/> overlay (the map already at that size) and writes it atomically.</summary>
+    public static void Write(string path, RgbImage image, float[] map, int width, int height, BinaryMask? mask, float min, float max, bool maskPanel) =>
+        AtomicFile.Write(path, stream => Render(image, map, width, height, mask, min, max, stream, maskPanel));
+
+    private static void Render(RgbImage image, float[] map, int width, int height, BinaryMask? mask, float min, float max, Stream output, bool maskPanel)
     {
         ArgumentNullException.ThrowIfNull(image);
         ArgumentNullException.ThrowIfNull(map);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(size);
-        if (map.LongLength != (long)size * size)
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(width);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(height);
+        if (map.LongLength != (long)width * height)
         {
-            throw new ArgumentException($"Expected a {size}×{size} map ({(long)size * size} values), got {map.LongLength}.", nameof(map));
+            throw new ArgumentException($"Expected a {width}×{height} map ({(long)width * height} values), got {map.LongLength}.", nameof(map));
         }
 
         if (!(max > min))
@@ -86,13 +105,13 @@ public static class HeatmapRenderer
         }
 
         using Image<Rgb24> photo = Image.LoadPixelData<Rgb24>(image.Pixels, image.Width, image.Height);
-        if (photo.Width != size || photo.Height != size)
+        if (photo.Width != width || photo.Height != height)
         {
-            photo.Mutate(x => x.Resize(size, size, KnownResamplers.Bicubic));
+            photo.Mutate(x => x.Resize(width, height, KnownResamplers.Bicubic));
         }
 
-        using var canvas = new Image<Rgb24>(WidthFor(size, maskPanel), HeightFor(size), Background);
-        BinaryMask? gt = mask?.ResizeNearest(size, size);
+        using var canvas = new Image<Rgb24>(WidthFor(width, maskPanel), HeightFor(height), Background);
+        BinaryMask? gt = mask?.ResizeNearest(width, height);
         float range = max - min;
         float mapMax = float.NegativeInfinity;
         foreach (float v in map)
@@ -102,27 +121,27 @@ public static class HeatmapRenderer
 
         canvas.ProcessPixelRows(photo, (dst, src) =>
         {
-            for (int y = 0; y < size; y++)
+            for (int y = 0; y < height; y++)
             {
                 Span<Rgb24> row = dst.GetRowSpan(y);
                 Span<Rgb24> photoRow = src.GetRowSpan(y);
-                for (int x = 0; x < size; x++)
+                for (int x = 0; x < width; x++)
                 {
-                    (byte r, byte g, byte b) = Colormap.Jet((map[y * size + x] - min) / range);
+                    (byte r, byte g, byte b) = Colormap.Jet((map[y * width + x] - min) / range);
                     Rgb24 p = photoRow[x];
                     row[x] = new Rgb24(Blend(p.R, r), Blend(p.G, g), Blend(p.B, b));
-                    if (maskPanel) row[size + Gap + x] = gt is null ? NoMask(x, y, size) : gt.Pixels[y * size + x] != 0 ? new Rgb24(255, 255, 255) : new Rgb24(0, 0, 0);
+                    if (maskPanel) row[width + Gap + x] = gt is null ? NoMask(x, y, width, height) : gt.Pixels[y * width + x] != 0 ? new Rgb24(255, 255, 255) : new Rgb24(0, 0, 0);
                 }
             }
 
             // Colorbar under the overlay: left = min, right = max; a white tick marks this map's maximum.
-            int tick = float.IsFinite(mapMax) ? (int)MathF.Round(Math.Clamp((mapMax - min) / range, 0f, 1f) * (size - 1)) : -1;
-            for (int y = size + Gap; y < size + Gap + ColorbarHeight; y++)
+            int tick = float.IsFinite(mapMax) ? (int)MathF.Round(Math.Clamp((mapMax - min) / range, 0f, 1f) * (width - 1)) : -1;
+            for (int y = height + Gap; y < height + Gap + ColorbarHeight; y++)
             {
                 Span<Rgb24> row = dst.GetRowSpan(y);
-                for (int x = 0; x < size; x++)
+                for (int x = 0; x < width; x++)
                 {
-                    (byte r, byte g, byte b) = Colormap.Jet(size == 1 ? 0 : x / (float)(size - 1));
+                    (byte r, byte g, byte b) = Colormap.Jet(width == 1 ? 0 : x / (float)(width - 1));
                     row[x] = Math.Abs(x - tick) <= 1 ? new Rgb24(255, 255, 255) : new Rgb24(r, g, b);
                 }
             }
@@ -134,10 +153,14 @@ public static class HeatmapRenderer
     /// <summary>Equal-weight blend, rounded half up: (a + b + 1) / 2.</summary>
     private static byte Blend(byte photo, byte colour) => (byte)((photo + colour + 1) >> 1);
 
-    private static Rgb24 NoMask(int x, int y, int size)
+    private static Rgb24 NoMask(int x, int y, int width, int height)
     {
-        // A grey panel with an X: visibly "no ground truth", not to be confused with an all-black (empty) mask.
-        int thickness = Math.Max(1, size / 100);
-        return Math.Abs(x - y) < thickness || Math.Abs(x + y - (size - 1)) < thickness ? NoMaskCross : NoMaskFill;
+        // A grey panel with an X corner to corner: visibly "no ground truth", not to be confused with an all-black
+        // (empty) mask. Distance to each diagonal, measured along the panel's longer side.
+        int longest = Math.Max(width, height);
+        int thickness = Math.Max(1, longest / 100);
+        long w1 = Math.Max(1, width - 1), h1 = Math.Max(1, height - 1), scale = Math.Max(w1, h1);
+        long down = Math.Abs(x * h1 - y * w1), up = Math.Abs(x * h1 + y * w1 - w1 * h1);
+        return down < thickness * scale || up < thickness * scale ? NoMaskCross : NoMaskFill;
     }
 }

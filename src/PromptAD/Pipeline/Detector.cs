@@ -53,40 +53,6 @@ public sealed class Detector : IDisposable
     /// <summary>Scores a batch of normalized features (from <see cref="Encode"/> or a feature cache) at once.</summary>
     public IReadOnlyList<ImageScore> Score(ImageFeatures batch) => _scorer.Score(batch);
 
-    /// <summary>
-    /// Loads and scores <paramref name="items"/> a batch at a time, in order. <paramref name="load"/> gives an item's
-    /// preprocessed image and whatever else the caller keeps with it (mask, thumbnail). An unreadable image
-    /// (ImageLoadException) goes to <paramref name="onUnreadable"/> and is left out, or, without that callback, ends
-    /// the run. <paramref name="onBatchDone"/> sees each finished batch (progress).
-    /// </summary>
-    public List<(T Item, TLoaded Loaded, ImageScore Score)> ScoreAll<T, TLoaded>(IReadOnlyList<T> items,
-        Func<T, (float[] Chw, TLoaded Loaded)> load, Action<T, Clip.Imaging.ImageLoadException>? onUnreadable = null,
-        Action<IReadOnlyList<T>>? onBatchDone = null, CancellationToken cancellationToken = default)
-    {
-        var results = new List<(T, TLoaded, ImageScore)>(items.Count);
-        foreach (var chunk in items.Chunk(BatchSize))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var ok = new List<(T Item, float[] Chw, TLoaded Loaded)>(chunk.Length);
-            foreach (var item in chunk)
-            {
-                try
-                {
-                    var (chw, loaded) = load(item);
-                    ok.Add((item, chw, loaded));
-                }
-                catch (Clip.Imaging.ImageLoadException e) when (onUnreadable is not null)
-                {
-                    onUnreadable(item, e);
-                }
-            }
-            var scores = ScoreImages([.. ok.Select(o => o.Chw)]);
-            for (int i = 0; i < ok.Count; i++) results.Add((ok[i].Item, ok[i].Loaded, scores[i]));
-            onBatchDone?.Invoke(chunk);
-        }
-        return results;
-    }
-
     /// <summary>Encodes and scores preprocessed images in chunks of <see cref="BatchSize"/>, in order.</summary>
     public IReadOnlyList<ImageScore> ScoreImages(IReadOnlyList<float[]> chw)
     {

@@ -24,7 +24,7 @@ public sealed class EncodeCommandTests : IDisposable
         string images = Path.Combine(ClipTestPaths.Shared, "data", "hazelnut_toy", "test", "good");
         string output = Path.Combine(_dir, "features.safetensors");
 
-        int code = PromptAD.Program.Main(["encode", "--weights", weights, "--model", "tiny-test", "--images", images, "--batch", "4", "--out", output]);
+        int code = PromptAD.Program.Main(["encode", "--weights", weights, "--backbone", "tiny-test", "--images", images, "--batch", "4", "--out", output]);
         Assert.Equal(0, code);
 
         var files = Directory.GetFiles(images).Order(StringComparer.Ordinal).ToArray();

@@ -49,7 +49,7 @@ public sealed class VerbTests : IDisposable
     private string Train(string? weights = null, string category = SyntheticDataset.Category, string data = "", string? output = null)
     {
         output ??= Path.Combine(_dir, "model.safetensors");
-        var r = Cli("train", "--weights", weights ?? _weights, "--model", "tiny-test", "--data", data == "" ? _data : data, "--category", category,
+        var r = Cli("train", "--weights", weights ?? _weights, "--backbone", "tiny-test", "--data", data == "" ? _data : data, "--category", category,
             "--shots", "2", "--epochs", "3", "--out", output);
         Assert.True(r.Code == 0, r.Err);
         return output;
@@ -123,20 +123,112 @@ public sealed class VerbTests : IDisposable
         Assert.DoesNotContain("train_seconds", File.ReadAllText(Path.Combine(test, "metrics.json")));
     }
 
+    /// <summary>A 1024×768 photo: its heatmap overlay is 4:3 (48×36 at --size 48), and its raw map is 1024×768 with the
+    /// values of the 48×48 score map resized (bilinear at pixel centres, computed here independently).</summary>
+    [Fact]
+    public void Predict_NonSquareImage_HeatmapAtItsProportions_RawMapAtItsSize()
+    {
+        string model = Train();
+        string photos = Path.Combine(_dir, "photos");
+        Directory.CreateDirectory(photos);
+        string photo = Path.Combine(photos, "wide.png");
+        using (var img = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgb24>(1024, 768))
+        {
+            for (int y = 0; y < 768; y++)
+                for (int x = 0; x < 1024; x++)
+                    img[x, y] = new((byte)(x / 4), (byte)(y / 3), (byte)(x > 600 && y < 200 ? 255 : 40));
+            SixLabors.ImageSharp.ImageExtensions.SaveAsPng(img, photo);
+        }
+
+        foreach (var (format, ext) in new[] { ("tiff", ".tiff"), ("png16", ".png") })
+        {
+            string predict = Path.Combine(_dir, "predict-wide-" + format);
+            var r = Cli("predict", "--model", model, "--weights", _weights, photos, "--size", "48", "--raw-maps", format, "--out", predict);
+            Assert.True(r.Code == 0, r.Err);
+            using (var heat = SixLabors.ImageSharp.Image.Load(Path.Combine(predict, "heatmaps", "wide.png")))
+                Assert.Equal((48, 36 + PromptAD.Output.HeatmapRenderer.Gap + PromptAD.Output.HeatmapRenderer.ColorbarHeight), (heat.Width, heat.Height));
+
+            float[] map;
+            using (var m = PromptAD.Model.PromptAdModel.Load(model))
+            using (var w = ClipWeights.Load(_weights, ClipConfigs.Load("tiny-test"), CpuBackend.Instance))
+            using (var detector = new PromptAD.Pipeline.Detector(w, m, 48))
+                map = detector.ScoreImages([new PromptAD.Clip.Imaging.ClipPreprocessor(w.Config.Vision.ImageSize).Preprocess(photo)])[0].PixelMap;
+            string raw = Path.Combine(predict, "maps", "wide" + ext);
+            if (format == "tiff")
+            {
+                var (rw, rh, values) = PromptAD.Tests.Output.HeatmapGeometryTests.ReadFloatTiff(raw);
+                Assert.Equal((1024, 768), (rw, rh));
+                foreach (var (x, y) in new[] { (0, 0), (1023, 767), (500, 300), (10, 700), (1000, 5), (517, 383) })
+                    Assert.Equal(Bilinear(map, 48, x, y, 1024, 768), values[y * 1024 + x], 5);
+            }
+            else
+            {
+                using var png = SixLabors.ImageSharp.Image.Load<SixLabors.ImageSharp.PixelFormats.L16>(raw);
+                Assert.Equal((1024, 768), (png.Width, png.Height));
+                foreach (var (x, y) in new[] { (0, 0), (1023, 767), (500, 300), (517, 383) })
+                    Assert.InRange(png[x, y].PackedValue, 65535 * Bilinear(map, 48, x, y, 1024, 768) - 1, 65535 * Bilinear(map, 48, x, y, 1024, 768) + 1);
+            }
+        }
+    }
+
+    /// <summary>Reference bilinear sample of a side×side map at output pixel (x, y) of an outW×outH resize (half-pixel centres, edge clamped).</summary>
+    private static double Bilinear(float[] map, int side, int x, int y, int outW, int outH)
+    {
+        double sx = Math.Clamp((x + 0.5) * side / outW - 0.5, 0, side - 1), sy = Math.Clamp((y + 0.5) * side / outH - 0.5, 0, side - 1);
+        int x0 = (int)sx, y0 = (int)sy, x1 = Math.Min(x0 + 1, side - 1), y1 = Math.Min(y0 + 1, side - 1);
+        double fx = sx - x0, fy = sy - y0;
+        double V(int xx, int yy) => map[yy * side + xx];
+        return (1 - fy) * ((1 - fx) * V(x0, y0) + fx * V(x1, y0)) + fy * ((1 - fx) * V(x0, y1) + fx * V(x1, y1));
+    }
+
+    [Fact]
+    public void Test_RawMaps_OnePerImageAtItsSize()
+    {
+        string model = Train();
+        string test = Path.Combine(_dir, "test-raw");
+        var r = Test(model, test, "--raw-maps", "png16", "--no-heatmaps");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.False(Directory.Exists(Path.Combine(test, "heatmaps")));
+        var maps = Directory.GetFiles(Path.Combine(test, "maps", SyntheticDataset.DefectType), "*.png");
+        Assert.Equal(SyntheticDataset.TestDefectCount, maps.Length);
+        using var png = SixLabors.ImageSharp.Image.Load(maps[0]);
+        Assert.Equal((48, 48), (png.Width, png.Height));
+        Assert.Equal(2, Cli("test", "--model", model, "--weights", _weights, "--data", _data, "--out", test, "--raw-maps", "jpeg").Code);
+    }
+
+    /// <summary>--model names only a trained model file; the old spelling for the backbone fails naming --backbone.</summary>
+    [Fact]
+    public void ModelAsBackbone_FailsNamingBackbone()
+    {
+        string m = Path.Combine(_dir, "m.safetensors");
+        foreach (string[] args in new[]
+        {
+            new[] { "train", "--weights", _weights, "--model", "tiny-test", "--data", _data, "--category", "widget", "--shots", "1", "--out", m },
+            ["run", "--weights", _weights, "--model", "tiny-test", "--data", _data, "--out", Path.Combine(_dir, "run-old")],
+            ["encode", "--weights", _weights, "--model", "tiny-test", "--prompts", "a photo", "--out", Path.Combine(_dir, "f.safetensors")],
+        })
+        {
+            var r = Cli(args);
+            Assert.Equal(2, r.Code);
+            Assert.Contains("--backbone tiny-test", r.Err);
+            Assert.False(File.Exists(m));
+        }
+    }
+
     [Fact]
     public void MissingFolder_UnknownCategory_EmptyTrain_AreClearErrors()
     {
         string missing = Path.Combine(_dir, "nowhere");
-        var r = Cli("train", "--weights", _weights, "--model", "tiny-test", "--data", missing, "--category", "widget", "--shots", "1", "--out", Path.Combine(_dir, "m.safetensors"));
+        var r = Cli("train", "--weights", _weights, "--backbone", "tiny-test", "--data", missing, "--category", "widget", "--shots", "1", "--out", Path.Combine(_dir, "m.safetensors"));
         Assert.Equal(1, r.Code);
         Assert.Contains(missing, r.Err);
 
-        r = Cli("train", "--weights", _weights, "--model", "tiny-test", "--data", _data, "--category", "gizmo", "--shots", "1", "--out", Path.Combine(_dir, "m.safetensors"));
+        r = Cli("train", "--weights", _weights, "--backbone", "tiny-test", "--data", _data, "--category", "gizmo", "--shots", "1", "--out", Path.Combine(_dir, "m.safetensors"));
         Assert.Equal(1, r.Code);
         Assert.Contains(Path.Combine(_data, "gizmo"), r.Err);
 
         foreach (var f in Directory.GetFiles(Path.Combine(Cat, "train", "good"))) File.Delete(f);
-        r = Cli("train", "--weights", _weights, "--model", "tiny-test", "--data", _data, "--category", "widget", "--shots", "1", "--out", Path.Combine(_dir, "m.safetensors"));
+        r = Cli("train", "--weights", _weights, "--backbone", "tiny-test", "--data", _data, "--category", "widget", "--shots", "1", "--out", Path.Combine(_dir, "m.safetensors"));
         Assert.Equal(1, r.Code);
         Assert.Contains(Path.Combine(Cat, "train", "good"), r.Err);
         Assert.False(File.Exists(Path.Combine(_dir, "m.safetensors")));
@@ -177,7 +269,7 @@ public sealed class VerbTests : IDisposable
         var other = ClipConfigs.Load("tiny-test") with { EmbedDim = 16 };
         string wrong = Path.Combine(_dir, "wrong.safetensors");
         using (var w = ClipWeights.Random(other, CpuBackend.Instance, seed: 2)) w.SaveSafetensors(wrong);
-        var r = Cli("train", "--weights", wrong, "--model", "tiny-test", "--data", _data, "--category", "widget", "--shots", "1", "--out", Path.Combine(_dir, "m.safetensors"));
+        var r = Cli("train", "--weights", wrong, "--backbone", "tiny-test", "--data", _data, "--category", "widget", "--shots", "1", "--out", Path.Combine(_dir, "m.safetensors"));
         Assert.Equal(1, r.Code);
         Assert.Contains(wrong, r.Err);
 
@@ -214,7 +306,7 @@ public sealed class VerbTests : IDisposable
     {
         string shots = Path.Combine(_dir, "widget.txt");
         File.WriteAllText(shots, "#1: 131\n");
-        var r = Cli("train", "--weights", _weights, "--model", "tiny-test", "--data", _data, "--category", "widget", "--shots", "1",
+        var r = Cli("train", "--weights", _weights, "--backbone", "tiny-test", "--data", _data, "--category", "widget", "--shots", "1",
             "--shots-file", shots, "--out", Path.Combine(_dir, "m.safetensors"));
         Assert.Equal(1, r.Code);
         Assert.Contains(shots, r.Err);
@@ -223,7 +315,7 @@ public sealed class VerbTests : IDisposable
     [Fact]
     public void Run_ResumesSkippingFinishedRuns()
     {
-        string[] args = ["run", "--weights", _weights, "--model", "tiny-test", "--data", _data, "--shots", "1,2", "--seeds", "2", "--epochs", "2",
+        string[] args = ["run", "--weights", _weights, "--backbone", "tiny-test", "--data", _data, "--shots", "1,2", "--seeds", "2", "--epochs", "2",
             "--size", "32", "--out", Path.Combine(_dir, "run")];
         var r = Cli(args);
         Assert.True(r.Code == 0, r.Err);
@@ -256,7 +348,7 @@ public sealed class VerbTests : IDisposable
     public void Run_KeepModels_OnAFreshFolder_KeepsEveryModel()
     {
         string output = Path.Combine(_dir, "run-keep");
-        var r = Cli("run", "--weights", _weights, "--model", "tiny-test", "--data", _data, "--shots", "1", "--seeds", "2", "--epochs", "2",
+        var r = Cli("run", "--weights", _weights, "--backbone", "tiny-test", "--data", _data, "--shots", "1", "--seeds", "2", "--epochs", "2",
             "--size", "32", "--keep-models", "--out", output);
         Assert.True(r.Code == 0, r.Err);
         foreach (var run in new[] { "k1_seed0", "k1_seed1" })

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PromptAD.Data;
 using PromptAD.Tests.Clip;
 
 namespace PromptAD.Tests.Metrics;
@@ -7,6 +8,16 @@ namespace PromptAD.Tests.Metrics;
 internal static class MetricsGolden
 {
     public static JsonDocument Open(string name) => JsonDocument.Parse(File.ReadAllText(ClipTestPaths.Golden("metrics", name)));
+
+    /// <summary>One case of pixel_metrics.json: its maps and masks (null for a 'good' image), as the golden holds them.</summary>
+    public static (string Name, List<float[]> Maps, List<BinaryMask?> Masks) PixelCase(JsonElement c)
+    {
+        int w = c.GetProperty("width").GetInt32(), h = c.GetProperty("height").GetInt32();
+        List<float[]> maps = [.. c.GetProperty("maps").EnumerateArray().Select(m => Floats(m.GetString()!))];
+        List<BinaryMask?> masks = [.. c.GetProperty("masks").EnumerateArray().Select(m =>
+            m.ValueKind == JsonValueKind.Null ? null : new BinaryMask(w, h, Convert.FromBase64String(m.GetString()!)))];
+        return (c.GetProperty("name").GetString()!, maps, masks);
+    }
 
     public static float[] Floats(string base64)
     {

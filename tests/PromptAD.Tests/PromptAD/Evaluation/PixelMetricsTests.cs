@@ -18,11 +18,7 @@ public class PixelMetricsTests
         double worstAuroc = 0, worstAupro = 0;
         foreach (JsonElement c in doc.RootElement.EnumerateArray())
         {
-            string name = c.GetProperty("name").GetString()!;
-            int w = c.GetProperty("width").GetInt32(), h = c.GetProperty("height").GetInt32();
-            List<float[]> maps = [.. c.GetProperty("maps").EnumerateArray().Select(m => MetricsGolden.Floats(m.GetString()!))];
-            List<BinaryMask?> masks = [.. c.GetProperty("masks").EnumerateArray().Select(m =>
-                m.ValueKind == JsonValueKind.Null ? null : new BinaryMask(w, h, Convert.FromBase64String(m.GetString()!)))];
+            var (name, maps, masks) = MetricsGolden.PixelCase(c);
 
             double expected = c.GetProperty("auroc").GetDouble();
             double actual = PixelMetrics.Auroc(maps, masks);
