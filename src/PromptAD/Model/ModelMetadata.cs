@@ -48,6 +48,8 @@ public sealed record ModelMetadata
         "model file(s) without a recorded mid-feature mode were written before the option existed; their memory banks are " +
         "plain block outputs, so test images are scored with block-output mid features too (retrain with this version for the " +
         "as-published features, SPEC §4 item 3)";
+    /// <summary>Wall time of the training (both heads), seconds; null in files written before it was recorded.</summary>
+    public double? TrainSeconds { get; init; }
 
     public Dictionary<string, string> ToDictionary()
     {
@@ -81,6 +83,7 @@ public sealed record ModelMetadata
             ["created_utc"] = CreatedUtc.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
         };
         if (WeightsSha256 is not null) d["weights_sha256"] = WeightsSha256;
+        if (TrainSeconds is { } seconds) d["train_seconds"] = seconds.ToString("R", CultureInfo.InvariantCulture);
         return d;
     }
 
@@ -131,6 +134,12 @@ public sealed record ModelMetadata
                 throw new ModelFileException(file, key, "not a JSON array of strings", e);
             }
         }
+        double? trainSeconds = null;
+        if (m.TryGetValue("train_seconds", out var ts))
+        {
+            trainSeconds = double.TryParse(ts, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v) && v >= 0
+                ? v : throw new ModelFileException(file, "train_seconds", $"'{ts}' is not a number of seconds");
+        }
         return new ModelMetadata
         {
             FormatVersion = version, Backbone = S("backbone"), WeightsSha256 = m.TryGetValue("weights_sha256", out var h) ? h : null,
@@ -138,6 +147,7 @@ public sealed record ModelMetadata
             AnomalyStates = m.ContainsKey("anomaly_states") ? Strings("anomaly_states") : [], Options = options,
             LogitScaleValue = Flt("logit_scale"), EngineVersion = S("engine_version"), CreatedUtc = created,
             MidFeaturesAssumed = midAssumed,
+            TrainSeconds = trainSeconds,
         };
     }
 

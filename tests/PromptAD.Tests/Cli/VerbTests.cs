@@ -101,8 +101,8 @@ public sealed class VerbTests : IDisposable
         Assert.Equal(SyntheticDataset.TestGoodCount, Directory.GetFiles(Path.Combine(predict, "heatmaps"), "*.png").Length);
     }
 
-    /// <summary>train --mid-features is recorded in the model and test scores with it; a model file without the field
-    /// (written before it existed) still scores, as block-output.</summary>
+    /// <summary>train --mid-features is recorded in the model (with the class word and anomaly states) and test scores
+    /// with it; an unknown mode is a usage error naming the option.</summary>
     [Fact]
     public void Train_MidFeatures_IsRecordedInTheModel_AndUsedByTest()
     {
@@ -123,6 +123,28 @@ public sealed class VerbTests : IDisposable
             "--shots", "1", "--mid-features", "pre-mlp", "--out", model);
         Assert.Equal(2, r.Code);
         Assert.Contains("--mid-features", r.Err);
+    }
+
+    /// <summary>test reports the training time the model recorded (it used to write "train_seconds": 0), and leaves
+    /// it out for a model that recorded none.</summary>
+    [Fact]
+    public void TestMetrics_CarryTheModelsTrainingTime()
+    {
+        string model = Train();
+        double recorded;
+        using (var m = PromptAD.Model.PromptAdModel.Load(model)) recorded = m.Metadata.TrainSeconds!.Value;
+        Assert.True(recorded > 0);
+        string test = Path.Combine(_dir, "test-time");
+        Assert.Equal(0, Test(model, test, "--no-heatmaps").Code);
+        using (var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(test, "metrics.json"))))
+            Assert.Equal(recorded, doc.RootElement.GetProperty("train_seconds").GetDouble());
+
+        // A model file from before the training time was recorded.
+        string old = Path.Combine(_dir, "old.safetensors");
+        using (var m = PromptAD.Model.PromptAdModel.Load(model))
+            new PromptAD.Model.PromptAdModel(m.Metadata with { TrainSeconds = null }, m.Image, m.Pixel, m.ImagePrototypes, m.PixelPrototypes, m.Mid1, m.Mid2).Save(old);
+        Assert.Equal(0, Test(old, test, "--no-heatmaps").Code);
+        Assert.DoesNotContain("train_seconds", File.ReadAllText(Path.Combine(test, "metrics.json")));
     }
 
     [Fact]

@@ -79,7 +79,7 @@ public class PipelineParityTests(ITestOutputHelper output)
             Compare.MaxAbs(model.Mid2.Data, g.ReadFloat32("bank.mid2" + suffix)));
 
         using var detector = new Detector(weights, model, outputSize: 32, batchSize: 2);
-        var results = detector.ScoreBatch(Split(g.ReadFloat32("tests"), len));
+        var results = detector.ScoreImages(Split(g.ReadFloat32("tests"), len));
         Assert.Equal(mid, model.Metadata.Options.MidFeatures); // the detector scores with the model's mode
         var scores = g.ReadFloat32("scores" + suffix);
         var maps = g.ReadFloat32("maps" + suffix);
