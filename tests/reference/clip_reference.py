@@ -9,6 +9,8 @@ prompt vectors. The reference computes in float64 from the exact (F16/BF16-round
   /usr/bin/python3 tests/reference/clip_reference.py            # tiny configs -> tests/PromptAD.Tests/Golden/clip/
   /usr/bin/python3 tests/reference/clip_reference.py --large    # ViT-B-16-plus-240 -> tests/reference/large/ (git-ignored)
   /usr/bin/python3 tests/reference/clip_reference.py --bench    # timings of the same work, printed as JSON
+  /usr/bin/python3 tests/reference/clip_reference.py --compare-encode FEATURES.safetensors --weights W.safetensors
+      # a `promptad encode` output against this reference (same weights, the images it names): max differences
 """
 import json
 import math
@@ -369,9 +371,47 @@ def bench(args):
     print(json.dumps(results))
 
 
+def compare_encode(args):
+    """Compares a `promptad encode` output file with this reference on the same weights and images: the images named in
+    its metadata, preprocessed with Pillow (SPEC §3), encoded in float64 under both mid-feature modes. Prints one JSON
+    line: per tensor the largest difference of the L2-normalized features, against the mode the file records and, for
+    the mid features, against the other mode (what ignoring the option would cost)."""
+    from PIL import Image, ImageOps
+    opt = lambda name: args[args.index(name) + 1]
+    path, weights = opt("--compare-encode"), opt("--weights")
+    with open(path, "rb") as f:
+        meta = json.loads(f.read(int.from_bytes(f.read(8), "little")))["__metadata__"]
+    got = read_safetensors(path)
+    cfg = load_config(meta["backbone"])
+    W = {k: torch.tensor(a, dtype=torch.float64) for k, a in read_safetensors(weights).items()}
+    eps, size = cfg.get("layerNormEps", 1e-5), cfg["vision"]["imageSize"]
+    mean = np.array([0.48145466, 0.4578275, 0.40821073], dtype=np.float32)
+    std = np.array([0.26862954, 0.26130258, 0.27577711], dtype=np.float32)
+    files = meta["images"].split("\n")
+    chw = []
+    for name in files:
+        img = ImageOps.exif_transpose(Image.open(name)).convert("RGB").resize((size, size), Image.BICUBIC)
+        chw.append(((np.asarray(img, dtype=np.float32) / 255 - mean) / std).transpose(2, 0, 1))
+    images = torch.tensor(np.stack(chw), dtype=torch.float64)
+    norm = lambda a: a / np.linalg.norm(a, axis=-1, keepdims=True)
+    mode = meta.get("mid_features", "block-output")
+    other = [m for m in MID_MODES if m != mode][0]
+    ref = {m: [t.numpy() for t in image_forward(cfg, W, images, eps, m)] for m in MID_MODES}
+    out = {"file": os.path.basename(path), "mid_features": mode, "images": len(files)}
+    for i, name in enumerate(["global", "local", "mid1", "mid2"]):
+        mine = norm(got["images." + name].astype(np.float64))
+        out[name] = float(np.abs(mine - norm(ref[mode][i])).max())
+        if name.startswith("mid"):
+            out[name + "_vs_" + other] = float(np.abs(mine - norm(ref[other][i])).max())
+    print(json.dumps(out))
+
+
 def main(args):
     if "--bench" in args:
         bench(args)
+        return
+    if "--compare-encode" in args:
+        compare_encode(args)
         return
     if "--large" in args:
         make_case("ViT-B-16-plus-240", LARGE, "F16", 7, [(6, [1, 2, 3, 4]), (9, [1, 2, 3, 4])], 1)
