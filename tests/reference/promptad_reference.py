@@ -5,7 +5,9 @@ Uses clip_reference.py's CLIP model code (float64) on the tiny-test weights alre
 tokenizer (clip_tokenizer_reference.py) and torch.optim.SGD + CosineAnnealingLR. Fixed inputs: initial prompt
 vectors N(0, 0.02^2), 2 few-shot images and 3 test images (standard normal CHW), all generated here with a seed.
 Runs EPOCHS = 10 training steps of each head on a 10-epoch cosine schedule (T_max = 10), then scores the test
-images at a 32x32 output size. Writes tests/PromptAD.Tests/Golden/promptad/tiny-test.promptad.safetensors.
+images at a 32x32 output size. Writes tests/PromptAD.Tests/Golden/promptad/tiny-test.promptad.safetensors; what depends
+on the mid-level features (memory banks, scores, maps) is written for both modes of SPEC §4 item 3: as published under
+the plain names, the plain block output with a ".block_output" suffix (clip_reference.image_forward's hooks).
 
 Token ids for the tiny vocabulary (64): every BPE word id becomes id mod (vocab - 2); start/end become vocab-2 /
 vocab-1; zero padding after the end token (the same documented mapping as the C# TokenIdMapping).
