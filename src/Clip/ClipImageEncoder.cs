@@ -5,21 +5,25 @@ namespace PromptAD.Clip;
 /// <summary>
 /// CLIP's vision tower with CLIP Surgery's V-V path (SPEC §4). Forward only (the visual encoder is frozen).
 /// Input: preprocessed images, float CHW, [batch, 3, imageSize, imageSize] on the host. Tokens are laid out
-/// [batch·tokens, width], class token first in each image.
+/// [batch·tokens, width], class token first in each image. <see cref="MidFeatures"/> chooses which original-path state
+/// the mid-level features are (SPEC §4 item 3).
 /// </summary>
 public sealed class ClipImageEncoder
 {
     private readonly ClipWeights _w;
     private readonly ResidualBlock[] _blocks;
 
-    public ClipImageEncoder(ClipWeights weights)
+    public ClipImageEncoder(ClipWeights weights, MidFeatureMode midFeatures = MidFeatureMode.AsPublished)
     {
         _w = weights;
+        MidFeatures = midFeatures;
         var v = weights.Config.Vision;
         _blocks = Enumerable.Range(0, v.Layers).Select(i => new ResidualBlock(weights, $"visual.transformer.resblocks.{i}.", v.Heads)).ToArray();
     }
 
     public ClipConfig Config => _w.Config;
+
+    public MidFeatureMode MidFeatures { get; }
 
     /// <summary>Raw (un-normalized) global, local and mid-level features.</summary>
     public ImageFeatures EncodeRaw(ReadOnlySpan<float> images, int batch)
@@ -59,18 +63,22 @@ public sealed class ClipImageEncoder
             for (int p = 0; p < P; p++) patchRows[b * P + p] = b * T + 1 + p;
         }
 
+        // As published, mid layer k is read inside block k+1 after its attention residual (the authors' hook kept a view
+        // that block k+1 updated in place); after the last block nothing updates it, so there it is the block output.
+        bool published = MidFeatures == MidFeatureMode.AsPublished;
+        var takeAt = v.MidLayers.Select(k => published && k + 1 < _blocks.Length ? k + 1 : k).ToArray();
+        var mids = new Tensor?[v.MidLayers.Length];
         Tensor xvv = x; // the V-V path starts equal to the block-0 input
-        Tensor? mid1 = null, mid2 = null;
         for (int i = 0; i < _blocks.Length; i++)
         {
             Tensor nx, nvv;
             using (var block = TensorScope.Open())
             {
-                (nx, nvv) = _blocks[i].ForwardDual(x, xvv, batch, T);
+                (nx, nvv, var preMlp) = _blocks[i].ForwardDual(x, xvv, batch, T);
                 block.Keep(nx);
                 block.Keep(nvv);
-                if (i == v.MidLayers[0]) mid1 = block.Keep(Ops.GatherRows(nx, patchRows));
-                if (i == v.MidLayers[1]) mid2 = block.Keep(Ops.GatherRows(nx, patchRows));
+                for (int m = 0; m < mids.Length; m++)
+                    if (i == takeAt[m]) mids[m] = block.Keep(Ops.GatherRows(takeAt[m] == v.MidLayers[m] ? nx : preMlp, patchRows));
             }
             if (!ReferenceEquals(x, xvv)) xvv.Dispose();
             x.Dispose();
@@ -85,7 +93,7 @@ public sealed class ClipImageEncoder
         var proj = _w["visual.proj"];
         var global = Ops.MatMul(Ops.LayerNorm(Ops.GatherRows(x, clsRows), lnW, lnB, Config.LayerNormEps), proj);
         var local = Ops.MatMul(Ops.LayerNorm(Ops.GatherRows(xvv, patchRows), lnW, lnB, Config.LayerNormEps), proj);
-        var result = new ImageFeatures(scope.Keep(global), scope.Keep(local), scope.Keep(mid1!), scope.Keep(mid2!), batch, P, IsNormalized: false);
+        var result = new ImageFeatures(scope.Keep(global), scope.Keep(local), scope.Keep(mids[0]!), scope.Keep(mids[1]!), batch, P, IsNormalized: false);
         return result;
     }
 

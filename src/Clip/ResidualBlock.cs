@@ -50,9 +50,11 @@ internal sealed class ResidualBlock
 
     /// <summary>
     /// CLIP Surgery's dual path (SPEC §4): both paths use q,k,v from ln_1 of the ORIGINAL path's input; the
-    /// V-V path adds out_proj(softmax(v·vᵀ/√d)·v) and skips the MLP. Forward only.
+    /// V-V path adds out_proj(softmax(v·vᵀ/√d)·v) and skips the MLP. Forward only. <c>PreMlp</c> is the original
+    /// path's state between its attention residual and its MLP, x + out_proj(attn(ln_1(x))): what the authors' code
+    /// stores as the previous block's mid-level feature (SPEC §4 item 3).
     /// </summary>
-    public (Tensor Original, Tensor VV) ForwardDual(Tensor x, Tensor xvv, int batch, int seq)
+    public (Tensor Original, Tensor VV, Tensor PreMlp) ForwardDual(Tensor x, Tensor xvv, int batch, int seq)
     {
         using var trace = Trace.Scope(_name);
         var qkv = Ops.Linear(Ops.LayerNorm(x, _ln1W, _ln1B, _eps), _inW, _inB);
@@ -61,8 +63,8 @@ internal sealed class ResidualBlock
         vvOut.Dispose();
         var attended = Ops.Attention(qkv, batch, seq, _heads, causal: false);
         qkv.Dispose();
-        var original = Mlp(Ops.Add(x, Ops.Linear(attended, _outW, _outB)));
-        return (original, newVV);
+        var preMlp = Ops.Add(x, Ops.Linear(attended, _outW, _outB));
+        return (Mlp(preMlp), newVV, preMlp);
     }
 
     private Tensor Mlp(Tensor x)

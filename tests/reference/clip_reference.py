@@ -9,6 +9,8 @@ prompt vectors. The reference computes in float64 from the exact (F16/BF16-round
   /usr/bin/python3 tests/reference/clip_reference.py            # tiny configs -> tests/PromptAD.Tests/Golden/clip/
   /usr/bin/python3 tests/reference/clip_reference.py --large    # ViT-B-16-plus-240 -> tests/reference/large/ (git-ignored)
   /usr/bin/python3 tests/reference/clip_reference.py --bench    # timings of the same work, printed as JSON
+  /usr/bin/python3 tests/reference/clip_reference.py --compare-encode FEATURES.safetensors --weights W.safetensors
+      # a `promptad encode` output against this reference (same weights, the images it names): max differences
 """
 import json
 import math
@@ -67,6 +69,27 @@ def write_safetensors(path, tensors, dtype="F32"):
         for b in blobs:
             f.write(b)
     return stored
+
+
+def read_safetensors(path):
+    with open(path, "rb") as f:
+        n = int.from_bytes(f.read(8), "little")
+        header = json.loads(f.read(n))
+        data = f.read()
+    out = {}
+    for name, h in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = h["data_offsets"]
+        raw = data[a:b]
+        if h["dtype"] == "F16":
+            arr = np.frombuffer(raw, "<f2").astype(np.float32)
+        elif h["dtype"] == "BF16":
+            arr = (np.frombuffer(raw, "<u2").astype(np.uint32) << 16).view(np.float32)
+        else:
+            arr = np.frombuffer(raw, "<f4").astype(np.float32)
+        out[name] = arr.reshape(h["shape"])
+    return out
 
 
 # ---------------------------------------------------------------- weights (SPEC §1 key names)
@@ -182,28 +205,69 @@ def text_forward(cfg, W, ids, learned, positions, eps):
     return pooled @ W["text_projection"]
 
 
-def image_forward(cfg, W, images, eps):
-    """images [B, 3, H, W]. Returns global [B, E], local [B, P, E], mid1/mid2 [B, P, width]."""
+class SurgeryBlock(torch.nn.Module):
+    """One vision block run the way CLIP Surgery's released code runs it (the code PromptAD's authors used), in-place
+    updates included: the first block receives a tensor and starts the two paths; later blocks receive the previous
+    block's [x_vv, x_ori] list and update x_ori IN PLACE with their attention residual (`x_ori += x_ori_res`) before
+    the MLP makes a new tensor. Whoever kept a reference to the previous block's x_ori sees that update."""
+
+    def __init__(self, cfg, W, prefix, eps):
+        super().__init__()
+        self.cfg, self.W, self.p, self.eps = cfg, W, prefix, eps
+
+    def attention(self, h):
+        """(V-V residual, original residual) from the same q,k,v of h (SPEC §4)."""
+        W, p, heads = self.W, self.p, self.cfg["vision"]["heads"]
+        q, k, v = qkv_of(W, p, h, heads)
+        out = lambda a: F.linear(merge_heads(a), W[p + "attn.out_proj.weight"], W[p + "attn.out_proj.bias"])
+        return out(attention(v, v, v, False)), out(attention(q, k, v, False))
+
+    def ln(self, x, which):
+        return layer_norm(x, self.W[self.p + which + ".weight"], self.W[self.p + which + ".bias"], self.eps)
+
+    def forward(self, x):
+        if isinstance(x, list):
+            x, x_ori = x
+            x_res, x_ori_res = self.attention(self.ln(x_ori, "ln_1"))
+            x_ori += x_ori_res  # in place, as the authors' code
+            x_ori = x_ori + mlp(self.cfg, self.W, self.p, self.ln(x_ori, "ln_2"))
+            x += x_res  # the V-V path skips the MLP
+            return [x, x_ori]
+        x_res, x_ori_res = self.attention(self.ln(x, "ln_1"))  # start of the dual path
+        x_ori = x + x_ori_res
+        x_ori = x_ori + mlp(self.cfg, self.W, self.p, self.ln(x_ori, "ln_2"))
+        x += x_res
+        return [x, x_ori]
+
+
+MID_MODES = ("as-published", "block-output")
+
+
+def image_forward(cfg, W, images, eps, mid="as-published"):
+    """images [B, 3, H, W]. Returns global [B, E], local [B, P, E], mid1/mid2 [B, P, width].
+
+    The mid-level features are collected by forward hooks on the mid blocks, as the authors collected them:
+    "as-published" keeps the very tensor the block returned (the next block then modifies it in place, SPEC §4
+    item 3); "block-output" keeps a copy taken when the block returns. Forward only (in-place updates)."""
+    assert mid in MID_MODES, mid
     v = cfg["vision"]
     x = F.conv2d(images, W["visual.conv1.weight"], stride=v["patchSize"])  # [B, width, g, g]
     x = x.flatten(2).transpose(1, 2)  # [B, P, width], patches row-major
     cls = W["visual.class_embedding"].expand(x.shape[0], 1, -1)
     x = torch.cat([cls, x], dim=1) + W["visual.positional_embedding"]
     x = layer_norm(x, W["visual.ln_pre.weight"], W["visual.ln_pre.bias"], eps)
-    x_vv = x
-    mids = []
-    for i in range(v["layers"]):
-        p = f"visual.transformer.resblocks.{i}."
-        q, k, val = qkv_of(W, p, layer_norm(x, W[p + "ln_1.weight"], W[p + "ln_1.bias"], eps), v["heads"])
-        out_w, out_b = W[p + "attn.out_proj.weight"], W[p + "attn.out_proj.bias"]
-        x_vv = x_vv + F.linear(merge_heads(attention(val, val, val, False)), out_w, out_b)
-        x = x + F.linear(merge_heads(attention(q, k, val, False)), out_w, out_b)
-        x = x + mlp(cfg, W, p, layer_norm(x, W[p + "ln_2.weight"], W[p + "ln_2.bias"], eps))
-        if i in v["midLayers"]:
-            mids.append(x[:, 1:])
-    x_vv = torch.cat([x[:, :1], x_vv[:, 1:]], dim=1)  # V-V class token replaced by the original's
+    blocks = [SurgeryBlock(cfg, W, f"visual.transformer.resblocks.{i}.", eps) for i in range(v["layers"])]
+    kept = []
+    for i in v["midLayers"]:
+        keep = (lambda out: out[1]) if mid == "as-published" else (lambda out: out[1].clone())
+        blocks[i].register_forward_hook(lambda module, inputs, out, keep=keep: kept.append(keep(out)))
+    with torch.no_grad():
+        for block in blocks:
+            x = block(x)
+    x_vv, x = x
+    x_vv[:, 0] = x[:, 0]  # V-V class token replaced by the original's
     post = lambda z: layer_norm(z, W["visual.ln_post.weight"], W["visual.ln_post.bias"], eps) @ W["visual.proj"]
-    return post(x[:, 0]), post(x_vv[:, 1:]), mids[0], mids[1]
+    return post(x[:, 0]), post(x_vv[:, 1:]), kept[0][:, 1:], kept[1][:, 1:]
 
 
 # ---------------------------------------------------------------- golden cases
@@ -232,8 +296,8 @@ def make_case(name, out_dir, weights_dtype, seed, prompts_spec, n_images):
 
     v = cfg["vision"]
     images = rng.standard_normal((n_images, 3, v["imageSize"], v["imageSize"])).astype(np.float32)
-    with torch.no_grad():
-        g, loc, m1, m2 = image_forward(cfg, W, torch.tensor(images, dtype=torch.float64), eps)
+    g, loc, m1, m2 = image_forward(cfg, W, torch.tensor(images, dtype=torch.float64), eps, "as-published")
+    _, _, b1, b2 = image_forward(cfg, W, torch.tensor(images, dtype=torch.float64), eps, "block-output")
 
     pos_arr = np.array([p for ps in positions for p in ps], dtype=np.float32)
     f32 = lambda z: z.detach().numpy().astype(np.float32)
@@ -251,6 +315,8 @@ def make_case(name, out_dir, weights_dtype, seed, prompts_spec, n_images):
         ("image_local", f32(loc.reshape(-1, loc.shape[-1]))),
         ("image_mid1", f32(m1.reshape(-1, m1.shape[-1]))),
         ("image_mid2", f32(m2.reshape(-1, m2.shape[-1]))),
+        ("image_mid1_block_output", f32(b1.reshape(-1, b1.shape[-1]))),
+        ("image_mid2_block_output", f32(b2.reshape(-1, b2.shape[-1]))),
     ])
     print(f"wrote {name} ({weights_dtype}) to {out_dir}")
 
@@ -305,9 +371,47 @@ def bench(args):
     print(json.dumps(results))
 
 
+def compare_encode(args):
+    """Compares a `promptad encode` output file with this reference on the same weights and images: the images named in
+    its metadata, preprocessed with Pillow (SPEC §3), encoded in float64 under both mid-feature modes. Prints one JSON
+    line: per tensor the largest difference of the L2-normalized features, against the mode the file records and, for
+    the mid features, against the other mode (what ignoring the option would cost)."""
+    from PIL import Image, ImageOps
+    opt = lambda name: args[args.index(name) + 1]
+    path, weights = opt("--compare-encode"), opt("--weights")
+    with open(path, "rb") as f:
+        meta = json.loads(f.read(int.from_bytes(f.read(8), "little")))["__metadata__"]
+    got = read_safetensors(path)
+    cfg = load_config(meta["backbone"])
+    W = {k: torch.tensor(a, dtype=torch.float64) for k, a in read_safetensors(weights).items()}
+    eps, size = cfg.get("layerNormEps", 1e-5), cfg["vision"]["imageSize"]
+    mean = np.array([0.48145466, 0.4578275, 0.40821073], dtype=np.float32)
+    std = np.array([0.26862954, 0.26130258, 0.27577711], dtype=np.float32)
+    files = meta["images"].split("\n")
+    chw = []
+    for name in files:
+        img = ImageOps.exif_transpose(Image.open(name)).convert("RGB").resize((size, size), Image.BICUBIC)
+        chw.append(((np.asarray(img, dtype=np.float32) / 255 - mean) / std).transpose(2, 0, 1))
+    images = torch.tensor(np.stack(chw), dtype=torch.float64)
+    norm = lambda a: a / np.linalg.norm(a, axis=-1, keepdims=True)
+    mode = meta.get("mid_features", "block-output")
+    other = [m for m in MID_MODES if m != mode][0]
+    ref = {m: [t.numpy() for t in image_forward(cfg, W, images, eps, m)] for m in MID_MODES}
+    out = {"file": os.path.basename(path), "mid_features": mode, "images": len(files)}
+    for i, name in enumerate(["global", "local", "mid1", "mid2"]):
+        mine = norm(got["images." + name].astype(np.float64))
+        out[name] = float(np.abs(mine - norm(ref[mode][i])).max())
+        if name.startswith("mid"):
+            out[name + "_vs_" + other] = float(np.abs(mine - norm(ref[other][i])).max())
+    print(json.dumps(out))
+
+
 def main(args):
     if "--bench" in args:
         bench(args)
+        return
+    if "--compare-encode" in args:
+        compare_encode(args)
         return
     if "--large" in args:
         make_case("ViT-B-16-plus-240", LARGE, "F16", 7, [(6, [1, 2, 3, 4]), (9, [1, 2, 3, 4])], 1)

@@ -5,7 +5,9 @@ Uses clip_reference.py's CLIP model code (float64) on the tiny-test weights alre
 tokenizer (clip_tokenizer_reference.py) and torch.optim.SGD + CosineAnnealingLR. Fixed inputs: initial prompt
 vectors N(0, 0.02^2), 2 few-shot images and 3 test images (standard normal CHW), all generated here with a seed.
 Runs EPOCHS = 10 training steps of each head on a 10-epoch cosine schedule (T_max = 10), then scores the test
-images at a 32x32 output size. Writes tests/PromptAD.Tests/Golden/promptad/tiny-test.promptad.safetensors.
+images at a 32x32 output size. Writes tests/PromptAD.Tests/Golden/promptad/tiny-test.promptad.safetensors; what depends
+on the mid-level features (memory banks, scores, maps) is written for both modes of SPEC §4 item 3: as published under
+the plain names, the plain block output with a ".block_output" suffix (clip_reference.image_forward's hooks).
 
 Token ids for the tiny vocabulary (64): every BPE word id becomes id mod (vocab - 2); start/end become vocab-2 /
 vocab-1; zero padding after the end token (the same documented mapping as the C# TokenIdMapping).
@@ -41,25 +43,7 @@ STATES = ["damaged {}", "flawed {}", "abnormal {}", "imperfect {}", "blemished {
           "{} with damage", "{} with large breakage", "{} with small breakage", "{} with contamination"]
 
 
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        n = int.from_bytes(f.read(8), "little")
-        header = json.loads(f.read(n))
-        data = f.read()
-    out = {}
-    for name, h in header.items():
-        if name == "__metadata__":
-            continue
-        a, b = h["data_offsets"]
-        raw = data[a:b]
-        if h["dtype"] == "F16":
-            arr = np.frombuffer(raw, "<f2").astype(np.float32)
-        elif h["dtype"] == "BF16":
-            arr = (np.frombuffer(raw, "<u2").astype(np.uint32) << 16).view(np.float32)
-        else:
-            arr = np.frombuffer(raw, "<f4").astype(np.float32)
-        out[name] = arr.reshape(h["shape"])
-    return out
+read_safetensors = cr.read_safetensors
 
 
 def map_ids(ids, vocab):
@@ -165,29 +149,36 @@ def main():
     shots = rng.standard_normal((2, 3, size, size)).astype(np.float32)
     tests = rng.standard_normal((3, 3, size, size)).astype(np.float32)
 
-    with torch.no_grad():
-        g, loc, m1, m2 = [normalize(t) for t in cr.image_forward(cfg, W, torch.tensor(shots, dtype=torch.float64), eps)]
+    shot_features = {m: [normalize(t) for t in cr.image_forward(cfg, W, torch.tensor(shots, dtype=torch.float64), eps, m)]
+                     for m in cr.MID_MODES}
+    test_features = {m: [normalize(t) for t in cr.image_forward(cfg, W, torch.tensor(tests, dtype=torch.float64), eps, m)]
+                     for m in cr.MID_MODES}
+    g, loc, _, _ = shot_features["as-published"]  # the global and local features do not depend on the mid mode
     img_prompts = build_prompts(tok, vocab, N_PRO_IMAGE)
     pix_prompts = build_prompts(tok, vocab, N_PRO_PIXEL)
     img_log, img_ctx, img_ctx_ab, img_protos = train_head(cfg, W, eps, img_prompts, g, s, init["image.ctx"], init["image.ctx_ab"])
     pix_log, pix_ctx, pix_ctx_ab, pix_protos = train_head(cfg, W, eps, pix_prompts, loc.reshape(-1, loc.shape[-1]), s,
                                                           init["pixel.ctx"], init["pixel.ctx_ab"])
-    bank1, bank2 = m1.reshape(-1, m1.shape[-1]), m2.reshape(-1, m2.shape[-1])
 
-    scores, maps = [], []
-    with torch.no_grad():
-        tg, tl, tm1, tm2 = [normalize(t) for t in cr.image_forward(cfg, W, torch.tensor(tests, dtype=torch.float64), eps)]
-        for b in range(tests.shape[0]):
-            pad_img = torch.softmax(s * (img_protos @ tg[b]), 0)[1]
-            pad_pix = torch.softmax(s * (tl[b] @ pix_protos.T), 1)[:, 1]
-            d1 = ((1 - tm1[b] @ bank1.T) / 2).min(1).values
-            d2 = ((1 - tm2[b] @ bank2.T) / 2).min(1).values
-            vad = (d1 + d2) / 2
-            fused = 1 / (1 / pad_pix + 1 / vad)
-            pix = ndimage.gaussian_filter(upsample(fused, grid).numpy(), sigma=4, mode="reflect", truncate=4.0)
-            vmax = upsample(vad, grid).max()
-            scores.append([(1 / (1 / pad_img + 1 / vmax)).item(), pad_img.item(), vmax.item()])
-            maps.append(pix)
+    def score(mode):
+        """Memory banks from the shots' and test scores/maps from the tests' mid features of one mode (SPEC §6)."""
+        _, _, m1, m2 = shot_features[mode]
+        bank1, bank2 = m1.reshape(-1, m1.shape[-1]), m2.reshape(-1, m2.shape[-1])
+        scores, maps = [], []
+        with torch.no_grad():
+            tg, tl, tm1, tm2 = test_features[mode]
+            for b in range(tests.shape[0]):
+                pad_img = torch.softmax(s * (img_protos @ tg[b]), 0)[1]
+                pad_pix = torch.softmax(s * (tl[b] @ pix_protos.T), 1)[:, 1]
+                d1 = ((1 - tm1[b] @ bank1.T) / 2).min(1).values
+                d2 = ((1 - tm2[b] @ bank2.T) / 2).min(1).values
+                vad = (d1 + d2) / 2
+                fused = 1 / (1 / pad_pix + 1 / vad)
+                pix = ndimage.gaussian_filter(upsample(fused, grid).numpy(), sigma=4, mode="reflect", truncate=4.0)
+                vmax = upsample(vad, grid).max()
+                scores.append([(1 / (1 / pad_img + 1 / vmax)).item(), pad_img.item(), vmax.item()])
+                maps.append(pix)
+        return bank1, bank2, np.array(scores), np.stack(maps)
 
     f32 = lambda z: np.asarray(z.numpy() if torch.is_tensor(z) else z, dtype=np.float32)
     out = [(k, v) for k, v in init.items()] + [
@@ -197,11 +188,15 @@ def main():
         ("image.ctx.trained", f32(img_ctx)), ("image.ctx_ab.trained", f32(img_ctx_ab)),
         ("pixel.ctx.trained", f32(pix_ctx)), ("pixel.ctx_ab.trained", f32(pix_ctx_ab)),
         ("image.prototypes", f32(img_protos)), ("pixel.prototypes", f32(pix_protos)),
-        ("bank.mid1", f32(bank1)), ("bank.mid2", f32(bank2)),
-        ("scores", f32(np.array(scores))), ("maps", f32(np.stack(maps))),
     ]
+    # As published under the plain names, the plain block output with a ".block_output" suffix.
+    for mode, suffix in (("as-published", ""), ("block-output", ".block_output")):
+        bank1, bank2, scores, maps = score(mode)
+        out += [("bank.mid1" + suffix, f32(bank1)), ("bank.mid2" + suffix, f32(bank2)),
+                ("scores" + suffix, f32(scores)), ("maps" + suffix, f32(maps))]
+        print(mode, "scores", scores.tolist())
     cr.write_safetensors(os.path.join(OUT, CONFIG + ".promptad.safetensors"), out)
-    print("image losses", img_log[[0, -1]], "\npixel losses", pix_log[[0, -1]], "\nscores", scores)
+    print("image losses", img_log[[0, -1]], "\npixel losses", pix_log[[0, -1]])
 
 
 def bench(args):

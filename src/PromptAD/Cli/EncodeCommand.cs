@@ -23,18 +23,20 @@ internal static class EncodeCommand
         var output = new Option<FileInfo>("--out") { Description = "output .safetensors file", Required = true };
         var normalized = new Option<bool>("--normalized") { Description = "L2-normalize every feature vector (as PromptAD uses them)" };
         var batch = CommonOptions.Batch();
+        var midFeatures = MidFeaturesOption.Create();
         var device = BackendChoice.CreateOption();
         var command = new Command("encode", "Writes CLIP features: per image the global, local (patch) and both mid-level features, per prompt the text feature.")
         {
-            weights, backbone, renamed, images, prompts, output, normalized, batch, device,
+            weights, backbone, renamed, images, prompts, output, normalized, batch, device, midFeatures,
         };
         command.SetAction(parse => CommonOptions.RejectRenamedModel(parse.GetValue(renamed)) ?? Run(parse.GetValue(weights)!, parse.GetValue(backbone)!, parse.GetValue(images) ?? [],
-            parse.GetValue(prompts) ?? [], parse.GetValue(output)!, parse.GetValue(normalized), parse.GetValue(batch), parse.GetValue(device)!));
+            parse.GetValue(prompts) ?? [], parse.GetValue(output)!, parse.GetValue(normalized), parse.GetValue(batch), parse.GetValue(device)!,
+            MidFeaturesOption.Parse(parse.GetValue(midFeatures)!)));
         return command;
     }
 
     private static int Run(FileInfo weightsFile, string backboneName, string[] imageArgs, string[] promptTexts, FileInfo output,
-        bool normalized, int batchSize, string device)
+        bool normalized, int batchSize, string device, MidFeatureMode midFeatures)
     {
         if (imageArgs.Length == 0 && promptTexts.Length == 0)
             throw new ArgumentException("encode: nothing to encode; give --images and/or --prompts");
@@ -51,20 +53,22 @@ internal static class EncodeCommand
             ["backbone"] = config.Name,
             ["weights"] = weightsFile.Name,
             ["normalized"] = normalized ? "true" : "false",
+            ["mid_features"] = midFeatures.Name(),
             ["images"] = string.Join("\n", files),
             ["prompts"] = string.Join("\n", promptTexts),
         };
-        if (files.Count > 0) EncodeImages(clip, files, normalized, batchSize, entries);
+        if (files.Count > 0) EncodeImages(clip, files, normalized, batchSize, midFeatures, entries);
         if (promptTexts.Length > 0) EncodePrompts(clip, promptTexts, normalized, entries);
         SafeTensorsWriter.Write(output.FullName, entries, meta);
         Console.WriteLine($"wrote {output.FullName}: {files.Count} image(s), {promptTexts.Length} prompt(s), backbone {config.Name}");
         return 0;
     }
 
-    private static void EncodeImages(ClipWeights clip, IReadOnlyList<string> files, bool normalized, int batchSize, List<SafeTensorsWriter.Entry> entries)
+    private static void EncodeImages(ClipWeights clip, IReadOnlyList<string> files, bool normalized, int batchSize, MidFeatureMode midFeatures,
+        List<SafeTensorsWriter.Entry> entries)
     {
         var v = clip.Config.Vision;
-        var encoder = new ClipImageEncoder(clip);
+        var encoder = new ClipImageEncoder(clip, midFeatures);
         var pre = new ClipPreprocessor(v.ImageSize);
         int n = files.Count, p = v.Patches, e = clip.Config.EmbedDim, w = v.Width;
         var global = new float[n * e];

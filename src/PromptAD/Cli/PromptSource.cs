@@ -4,7 +4,7 @@ namespace PromptAD.Cli;
 
 /// <summary>
 /// Where the prompt words come from: <c>prompts.json</c> (generic + per-category anomaly states, class-name words,
-/// SPEC §5.1) when found, else the generic states of SPEC §5.1 built in, with the folder name as the class word.
+/// SPEC §5.1) when found, else the generic states of SPEC §5.1 built in, with the folder name's words as the class word.
 /// The file is looked for at --prompts, then $PROMPTAD_PROMPTS, then beside the executable, then at
 /// <c>shared/data/prompts.json</c> or <c>../shared/data/prompts.json</c> from the current folder upwards.
 /// </summary>
@@ -41,7 +41,7 @@ internal sealed class PromptSource
     public IReadOnlyList<string> StatesFor(string category) =>
         _file is null ? BuiltInGenericStates : Prompting.PromptSet.StatesFor(_file, category);
 
-    public string ClassName(string category) => _file?.ClassName(category) ?? category.Replace('_', ' ');
+    public string ClassName(string category) => _file?.ClassName(category) ?? PromptStates.FolderWords(category);
 
     private static IEnumerable<string> Candidates()
     {

@@ -53,12 +53,13 @@ internal static class TrainCommand
         var epochs = CommonOptions.Epochs();
         var init = new Option<FileInfo?>("--init") { Description = "start from this model's learned vectors (same backbone and prompt sizes)" };
         var logitScale = CommonOptions.LogitScale();
+        var midFeatures = MidFeaturesOption.Create();
         var prompts = CommonOptions.Prompts();
         var output = new Option<FileInfo>("--out") { Description = "model file to write (.safetensors)", Required = true };
         var device = BackendChoice.CreateOption();
         var command = new Command("train", "Learns PromptAD's prompts for one category from k normal images; writes the model (learned vectors, prototypes, memory banks, metadata).")
         {
-            weights, backbone, renamed, data, category, shots, seed, shotsFile, shotsDir, shotNames, epochs, init, logitScale, prompts, output, device,
+            weights, backbone, renamed, data, category, shots, seed, shotsFile, shotsDir, shotNames, epochs, init, logitScale, prompts, output, device, midFeatures,
         };
         command.SetAction(p =>
         {
@@ -67,6 +68,7 @@ internal static class TrainCommand
             {
                 Epochs = p.GetValue(epochs), Seed = p.GetValue(seed),
                 LogitScale = CommonOptions.ParseLogitScale(p.GetValue(logitScale)!),
+                MidFeatures = MidFeaturesOption.Parse(p.GetValue(midFeatures)!),
             };
             string? file = p.GetValue(shotsFile)?.FullName;
             if (p.GetValue(shotsDir) is { } dir)

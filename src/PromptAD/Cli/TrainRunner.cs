@@ -22,6 +22,7 @@ internal static class TrainRunner
     public static TrainOutcome Train(ClipWeights weights, AnomalyDataset dataset, IReadOnlyList<string> shots, TrainOptions options,
         PromptSource prompts, string? weightsSha256, PromptAdModel? init = null, TextWriter? progressWriter = null)
     {
+        if (options.PairingNotice() is { } pairing) OnceNotice.Write(pairing);
         var pre = new ClipPreprocessor(weights.Config.Vision.ImageSize);
         var images = shots.Select(f => pre.Preprocess(f)).ToList();
         var set = new TrainingSet(dataset.Category, prompts.ClassName(dataset.Category), prompts.StatesFor(dataset.Category), images,

@@ -62,9 +62,19 @@ public sealed class PromptStates
         }
     }
 
-    /// <summary>The words used for a category in prompts: the class_names entry, else the folder name with '_' → ' '.</summary>
+    /// <summary>The words used for a category in prompts: the class_names entry, else <see cref="FolderWords"/>.</summary>
     public string ClassName(string category)
-        => ClassNames.TryGetValue(category, out string? name) ? name : category.Replace('_', ' ');
+        => ClassNames.TryGetValue(category, out string? name) ? name : FolderWords(category);
+
+    /// <summary>
+    /// The class word of a category prompts.json does not name: its folder name with '_' and '-' read as spaces
+    /// (magnetic_tile → "magnetic tile", wood-plank → "wood plank"), so the text encoder sees words, not one odd token.
+    /// </summary>
+    public static string FolderWords(string category)
+    {
+        string words = string.Join(' ', category.Split(['_', '-'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        return words.Length > 0 ? words : category;
+    }
 
     /// <summary>The category's own anomaly states; empty for a category the file does not know (a custom dataset).</summary>
     public IReadOnlyList<string> StatesFor(string category)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using PromptAD.Clip;
 using PromptAD.Training;
 
 namespace PromptAD.Model;
@@ -18,7 +19,15 @@ public sealed record ModelMetadata
     public required string Backbone { get; init; }
     public string? WeightsSha256 { get; init; }
     public required string Category { get; init; }
+    /// <summary>The class word the prompts were built with (prompts.json's class_names entry, else the folder name's words).</summary>
     public required string ClassName { get; init; }
+
+    /// <summary>
+    /// The anomaly-state templates the manual anomaly prompts were built with, in order (generic, then the category's
+    /// own): with <see cref="ClassName"/> they make the model explainable and reproducible without the prompts file.
+    /// Empty for model files written before they were recorded.
+    /// </summary>
+    public IReadOnlyList<string> AnomalyStates { get; init; } = [];
     public required int Shots { get; init; }
     public IReadOnlyList<string> ShotFiles { get; init; } = [];
     public required TrainOptions Options { get; init; }
@@ -28,6 +37,17 @@ public sealed record ModelMetadata
     public string EngineVersion { get; init; } = typeof(ModelMetadata).Assembly.GetName().Version?.ToString() ?? "unknown";
     public DateTimeOffset CreatedUtc { get; init; } = DateTimeOffset.UtcNow;
 
+    /// <summary>
+    /// True when the file had no mid_features key (written before the option existed) and
+    /// <see cref="TrainOptions.MidFeatures"/> was taken as <see cref="MidFeatureMode.BlockOutput"/>, how it was computed.
+    /// </summary>
+    public bool MidFeaturesAssumed { get; init; }
+
+    /// <summary>The one-time notice for model files without a recorded mid-feature mode.</summary>
+    public const string MidFeaturesAssumedNotice =
+        "model file(s) without a recorded mid-feature mode were written before the option existed; their memory banks are " +
+        "plain block outputs, so test images are scored with block-output mid features too (retrain with this version for the " +
+        "as-published features, SPEC §4 item 3)";
     /// <summary>Wall time of the training (both heads), seconds; null in files written before it was recorded.</summary>
     public double? TrainSeconds { get; init; }
 
@@ -42,6 +62,8 @@ public sealed record ModelMetadata
             ["class_name"] = ClassName,
             ["shots"] = I(Shots),
             ["shot_files"] = JsonArray(ShotFiles),
+            ["anomaly_states"] = JsonArray(AnomalyStates),
+            ["mid_features"] = o.MidFeatures.Name(),
             ["seed"] = I(o.Seed),
             ["epochs"] = I(o.Epochs),
             ["learning_rate"] = F(o.LearningRate),
@@ -85,24 +107,32 @@ public sealed record ModelMetadata
             "exp" => LogitScaleMode.Exp,
             var x => throw new ModelFileException(file, "logit_scale_mode", $"'{x}' is neither 'raw' nor 'exp'"),
         };
+        var midFeatures = MidFeatureMode.BlockOutput;
+        bool midAssumed = !m.TryGetValue("mid_features", out var midText);
+        if (!midAssumed && !MidFeatureModes.TryParse(midText, out midFeatures))
+            throw new ModelFileException(file, "mid_features",
+                $"'{midText}' is neither '{MidFeatureModes.AsPublishedName}' nor '{MidFeatureModes.BlockOutputName}'");
+        if (midAssumed) OnceNotice.Write(MidFeaturesAssumedNotice);
         var options = new TrainOptions
         {
             Seed = Int("seed"), Epochs = Int("epochs"), LearningRate = Flt("learning_rate"), MinLearningRate = Flt("min_learning_rate"),
             Momentum = Flt("momentum"), WeightDecay = Flt("weight_decay"), NCtx = Int("n_ctx"), NProImage = Int("n_pro_image"),
             NProPixel = Int("n_pro_pixel"), NCtxAb = Int("n_ctx_ab"), NProAb = Int("n_pro_ab"), AlignWeight = Flt("align_weight"),
-            Margin = Flt("margin"), LogitScale = mode,
+            Margin = Flt("margin"), LogitScale = mode, MidFeatures = midFeatures,
         };
         if (!DateTimeOffset.TryParse(S("created_utc"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created))
             throw new ModelFileException(file, "created_utc", $"'{S("created_utc")}' is not a date");
-        List<string> shotFiles;
-        try
+        List<string> Strings(string key)
         {
-            using var doc = JsonDocument.Parse(S("shot_files"));
-            shotFiles = [.. doc.RootElement.EnumerateArray().Select(e => e.GetString() ?? "")];
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
-        {
-            throw new ModelFileException(file, "shot_files", "not a JSON array of strings", e);
+            try
+            {
+                using var doc = JsonDocument.Parse(S(key));
+                return [.. doc.RootElement.EnumerateArray().Select(e => e.GetString() ?? "")];
+            }
+            catch (Exception e) when (e is JsonException or InvalidOperationException)
+            {
+                throw new ModelFileException(file, key, "not a JSON array of strings", e);
+            }
         }
         double? trainSeconds = null;
         if (m.TryGetValue("train_seconds", out var ts))
@@ -113,8 +143,10 @@ public sealed record ModelMetadata
         return new ModelMetadata
         {
             FormatVersion = version, Backbone = S("backbone"), WeightsSha256 = m.TryGetValue("weights_sha256", out var h) ? h : null,
-            Category = S("category"), ClassName = S("class_name"), Shots = Int("shots"), ShotFiles = shotFiles, Options = options,
+            Category = S("category"), ClassName = S("class_name"), Shots = Int("shots"), ShotFiles = Strings("shot_files"),
+            AnomalyStates = m.ContainsKey("anomaly_states") ? Strings("anomaly_states") : [], Options = options,
             LogitScaleValue = Flt("logit_scale"), EngineVersion = S("engine_version"), CreatedUtc = created,
+            MidFeaturesAssumed = midAssumed,
             TrainSeconds = trainSeconds,
         };
     }

@@ -26,7 +26,7 @@ public sealed class Detector : IDisposable
         Config = weights.Config;
         Model = model;
         BatchSize = batchSize;
-        _encoder = new ClipImageEncoder(weights);
+        _encoder = new ClipImageEncoder(weights, model.Metadata.Options.MidFeatures); // as the banks were made
         _bank1 = Upload(weights.Backend, model.Mid1);
         _bank2 = Upload(weights.Backend, model.Mid2);
         _scorer = new AnomalyScorer(model.ImagePrototypes, model.PixelPrototypes, _bank1, _bank2,

@@ -1,3 +1,5 @@
+using PromptAD.Clip;
+
 namespace PromptAD.Training;
 
 /// <summary>How the cosine similarities are scaled (SPEC §5.5).</summary>
@@ -26,7 +28,31 @@ public sealed record TrainOptions
     public float AlignWeight { get; init; } = 0.001f;
     public float Margin { get; init; }
     public LogitScaleMode LogitScale { get; init; } = LogitScaleMode.Raw;
+
+    /// <summary>Which mid-level features fill the memory banks and score test images (SPEC §4 item 3).</summary>
+    public MidFeatureMode MidFeatures { get; init; } = MidFeatureMode.AsPublished;
     public int Seed { get; init; }
+
+    /// <summary>
+    /// SPEC §5.1: the authors' code pairs learnable-anomaly row r with c_{r mod n_pro} and a_{r mod n_pro_ab}; that is the
+    /// full product this engine trains only when the two sizes are coprime. Null when they are (the defaults 3 / 1 and 4
+    /// are), else one line naming the head(s) whose pairs would differ from the authors'.
+    /// </summary>
+    public string? PairingNotice()
+    {
+        var heads = new List<string>();
+        foreach (var (head, nPro) in new[] { ("image", NProImage), ("pixel", NProPixel) })
+        {
+            int g = Gcd(nPro, NProAb);
+            if (g == 1) continue;
+            int product = nPro * NProAb;
+            heads.Add($"{head} head n_pro {nPro} and n_pro_ab {NProAb} are not coprime: the authors' code (row r pairs c_(r mod {nPro}) " +
+                $"with a_(r mod {NProAb})) would use only {product / g} of the {product} pairs, each {g} times; all {product} are trained");
+        }
+        return heads.Count == 0 ? null : string.Join("; ", heads);
+    }
+
+    private static int Gcd(int a, int b) => b == 0 ? a : Gcd(b, a % b);
 
     public void Validate()
     {

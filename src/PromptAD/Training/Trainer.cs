@@ -41,7 +41,7 @@ public static class Trainer
         }
 
         var chw = Concat(data.Shots, 3 * config.Vision.ImageSize * config.Vision.ImageSize);
-        using var features = new ClipImageEncoder(weights).EncodeNormalized(chw, k);
+        using var features = new ClipImageEncoder(weights, options.MidFeatures).EncodeNormalized(chw, k);
 
         var image = TrainHead(weights, data, options, PromptHead.Image, options.NProImage, imageInit, features.Global, scale, progress, cancellationToken);
         var pixel = TrainHead(weights, data, options, PromptHead.Pixel, options.NProPixel, pixelInit, features.Local, scale, progress, cancellationToken);
@@ -52,6 +52,7 @@ public static class Trainer
             WeightsSha256 = data.WeightsSha256,
             Category = data.Category,
             ClassName = data.ClassName,
+            AnomalyStates = [.. data.States],
             Shots = k,
             ShotFiles = [.. data.ShotFiles],
             Options = options,

@@ -46,6 +46,29 @@ public sealed class EncodeCommandTests : IDisposable
         for (int i = 0; i < expected.Length; i++) Assert.Equal(expected[i], actual[i], 1e-5f);
     }
 
+    /// <summary>--mid-features chooses which mid-level features are written (as-published by default) and is recorded.</summary>
+    [Fact]
+    public void MidFeatures_ChoosesAndRecordsTheMode()
+    {
+        var config = ClipConfigs.Load("tiny-test");
+        string weights = Path.Combine(_dir, "tiny.safetensors");
+        using (var w = ClipWeights.Random(config, CpuBackend.Instance, seed: 4)) w.SaveSafetensors(weights);
+        string image = Directory.GetFiles(Path.Combine(ClipTestPaths.Shared, "data", "hazelnut_toy", "test", "good")).Order(StringComparer.Ordinal).First();
+        using var clip = ClipWeights.Load(weights, config, CpuBackend.Instance);
+        var chw = new ClipPreprocessor(config.Vision.ImageSize).Preprocess(image);
+        foreach (var (args, mode) in new[] { (Array.Empty<string>(), MidFeatureMode.AsPublished), (["--mid-features", "block-output"], MidFeatureMode.BlockOutput) })
+        {
+            string output = Path.Combine(_dir, $"{mode}.safetensors");
+            Assert.Equal(0, PromptAD.Program.Main(["encode", "--weights", weights, "--model", "tiny-test", "--images", image, "--out", output, .. args]));
+            using var f = SafeTensorsFile.Open(output);
+            Assert.Equal(mode.Name(), f.Metadata["mid_features"]);
+            using var scope = TensorScope.Open();
+            using var direct = new ClipImageEncoder(clip, mode).EncodeRaw(chw, 1);
+            Assert.Equal(direct.Mid1.ToArray(), f.ReadFloat32("images.mid1"));
+            Assert.Equal(direct.Mid2.ToArray(), f.ReadFloat32("images.mid2"));
+        }
+    }
+
     [Fact]
     public void MissingInputIsAClearError()
     {

@@ -101,6 +101,30 @@ public sealed class VerbTests : IDisposable
         Assert.Equal(SyntheticDataset.TestGoodCount, Directory.GetFiles(Path.Combine(predict, "heatmaps"), "*.png").Length);
     }
 
+    /// <summary>train --mid-features is recorded in the model (with the class word and anomaly states) and test scores
+    /// with it; an unknown mode is a usage error naming the option.</summary>
+    [Fact]
+    public void Train_MidFeatures_IsRecordedInTheModel_AndUsedByTest()
+    {
+        string model = Path.Combine(_dir, "block.safetensors");
+        var r = Cli("train", "--weights", _weights, "--model", "tiny-test", "--data", _data, "--category", SyntheticDataset.Category,
+            "--shots", "1", "--epochs", "1", "--mid-features", "block-output", "--out", model);
+        Assert.True(r.Code == 0, r.Err);
+        using (var m = PromptAD.Model.PromptAdModel.Load(model))
+        {
+            Assert.Equal(MidFeatureMode.BlockOutput, m.Metadata.Options.MidFeatures);
+            Assert.Equal("widget", m.Metadata.ClassName);
+            Assert.Equal(PromptAD.Cli.PromptSource.Resolve(null).StatesFor(SyntheticDataset.Category), m.Metadata.AnomalyStates);
+        }
+        r = Test(model, Path.Combine(_dir, "test-block"));
+        Assert.True(r.Code == 0, r.Err);
+
+        r = Cli("train", "--weights", _weights, "--model", "tiny-test", "--data", _data, "--category", SyntheticDataset.Category,
+            "--shots", "1", "--mid-features", "pre-mlp", "--out", model);
+        Assert.Equal(2, r.Code);
+        Assert.Contains("--mid-features", r.Err);
+    }
+
     /// <summary>test reports the training time the model recorded (it used to write "train_seconds": 0), and leaves
     /// it out for a model that recorded none.</summary>
     [Fact]

@@ -8,7 +8,8 @@ using TOps = PromptAD.Tensors.Ops;
 namespace PromptAD.Tests.Clip;
 
 /// <summary>
-/// CLIP encoders against the independent PyTorch reference (tests/reference/clip_reference.py, float64).
+/// CLIP encoders against the independent PyTorch reference (tests/reference/clip_reference.py, float64), the image
+/// encoder under both mid-feature modes (SPEC §4 item 3).
 /// Tolerances (fp32): normalized features max abs error ≤ 1e-4; raw features max abs error ≤ 1e-4 relative to
 /// the largest reference magnitude; learned-vector gradients max abs error ≤ 1e-3 relative to the largest one.
 /// </summary>
@@ -26,12 +27,36 @@ public class ClipParityTests(ITestOutputHelper output)
         CheckText(golden);
     }
 
+    public static TheoryData<string, MidFeatureMode> TinyConfigsAndMidModes() => new()
+    {
+        { "tiny-test", MidFeatureMode.AsPublished }, { "tiny-test", MidFeatureMode.BlockOutput },
+        { "tiny-test-quickgelu", MidFeatureMode.AsPublished }, { "tiny-test-quickgelu", MidFeatureMode.BlockOutput },
+    };
+
     [Theory]
-    [MemberData(nameof(TinyConfigs))]
-    public void ImageFeatures_MatchPyTorch(string config)
+    [MemberData(nameof(TinyConfigsAndMidModes))]
+    public void ImageFeatures_MatchPyTorch(string config, MidFeatureMode mid)
     {
         using var golden = new ClipGolden(ClipGolden.SmallDirectory, config);
-        CheckImage(golden);
+        CheckImage(golden, mid);
+    }
+
+    /// <summary>
+    /// The two mid-feature goldens (the reference's forward hooks keeping the in-place-updated tensor, or a copy) are
+    /// far apart compared with the tolerance, so an encoder that ignored its mode would fail one of the cases above.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(TinyConfigs))]
+    public void MidFeatureGoldens_DifferFarBeyondTheTolerance(string config)
+    {
+        using var golden = new ClipGolden(ClipGolden.SmallDirectory, config);
+        int w = golden.Config.Vision.Width;
+        foreach (var m in new[] { "image_mid1", "image_mid2" })
+        {
+            double gap = Compare.MaxAbs(Compare.NormalizeRows(golden.Get(m), w), Compare.NormalizeRows(golden.Get(GoldenName(m, MidFeatureMode.BlockOutput)), w));
+            output.WriteLine($"{config} {m}: as-published vs block-output, normalized max abs {gap:E2}");
+            Assert.True(gap > 100 * NormalizedTol, $"{m}: the two modes' goldens differ by only {gap:E2}");
+        }
     }
 
     /// <summary>Opt-in: the full ViT-B-16-plus-240 case (generate with clip_reference.py --large).</summary>
@@ -45,7 +70,8 @@ public class ClipParityTests(ITestOutputHelper output)
             $"PROMPTAD_LARGE_GOLDEN=1 but {dir} has no golden files; run clip_reference.py --large first");
         using var golden = new ClipGolden(dir, "ViT-B-16-plus-240");
         CheckText(golden);
-        CheckImage(golden);
+        CheckImage(golden, MidFeatureMode.AsPublished);
+        CheckImage(golden, MidFeatureMode.BlockOutput);
     }
 
     private void CheckText(ClipGolden golden)
@@ -76,11 +102,15 @@ public class ClipParityTests(ITestOutputHelper output)
         Assert.True(grad <= GradRelTol, $"learned-vector gradient relative error {grad:E3}");
     }
 
-    private void CheckImage(ClipGolden golden)
+    /// <summary>The golden tensor of <paramref name="name"/> under <paramref name="mid"/> (mid features only differ).</summary>
+    private static string GoldenName(string name, MidFeatureMode mid) =>
+        mid == MidFeatureMode.BlockOutput && name.StartsWith("image_mid", StringComparison.Ordinal) ? name + "_block_output" : name;
+
+    private void CheckImage(ClipGolden golden, MidFeatureMode mid)
     {
         var be = CpuBackend.Instance;
         using var weights = ClipWeights.Load(golden.WeightsPath, golden.Config, be);
-        var encoder = new ClipImageEncoder(weights);
+        var encoder = new ClipImageEncoder(weights, mid);
         int batch = golden.Shape("images")[0];
         using var raw = encoder.EncodeRaw(golden.Get("images"), batch);
         using var normalized = raw.Normalized();
@@ -90,13 +120,14 @@ public class ClipParityTests(ITestOutputHelper output)
             ("image_global", raw.Global, normalized.Global), ("image_local", raw.Local, normalized.Local),
             ("image_mid1", raw.Mid1, normalized.Mid1), ("image_mid2", raw.Mid2, normalized.Mid2),
         };
-        foreach (var (name, r, n) in parts)
+        foreach (var (part, r, n) in parts)
         {
+            string name = GoldenName(part, mid);
             var expected = golden.Get(name);
             Assert.Equal(golden.Shape(name), r.Shape.ToArray());
             double rel = Compare.Relative(r.ToArray(), expected);
             double norm = Compare.MaxAbs(n.ToArray(), Compare.NormalizeRows(expected, r.Cols));
-            output.WriteLine($"{golden.Config.Name} {name}: raw rel {rel:E2}, normalized abs {norm:E2}");
+            output.WriteLine($"{golden.Config.Name} {name} ({mid.Name()}): raw rel {rel:E2}, normalized abs {norm:E2}");
             Assert.True(rel <= RawRelTol, $"{name} raw relative error {rel:E3}");
             Assert.True(norm <= NormalizedTol, $"{name} normalized error {norm:E3}");
         }

@@ -153,6 +153,20 @@ public sealed class DatasetTests : IDisposable
         Assert.Throws<DatasetException>(() => PromptStates.Load(Write("q.json", "{not json")));
     }
 
+    /// <summary>SPEC §5.1: a category prompts.json does not name gets its folder name's words as the class word.</summary>
+    [Fact]
+    public void ClassWord_WithoutAnEntry_IsTheFolderNameWithUnderscoresAndHyphensAsSpaces()
+    {
+        Assert.Equal("magnetic tile", PromptStates.FolderWords("magnetic_tile"));
+        Assert.Equal("wood plank", PromptStates.FolderWords("wood-plank"));
+        Assert.Equal("rusty metal plate", PromptStates.FolderWords("rusty-metal__plate_"));
+        Assert.Equal("widget", PromptStates.FolderWords("widget"));
+        Assert.Equal("_", PromptStates.FolderWords("_")); // nothing but separators: kept as it is rather than empty
+        PromptStates p = PromptStates.Load(Path.Combine(SharedData, "prompts.json"));
+        Assert.Equal("steel sheet", p.ClassName("steel-sheet"));
+        Assert.Equal("printed circuit board", p.ClassName("pcb1")); // an entry wins
+    }
+
     private void Make(params string[] files)
     {
         foreach (string f in files)

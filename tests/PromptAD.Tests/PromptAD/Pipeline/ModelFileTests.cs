@@ -38,9 +38,61 @@ public sealed class ModelFileTests : IDisposable
         var b = back.Metadata;
         Assert.Equal(m.Options, b.Options);
         Assert.Equal(m.ShotFiles, b.ShotFiles);
-        Assert.Equal(m with { ShotFiles = b.ShotFiles, CreatedUtc = b.CreatedUtc }, b);
+        Assert.Equal(m.AnomalyStates, b.AnomalyStates);
+        Assert.Equal(m with { ShotFiles = b.ShotFiles, AnomalyStates = b.AnomalyStates, CreatedUtc = b.CreatedUtc }, b);
         Assert.Equal(m.CreatedUtc.ToUnixTimeMilliseconds(), b.CreatedUtc.ToUnixTimeMilliseconds());
         back.CheckCompatible(_tiny, "AB12");
+    }
+
+    [Fact]
+    public void MidFeatureMode_ClassWord_AndStates_RoundTrip()
+    {
+        using var plain = TestModels.Create(_tiny, shots: 1);
+        string path = Path.Combine(_dir, "plain.safetensors");
+        plain.Save(path);
+        using (var back = PromptAdModel.Load(path))
+        {
+            Assert.Equal(MidFeatureMode.AsPublished, back.Metadata.Options.MidFeatures); // the default
+            Assert.False(back.Metadata.MidFeaturesAssumed);
+        }
+
+        var meta = plain.Metadata with
+        {
+            ClassName = "magnetic tile", AnomalyStates = ["damaged {}", "{} with crack"],
+            Options = plain.Metadata.Options with { MidFeatures = MidFeatureMode.BlockOutput },
+        };
+        using var model = new PromptAdModel(meta, plain.Image, plain.Pixel, plain.ImagePrototypes, plain.PixelPrototypes, plain.Mid1, plain.Mid2);
+        model.Save(path);
+        using (var f = SafeTensorsFile.Open(path))
+        {
+            Assert.Equal("block-output", f.Metadata["mid_features"]);
+            Assert.Equal("[\"damaged {}\",\"{} with crack\"]", f.Metadata["anomaly_states"]);
+            Assert.Equal("magnetic tile", f.Metadata["class_name"]);
+        }
+        using var loaded = PromptAdModel.Load(path);
+        Assert.Equal(MidFeatureMode.BlockOutput, loaded.Metadata.Options.MidFeatures);
+        Assert.Equal("magnetic tile", loaded.Metadata.ClassName);
+        Assert.Equal(["damaged {}", "{} with crack"], loaded.Metadata.AnomalyStates);
+    }
+
+    /// <summary>Files written before the mode was recorded hold plain block outputs: they are read that way, flagged.</summary>
+    [Fact]
+    public void ModelWithoutMidFeatures_IsReadAsBlockOutput()
+    {
+        string path = Rewrite(e => e, meta => { meta.Remove("mid_features"); meta.Remove("anomaly_states"); });
+        using var m = PromptAdModel.Load(path);
+        Assert.Equal(MidFeatureMode.BlockOutput, m.Metadata.Options.MidFeatures);
+        Assert.True(m.Metadata.MidFeaturesAssumed);
+        Assert.Empty(m.Metadata.AnomalyStates);
+    }
+
+    [Fact]
+    public void UnknownMidFeatureMode_NamesTheKey()
+    {
+        string path = Rewrite(e => e, meta => meta["mid_features"] = "pre-mlp");
+        var ex = Assert.Throws<ModelFileException>(() => PromptAdModel.Load(path));
+        Assert.Equal("mid_features", ex.Item);
+        Assert.Contains("'pre-mlp'", ex.Message);
     }
 
     [Fact]
@@ -139,5 +191,29 @@ public class TrainerTests
         Assert.Equal(MathF.Exp(MathF.Log(1 / 0.07f)), a.Metadata.LogitScaleValue, 4);
         using var c = Trainer.Train(weights, set, options with { Seed = 10 }, cancellationToken: TestContext.Current.CancellationToken);
         Assert.NotEqual(a.Image.Ctx, c.Image.Ctx);
+        Assert.Equal("bottle", a.Metadata.ClassName); // what the prompts were built with, recorded in the model
+        Assert.Equal(PipelineParityTests.States, a.Metadata.AnomalyStates);
+        Assert.Equal(MidFeatureMode.AsPublished, a.Metadata.Options.MidFeatures);
+    }
+
+    /// <summary>The memory banks hold the mid features of the mode asked for: the encoder's, in that mode.</summary>
+    [Fact]
+    public void MemoryBanks_FollowTheMidFeatureMode()
+    {
+        var config = ClipConfigs.Load("tiny-test");
+        using var weights = ClipWeights.Random(config, CpuBackend.Instance, 3);
+        var rng = new Random(6);
+        var shot = Enumerable.Range(0, 3 * 32 * 32).Select(_ => (float)rng.NextDouble()).ToArray();
+        var set = new TrainingSet("bottle", "bottle", PipelineParityTests.States, [shot], ["a"]);
+        foreach (var mode in new[] { MidFeatureMode.AsPublished, MidFeatureMode.BlockOutput })
+        {
+            using var model = Trainer.Train(weights, set, new TrainOptions { Epochs = 0, MidFeatures = mode }, cancellationToken: TestContext.Current.CancellationToken);
+            using var features = new ClipImageEncoder(weights, mode).EncodeNormalized(shot, 1);
+            using var other = new ClipImageEncoder(weights, mode == MidFeatureMode.AsPublished ? MidFeatureMode.BlockOutput : MidFeatureMode.AsPublished).EncodeNormalized(shot, 1);
+            Assert.Equal(mode, model.Metadata.Options.MidFeatures);
+            Assert.Equal(features.Mid1.ToArray(), model.Mid1.Data);
+            Assert.Equal(features.Mid2.ToArray(), model.Mid2.Data);
+            Assert.NotEqual(other.Mid1.ToArray(), model.Mid1.Data);
+        }
     }
 }

@@ -27,9 +27,14 @@ public class PipelineParityTests(ITestOutputHelper output)
 
     private const double LossRel = 1e-4, VectorAbs = 1e-5, ScoreAbs = 1e-5;
 
-    [Fact]
-    public void TrainingAndScoring_MatchPyTorch()
+    /// <summary>Both mid-feature modes (SPEC §4 item 3): the reference writes the plain block output's banks, scores
+    /// and maps with a ".block_output" suffix; training itself does not depend on the mode.</summary>
+    [Theory]
+    [InlineData(MidFeatureMode.AsPublished)]
+    [InlineData(MidFeatureMode.BlockOutput)]
+    public void TrainingAndScoring_MatchPyTorch(MidFeatureMode mid)
     {
+        string suffix = mid == MidFeatureMode.BlockOutput ? ".block_output" : "";
         using var g = SafeTensorsFile.Open(Path.Combine(AppContext.BaseDirectory, "Golden", "promptad", "tiny-test.promptad.safetensors"));
         var config = ClipConfigs.Load("tiny-test");
         using var weights = ClipWeights.Load(Path.Combine(ClipGolden.SmallDirectory, "tiny-test.weights.safetensors"), config, CpuBackend.Instance);
@@ -44,7 +49,7 @@ public class PipelineParityTests(ITestOutputHelper output)
             new HeadVectors(g.ReadFloat32("image.ctx"), g.ReadFloat32("image.ctx_ab"), config.Text.Width),
             new HeadVectors(g.ReadFloat32("pixel.ctx"), g.ReadFloat32("pixel.ctx_ab"), config.Text.Width));
         var log = new ListProgress();
-        var options = new TrainOptions { Epochs = 10 };
+        var options = new TrainOptions { Epochs = 10, MidFeatures = mid };
         using var model = Trainer.Train(weights, new TrainingSet("bottle", "bottle", States, shots, ["s0.png", "s1.png"]), options, init, log, TestContext.Current.CancellationToken);
 
         Assert.Equal(20, log.Items.Count);
@@ -70,12 +75,14 @@ public class PipelineParityTests(ITestOutputHelper output)
         double protoErr = Max(
             Compare.MaxAbs([.. model.ImagePrototypes.Normal, .. model.ImagePrototypes.Anomaly], g.ReadFloat32("image.prototypes")),
             Compare.MaxAbs([.. model.PixelPrototypes.Normal, .. model.PixelPrototypes.Anomaly], g.ReadFloat32("pixel.prototypes")));
-        double bankErr = Max(Compare.MaxAbs(model.Mid1.Data, g.ReadFloat32("bank.mid1")), Compare.MaxAbs(model.Mid2.Data, g.ReadFloat32("bank.mid2")));
+        double bankErr = Max(Compare.MaxAbs(model.Mid1.Data, g.ReadFloat32("bank.mid1" + suffix)),
+            Compare.MaxAbs(model.Mid2.Data, g.ReadFloat32("bank.mid2" + suffix)));
 
         using var detector = new Detector(weights, model, outputSize: 32, batchSize: 2);
         var results = detector.ScoreImages(Split(g.ReadFloat32("tests"), len));
-        var scores = g.ReadFloat32("scores");
-        var maps = g.ReadFloat32("maps");
+        Assert.Equal(mid, model.Metadata.Options.MidFeatures); // the detector scores with the model's mode
+        var scores = g.ReadFloat32("scores" + suffix);
+        var maps = g.ReadFloat32("maps" + suffix);
         double scoreErr = 0, mapErr = 0;
         for (int i = 0; i < results.Count; i++)
         {
@@ -83,7 +90,7 @@ public class PipelineParityTests(ITestOutputHelper output)
                 Math.Abs(results[i].VisionMax - scores[3 * i + 2]));
             mapErr = Max(mapErr, Compare.MaxAbs(results[i].PixelMap, maps.AsSpan(i * 32 * 32, 32 * 32).ToArray()));
         }
-        output.WriteLine($"max errors: loss rel {lossErr:E2}, vectors {vecErr:E2} (vectors moved {moved:E2}), prototypes {protoErr:E2}, " +
+        output.WriteLine($"{mid.Name()}: max errors: loss rel {lossErr:E2}, vectors {vecErr:E2} (vectors moved {moved:E2}), prototypes {protoErr:E2}, " +
             $"banks {bankErr:E2}, image scores {scoreErr:E2}, pixel maps {mapErr:E2}");
         Assert.True(lossErr <= LossRel, $"loss rel error {lossErr}");
         Assert.True(vecErr <= VectorAbs, $"vector error {vecErr}");
