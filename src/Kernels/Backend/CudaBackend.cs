@@ -125,6 +125,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     public void Dispose()
     {
         indices.Dispose();
+        FreeReadSlab();
         Memory.Dispose();
         if (OwnsRuntime) Runtime.Dispose();
     }

@@ -136,6 +136,65 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
         if (syncEachLaunch) stream.Synchronize();
     }
 
+    public void* AllocateHost(ulong bytes)
+    {
+        MakeCurrent();
+        Counters.Allocation();
+        void* p;
+        CudaException.Check(CudaDriver.cuMemAllocHost_v2(&p, (nuint)Math.Max(bytes, 4)), "cuMemAllocHost_v2");
+        return p;
+    }
+
+    public void FreeHost(void* pointer)
+    {
+        MakeCurrent();
+        Counters.Free();
+        CudaException.Check(CudaDriver.cuMemFreeHost(pointer), "cuMemFreeHost");
+    }
+
+    public void CopyDtoHAsync(void* pinnedDestination, ulong source, ulong bytes)
+    {
+        if (bytes == 0) return;
+        MakeCurrent();
+        Counters.DeviceToHost(bytes);
+        CudaException.Check(CudaDriver.cuMemcpyDtoHAsync_v2(pinnedDestination, source, (nuint)bytes, stream.Handle), "cuMemcpyDtoHAsync_v2");
+    }
+
+    // Fences are events; released ones are reused, so a steady loop creates none.
+    private readonly Dictionary<ulong, CudaEvent> fences = [];
+    private readonly Stack<CudaEvent> idleEvents = new();
+    private ulong nextFence;
+
+    public ulong RecordFence()
+    {
+        MakeCurrent();
+        var e = idleEvents.Count > 0 ? idleEvents.Pop() : new CudaEvent(context, CudaEvent.DisableTiming);
+        e.Record(stream);
+        fences[++nextFence] = e;
+        return nextFence;
+    }
+
+    public bool FenceReached(ulong fence)
+    {
+        MakeCurrent();
+        CUresult r = CudaDriver.cuEventQuery(fences[fence].Handle);
+        if (r == CUresult.NotReady) return false;
+        CudaException.Check(r, "cuEventQuery");
+        return true;
+    }
+
+    public void WaitFence(ulong fence)
+    {
+        MakeCurrent();
+        Counters.Synchronization();
+        fences[fence].Synchronize();
+    }
+
+    public void ReleaseFence(ulong fence)
+    {
+        if (fences.Remove(fence, out var e)) idleEvents.Push(e);
+    }
+
     public void Synchronize()
     {
         MakeCurrent();
@@ -156,6 +215,7 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
     {
         if (disposed) return;
         disposed = true;
+        foreach (CudaEvent e in fences.Values.Concat(idleEvents)) e.Dispose();
         foreach (KernelModule m in modules.Values) m.Dispose();
         modules.Clear();
         cublas.Dispose();
