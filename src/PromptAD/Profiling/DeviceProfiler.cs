@@ -63,7 +63,7 @@ public static class DeviceProfiler
         {
             var batch = Enumerable.Range(0, options.BatchSize).Select(_ => Image()).ToList();
             var before = counters.Snapshot();
-            detector.ScoreBatch(batch);
+            detector.ScoreImages(batch);
             phases.Add(new ProfilePhase($"score batch {b}", counters.Snapshot() - before));
         }
         return new DeviceProfile(phases, backend.Memory.Stats);
