@@ -2,11 +2,7 @@
 // (e.g. min(ceil(n/256), 65535)), block 256, no shared memory. Outputs may alias inputs of the same shape.
 //
 // bias_add(x, bias, y, rows, cols)        y[r,c] = x[r,c] + bias[c] (bias broadcast over rows; n = rows*cols).
-// add(a, b, y, n)                         y = a + b (residual add).
-// axpy(x, y, alpha, n)                    y += alpha * x (gradient accumulation).
-// scale(x, y, alpha, n)                   y = alpha * x.
-// axpby(a, b, y, alpha, beta, n)          y = alpha * a + beta * b (y may alias a or b).
-// fill(y, value, n)                       y = value.
+// axpby(a, b, y, alpha, beta, n)          y = alpha * a + beta * b (y may alias a or b; residual add, scaling).
 // relu_forward(x, y, n)                   y = max(x, 0).
 // relu_backward(x, dy, dx, n)             dx = x > 0 ? dy : 0.
 // sqdist_rows_forward(a, b, d, rows, cols, b_stride)
@@ -22,29 +18,9 @@ extern "C" __global__ void bias_add(const float* x, const float* bias, float* y,
     GRID_STRIDE(i, (long long)rows * cols) y[i] = x[i] + bias[i % cols];
 }
 
-extern "C" __global__ void add(const float* a, const float* b, float* y, int n)
-{
-    GRID_STRIDE(i, n) y[i] = a[i] + b[i];
-}
-
-extern "C" __global__ void axpy(const float* x, float* y, float alpha, int n)
-{
-    GRID_STRIDE(i, n) y[i] += alpha * x[i];
-}
-
-extern "C" __global__ void scale(const float* x, float* y, float alpha, int n)
-{
-    GRID_STRIDE(i, n) y[i] = alpha * x[i];
-}
-
 extern "C" __global__ void axpby(const float* a, const float* b, float* y, float alpha, float beta, int n)
 {
     GRID_STRIDE(i, n) y[i] = alpha * a[i] + beta * b[i];
-}
-
-extern "C" __global__ void fill(float* y, float value, int n)
-{
-    GRID_STRIDE(i, n) y[i] = value;
 }
 
 extern "C" __global__ void relu_forward(const float* x, float* y, int n)

@@ -1,6 +1,6 @@
 // rows.cu: row movement on row-major [rows, cols] matrices: embedding lookup, splicing learnable prompt tokens into
-// token embeddings, and the matching backward passes. Concatenation along rows is a plain cuMemcpyDtoD; copy_2d
-// covers concatenation along columns. All kernels are grid-stride; grid any, block 256, no shared memory.
+// token embeddings, and the matching backward passes. Concatenation along rows is a plain cuMemcpyDtoD. All kernels
+// are grid-stride; grid any, block 256, no shared memory.
 //
 // gather_rows(src, idx, dst, n_idx, cols)          dst[i] = src[idx[i]] (dst is [n_idx, cols]).
 // scatter_add_rows(src, idx, dst, n_idx, cols)     dst[idx[i]] += src[i], atomically (indices may repeat);
@@ -11,8 +11,6 @@
 // splice_rows_backward(dy, src_for_row, dbase, dsrc, rows, cols)
 //   dbase[r] = src_for_row[r] >= 0 ? 0 : dy[r] (written); dsrc[src_for_row[r]] += dy[r] (atomic, since one prompt row
 //   can feed several destination rows; zero dsrc first). Either output may be 0 (null).
-// copy_2d(src, src_stride, dst, dst_stride, rows, cols)
-//   dst[r * dst_stride + c] = src[r * src_stride + c]: copies a column block (offset the pointers on the host).
 #include "common.cuh"
 
 extern "C" __global__ void gather_rows(const float* src, const int* idx, float* dst, int n_idx, int cols)
@@ -54,12 +52,3 @@ extern "C" __global__ void splice_rows_backward(const float* dy, const int* src_
     }
 }
 
-extern "C" __global__ void copy_2d(const float* src, int src_stride, float* dst, int dst_stride, int rows, int cols)
-{
-    GRID_STRIDE(i, (long long)rows * cols)
-    {
-        const long long r = i / cols;
-        const long long c = i - r * cols;
-        dst[r * dst_stride + c] = src[r * src_stride + c];
-    }
-}

@@ -10,7 +10,7 @@
 # artifacts/device.tgz carried over: bash scripts/device-check.sh — it unpacks the archive when needed.
 # It prints the GPU and the CLI's doctor report, runs the GPU op table (CudaOpTests) and the kernel checks
 # (KernelGpuTests), repeats that run under compute-sanitizer memcheck when the tool exists, runs `promptad bench gpu`
-# when the CLI has that verb, and ends with ONE line "N passed, N failed" (skipped tests count as neither; a run that
+# when the CLI has that verb, checks `promptad profile --device cuda` against the device budget, and ends with ONE line "N passed, N failed" (skipped tests count as neither; a run that
 # skips every GPU test — no device seen — is reported as failed). Budget: under 5 minutes.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -63,7 +63,9 @@ if [[ -x "$tests" ]]; then
     if command -v compute-sanitizer > /dev/null 2>&1; then
         # The sanitizer slows kernels ~10-100x: the parity run again, with a smaller budget; its own error count is
         # part of the verdict (exit code 0 and "ERROR SUMMARY: 0 errors").
-        timeout 120 compute-sanitizer --tool memcheck --error-exitcode 99 "$tests" "${filter[@]}" -noColor > "$log" 2>&1
+        # PROMPTAD_CUDA_POOL=0: every tensor its own cuMemAlloc, so out-of-bounds accesses are not hidden inside
+        # a larger pooled block.
+        PROMPTAD_CUDA_POOL=0 timeout 120 compute-sanitizer --tool memcheck --error-exitcode 99 "$tests" "${filter[@]}" -noColor > "$log" 2>&1
         rc=$?
         grep -E 'ERROR SUMMARY|Total:' "$log" | tail -n 3
         if [[ $rc -eq 99 ]] || grep -qE 'ERROR SUMMARY: [1-9]' "$log"; then
@@ -86,6 +88,21 @@ if [[ -x "$cli" ]] && "$cli" bench --help 2>&1 | grep -qw gpu; then
     timeout 60 "$cli" bench gpu || echo "bench gpu exited with $?"
 else
     echo "(no 'bench gpu' verb in this CLI)"
+fi
+
+section "promptad profile --device cuda"
+# Launches, allocations, copies and synchronizations per training step and scoring batch on the real driver; a
+# steady step (the last of each head) must allocate, free and synchronize nothing (README, "Device budget").
+if [[ -x "$cli" ]] && "$cli" --help 2>&1 | grep -qw profile; then
+    timeout 60 "$cli" profile --device cuda | tee "$log"
+    if awk '/^train (image|pixel) step 4 / { if ($10 != 0 || $11 != 0 || $16 != 0) bad = 1; seen++ } END { exit !(seen == 2 && !bad) }' "$log"; then
+        passed=$((passed + 1))
+    else
+        echo "profile: a steady training step allocated, freed or synchronized (or the run failed)"
+        failed=$((failed + 1))
+    fi
+else
+    echo "(no 'profile' verb in this CLI)"
 fi
 
 echo

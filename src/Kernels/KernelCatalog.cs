@@ -22,7 +22,7 @@ public static class KernelCatalog
     public static class Elementwise
     {
         public const string File = "elementwise.cu";
-        public const string BiasAdd = "bias_add", Add = "add", Axpy = "axpy", Axpby = "axpby", Scale = "scale", Fill = "fill";
+        public const string BiasAdd = "bias_add", Axpby = "axpby";
         public const string ReluForward = "relu_forward", ReluBackward = "relu_backward";
         public const string SqDistRowsForward = "sqdist_rows_forward", SqDistRowsBackward = "sqdist_rows_backward";
     }
@@ -48,7 +48,6 @@ public static class KernelCatalog
     {
         public const string File = "normalize.cu";
         public const string L2Forward = "l2norm_forward", L2Backward = "l2norm_backward";
-        public const string RowDotForward = "row_dot_forward", RowDotBackward = "row_dot_backward";
     }
 
     public static class Nearest
@@ -62,7 +61,7 @@ public static class KernelCatalog
     public static class CrossEntropy
     {
         public const string File = "crossentropy.cu";
-        public const string Forward = "cross_entropy_forward", Backward = "cross_entropy_backward";
+        public const string Forward = "cross_entropy_forward";
         public const string BackwardFromProbs = "cross_entropy_backward_probs";
     }
 
@@ -70,7 +69,7 @@ public static class KernelCatalog
     {
         public const string File = "rows.cu";
         public const string Gather = "gather_rows", ScatterAdd = "scatter_add_rows";
-        public const string Splice = "splice_rows", SpliceBackward = "splice_rows_backward", Copy2D = "copy_2d";
+        public const string Splice = "splice_rows", SpliceBackward = "splice_rows_backward";
     }
 
     public static class Reduce
@@ -96,15 +95,15 @@ public static class KernelCatalog
     {
         [LayerNorm.File] = [LayerNorm.Forward, LayerNorm.Backward],
         [Gelu.File] = [Gelu.Forward, Gelu.Backward, Gelu.QuickForward, Gelu.QuickBackward],
-        [Elementwise.File] = [Elementwise.BiasAdd, Elementwise.Add, Elementwise.Axpy, Elementwise.Axpby, Elementwise.Scale, Elementwise.Fill,
+        [Elementwise.File] = [Elementwise.BiasAdd, Elementwise.Axpby,
             Elementwise.ReluForward, Elementwise.ReluBackward, Elementwise.SqDistRowsForward, Elementwise.SqDistRowsBackward],
         [Softmax.File] = [Softmax.Forward, Softmax.Backward],
         [Attention.File] = [Attention.QkvSplitHeads, Attention.QkvMergeHeadsBackward, Attention.MergeHeads, Attention.SplitHeads,
             Attention.SoftmaxForward, Attention.SoftmaxBackward, Attention.VvForward],
-        [Normalize.File] = [Normalize.L2Forward, Normalize.L2Backward, Normalize.RowDotForward, Normalize.RowDotBackward],
+        [Normalize.File] = [Normalize.L2Forward, Normalize.L2Backward],
         [Nearest.File] = [Nearest.Partial, Nearest.Reduce],
-        [CrossEntropy.File] = [CrossEntropy.Forward, CrossEntropy.Backward, CrossEntropy.BackwardFromProbs],
-        [Rows.File] = [Rows.Gather, Rows.ScatterAdd, Rows.Splice, Rows.SpliceBackward, Rows.Copy2D],
+        [CrossEntropy.File] = [CrossEntropy.Forward, CrossEntropy.BackwardFromProbs],
+        [Rows.File] = [Rows.Gather, Rows.ScatterAdd, Rows.Splice, Rows.SpliceBackward],
         [Reduce.File] = [Reduce.SumRows, Reduce.BroadcastRows],
         [Upsample.File] = [Upsample.Bilinear],
         [Scoring.File] = [Scoring.RowMax, Scoring.AnomalyFuse, Scoring.BlurAxis],

@@ -34,8 +34,9 @@ public sealed class KernelModule : IDisposable
 
     private CudaModule Load()
     {
-        int arch = compiler.ChooseArchitecture(Context.ComputeCapability);
-        return CudaModule.LoadPtx(Context, compiler.GetPtx(FileName, arch), $"{FileName} (compute_{arch})");
+        CudaException.Check(Native.CudaDriver.cuDriverGetVersion(out int driver), "cuDriverGetVersion");
+        byte[] image = compiler.GetImage(FileName, Context.ComputeCapability, driver, out string description);
+        return CudaModule.LoadImage(Context, image, description);
     }
 
     public void Dispose()

@@ -23,6 +23,12 @@ public interface IBackend : IDisposable
     void Synchronize();
 
     /// <summary>
+    /// Starts reading the tensors' values (concatenated) to the host without waiting for queued work, e.g. a training
+    /// step's losses for its progress line; the sources may be disposed once this returns.
+    /// </summary>
+    PendingRead ReadLater(ReadOnlySpan<Tensor> sources);
+
+    /// <summary>
     /// Row-major strided-batched GEMM: for i &lt; batch, C_i = alpha·op(A_i)·op(B_i) + beta·C_i with
     /// op(A_i) [m,k], op(B_i) [k,n], C_i [m,n]. Offsets and strides are in elements, relative to each
     /// tensor's start; lda/ldb/ldc are row strides of the stored (untransposed) matrices. beta = 0 ignores C.
@@ -84,6 +90,18 @@ public interface IBackend : IDisposable
 
     /// <summary>y[indices[i]] += x[i] (rows; the backward of <see cref="GatherRows"/>).</summary>
     void ScatterAddRows(Tensor x, ReadOnlySpan<int> indices, Tensor y);
+
+    /// <summary>
+    /// y[r] = sourceForRow[r] ≥ 0 ? source[sourceForRow[r]] : baseRows[r]: learned vectors put into token embeddings in
+    /// one pass (y may be baseRows itself).
+    /// </summary>
+    void SpliceRows(Tensor baseRows, Tensor source, ReadOnlySpan<int> sourceForRow, Tensor y);
+
+    /// <summary>
+    /// The backward of <see cref="SpliceRows"/>: dBase[r] = sourceForRow[r] ≥ 0 ? 0 : dy[r] (written) and
+    /// dSource[sourceForRow[r]] += dy[r] (accumulated; zero it first); either output may be null.
+    /// </summary>
+    void SpliceRowsBackward(Tensor dy, ReadOnlySpan<int> sourceForRow, Tensor? dBase, Tensor? dSource);
 
     /// <summary>Per row: losses[r] = −log softmax(logits[r])[targets[r]]; saves probs [rows, classes].</summary>
     void SoftmaxCrossEntropyForward(Tensor logits, ReadOnlySpan<int> targets, Tensor losses, Tensor probs);

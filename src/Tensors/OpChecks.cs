@@ -24,6 +24,7 @@ public static class OpChecks
         public const string L2NormalizeForward = "l2normalize_forward", L2NormalizeBackward = "l2normalize_backward";
         public const string SumRows = "sum_rows", BroadcastRows = "broadcast_rows";
         public const string GatherRows = "gather_rows", ScatterAddRows = "scatter_add_rows";
+        public const string SpliceRows = "splice_rows", SpliceRowsBackward = "splice_rows_backward";
         public const string SoftmaxCrossEntropyForward = "softmax_crossentropy_forward";
         public const string SoftmaxCrossEntropyBackward = "softmax_crossentropy_backward";
         public const string SquaredDistanceForward = "squared_distance_forward", SquaredDistanceBackward = "squared_distance_backward";
@@ -173,6 +174,36 @@ public static class OpChecks
     {
         Require.Indices(indices, y.Rows, Names.ScatterAddRows);
         Require.Matrix(x, indices.Length, y.Cols, Names.ScatterAddRows, "x");
+    }
+
+    public static void SpliceRows(Tensor baseRows, Tensor source, ReadOnlySpan<int> sourceForRow, Tensor y)
+    {
+        SourceMap(sourceForRow.Length, baseRows.Rows, Names.SpliceRows);
+        SourceRows(sourceForRow, source.Rows, Names.SpliceRows);
+        Require.Matrix(source, source.Rows, baseRows.Cols, Names.SpliceRows, "source");
+        Require.Matrix(y, baseRows.Rows, baseRows.Cols, Names.SpliceRows, "y");
+    }
+
+    public static void SpliceRowsBackward(Tensor dy, ReadOnlySpan<int> sourceForRow, Tensor? dBase, Tensor? dSource)
+    {
+        SourceMap(sourceForRow.Length, dy.Rows, Names.SpliceRowsBackward);
+        if (dBase is not null) Require.Matrix(dBase, dy.Rows, dy.Cols, Names.SpliceRowsBackward, "dbase");
+        if (dSource is not null)
+        {
+            SourceRows(sourceForRow, dSource.Rows, Names.SpliceRowsBackward);
+            Require.Matrix(dSource, dSource.Rows, dy.Cols, Names.SpliceRowsBackward, "dsource");
+        }
+    }
+
+    private static void SourceMap(int length, int rows, string op)
+    {
+        if (length != rows) throw new ArgumentException($"{op}: {length} source indices for {rows} rows");
+    }
+
+    private static void SourceRows(ReadOnlySpan<int> sourceForRow, int sourceRows, string op)
+    {
+        foreach (int s in sourceForRow)
+            if (s >= sourceRows) throw new ArgumentOutOfRangeException(nameof(sourceForRow), $"{op}: source row {s} outside [0, {sourceRows})");
     }
 
     public static void SoftmaxCrossEntropyForward(Tensor logits, ReadOnlySpan<int> targets, Tensor losses, Tensor probs)

@@ -37,6 +37,25 @@ public sealed partial class CudaBackend
         IndexedRows(K.Rows.ScatterAdd, OpChecks.Names.ScatterAddRows, x, indices, y);
     }
 
+    public void SpliceRows(Tensor baseRows, Tensor source, ReadOnlySpan<int> sourceForRow, Tensor y)
+    {
+        const string op = OpChecks.Names.SpliceRows;
+        OpChecks.SpliceRows(baseRows, source, sourceForRow, y);
+        if (y.Length == 0) return;
+        Launch(K.Rows.File, K.Rows.Splice, Elements(y.Length), Threads, new KernelArgs().Pointer(P(baseRows, op)).Pointer(P(source, op))
+            .Pointer(UploadIndices(sourceForRow)).Pointer(P(y, op)).Int(y.Rows).Int(y.Cols));
+    }
+
+    public void SpliceRowsBackward(Tensor dy, ReadOnlySpan<int> sourceForRow, Tensor? dBase, Tensor? dSource)
+    {
+        const string op = OpChecks.Names.SpliceRowsBackward;
+        OpChecks.SpliceRowsBackward(dy, sourceForRow, dBase, dSource);
+        if (dy.Length == 0 || (dBase is null && dSource is null)) return;
+        Launch(K.Rows.File, K.Rows.SpliceBackward, Elements(dy.Length), Threads, new KernelArgs().Pointer(P(dy, op))
+            .Pointer(UploadIndices(sourceForRow)).Pointer(dBase is null ? 0 : P(dBase, op)).Pointer(dSource is null ? 0 : P(dSource, op))
+            .Int(dy.Rows).Int(dy.Cols));
+    }
+
     /// <summary>Launches gather_rows or scatter_add_rows (same arguments) over indices.Length rows of x's width
     /// (checked by the caller to equal y's).</summary>
     private void IndexedRows(string kernel, string op, Tensor x, ReadOnlySpan<int> indices, Tensor y)

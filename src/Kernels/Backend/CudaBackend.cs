@@ -36,7 +36,7 @@ public sealed unsafe partial class CudaBackend : IBackend
         try
         {
             backend = new CudaBackend(new CudaRuntime(tf32: tf32));
-            NvtxTraceSink.TryInstall(); // named op/stage ranges in Nsight traces when libnvToolsExt is present
+            NvtxTraceSink.TryInstall(); // named op/stage ranges in Nsight traces (NVTX3 injection, else libnvToolsExt)
             reason = "";
             return true;
         }
@@ -125,6 +125,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     public void Dispose()
     {
         indices.Dispose();
+        FreeReadSlab();
         Memory.Dispose();
         if (OwnsRuntime) Runtime.Dispose();
     }

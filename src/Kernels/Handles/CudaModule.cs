@@ -11,11 +11,14 @@ public sealed class CudaModule : ContextBoundHandle
     public nint Handle => handle;
 
     /// <summary>Loads PTX text; on failure the exception carries the JIT error log.</summary>
-    public static unsafe CudaModule LoadPtx(CudaContext context, string ptx, string nameForErrors)
+    public static CudaModule LoadPtx(CudaContext context, string ptx, string nameForErrors) =>
+        LoadImage(context, Encoding.UTF8.GetBytes(ptx + "\0"), nameForErrors);
+
+    /// <summary>Loads a cubin or NUL-terminated PTX (the driver tells them apart); errors carry the JIT log.</summary>
+    public static unsafe CudaModule LoadImage(CudaContext context, byte[] image, string nameForErrors)
     {
         var module = new CudaModule(context);
         context.MakeCurrent();
-        byte[] image = Encoding.UTF8.GetBytes(ptx + "\0");
         const int logSize = 16384;
         byte* errorLog = stackalloc byte[logSize];
         errorLog[0] = 0;

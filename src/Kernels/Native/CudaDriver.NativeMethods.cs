@@ -35,6 +35,8 @@ public static unsafe partial class CudaDriver
 
     [LibraryImport(Lib)] public static partial CUresult cuMemAlloc_v2(out ulong devicePtr, nuint bytes);
     [LibraryImport(Lib)] public static partial CUresult cuMemFree_v2(ulong devicePtr);
+    [LibraryImport(Lib)] public static partial CUresult cuMemAllocHost_v2(void** pointer, nuint bytes);
+    [LibraryImport(Lib)] public static partial CUresult cuMemFreeHost(void* pointer);
     [LibraryImport(Lib)] public static partial CUresult cuMemcpyHtoDAsync_v2(ulong dst, void* src, nuint bytes, nint stream);
     [LibraryImport(Lib)] public static partial CUresult cuMemcpyDtoHAsync_v2(void* dst, ulong src, nuint bytes, nint stream);
     [LibraryImport(Lib)] public static partial CUresult cuMemcpyDtoDAsync_v2(ulong dst, ulong src, nuint bytes, nint stream);
@@ -47,6 +49,7 @@ public static unsafe partial class CudaDriver
     [LibraryImport(Lib)] public static partial CUresult cuEventCreate(out nint evt, uint flags);
     [LibraryImport(Lib)] public static partial CUresult cuEventRecord(nint evt, nint stream);
     [LibraryImport(Lib)] public static partial CUresult cuEventSynchronize(nint evt);
+    [LibraryImport(Lib)] public static partial CUresult cuEventQuery(nint evt);
     [LibraryImport(Lib)] public static partial CUresult cuEventElapsedTime(out float milliseconds, nint start, nint end);
     [LibraryImport(Lib)] public static partial CUresult cuEventDestroy_v2(nint evt);
 

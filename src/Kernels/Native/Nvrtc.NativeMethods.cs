@@ -40,6 +40,8 @@ public static unsafe partial class Nvrtc
     [LibraryImport(Lib)] public static partial NvrtcResult nvrtcGetProgramLog(nint program, byte* log);
     [LibraryImport(Lib)] public static partial NvrtcResult nvrtcGetPTXSize(nint program, out nuint size);
     [LibraryImport(Lib)] public static partial NvrtcResult nvrtcGetPTX(nint program, byte* ptx);
+    [LibraryImport(Lib)] public static partial NvrtcResult nvrtcGetCUBINSize(nint program, out nuint size);
+    [LibraryImport(Lib)] public static partial NvrtcResult nvrtcGetCUBIN(nint program, byte* cubin);
     [LibraryImport(Lib)] public static partial NvrtcResult nvrtcDestroyProgram(ref nint program);
 
     /// <summary>The NVRTC_ERROR_* name of a result (nvrtcGetErrorString returns the name, not a sentence).</summary>

@@ -41,6 +41,17 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
 
     public DeviceCounters Counters { get; } = new();
 
+    /// <summary>The ops queued last, named in the exception of an asynchronous fault.</summary>
+    public LaunchHistory History { get; } = new();
+
+    /// <summary>Runs a call at which an earlier asynchronous fault may surface, naming the ops queued before it.</summary>
+    private void Surfacing(Action call)
+    {
+        History.ThrowPending();
+        try { call(); }
+        catch (CudaException e) when (e.Result != CUresult.NotReady) { throw History.Named(e); }
+    }
+
     /// <summary>
     /// Theoretical peaks for benchmark ratios: DRAM bandwidth = 2 (double data rate) × memory clock × bus width, and
     /// FP32 FMA throughput = SMs × 128 lanes × 2 flops × core clock (128 FP32 lanes per SM on sm_80+ consumer and
@@ -69,7 +80,10 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
     {
         MakeCurrent();
         Counters.Free();
-        CudaException.Check(CudaDriver.cuMemFree_v2(pointer), "cuMemFree_v2");
+        // cuMemFree synchronizes, so an earlier kernel's fault can surface here: keep it for the next synchronization
+        // (this may run on the finalizer thread, where throwing would end the process) rather than dropping it.
+        CUresult r = CudaDriver.cuMemFree_v2(pointer);
+        if (r != CUresult.Success) History.Defer(new CudaException("cuMemFree_v2", r));
     }
 
     public void CopyHtoD(ulong destination, void* source, ulong bytes)
@@ -88,7 +102,7 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
         Counters.DeviceToHost(bytes);
         Counters.Synchronization();
         CudaException.Check(CudaDriver.cuMemcpyDtoHAsync_v2(destination, source, (nuint)bytes, stream.Handle), "cuMemcpyDtoHAsync_v2");
-        stream.Synchronize();
+        Surfacing(stream.Synchronize);
     }
 
     public void CopyDtoD(ulong destination, ulong source, ulong bytes)
@@ -111,6 +125,7 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
     {
         MakeCurrent();
         Counters.KernelLaunch();
+        History.Record(kernelName);
         if (!modules.TryGetValue(kernelFile, out KernelModule? module))
             modules[kernelFile] = module = new KernelModule(context, compiler, kernelFile);
         module.Launch(kernelName, grid, block, sharedBytes, stream, args);
@@ -127,6 +142,7 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
         if (m == 0 || n == 0 || batch == 0) return;
         MakeCurrent();
         Counters.Gemm();
+        History.Record($"gemm {m}x{n}x{k}" + (batch > 1 ? $" x{batch}" : ""));
         // cuBLAS is column-major and a row-major matrix is its transpose there: C^T = op(B)^T op(A)^T, so pass B
         // first with the sizes swapped. k = 0 still scales C by beta, as the row-major contract asks.
         CublasException.Check(Cublas.cublasSgemmStridedBatched(cublas.Handle,
@@ -136,11 +152,70 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
         if (syncEachLaunch) stream.Synchronize();
     }
 
+    public void* AllocateHost(ulong bytes)
+    {
+        MakeCurrent();
+        Counters.Allocation();
+        void* p;
+        CudaException.Check(CudaDriver.cuMemAllocHost_v2(&p, (nuint)Math.Max(bytes, 4)), "cuMemAllocHost_v2");
+        return p;
+    }
+
+    public void FreeHost(void* pointer)
+    {
+        MakeCurrent();
+        Counters.Free();
+        CudaException.Check(CudaDriver.cuMemFreeHost(pointer), "cuMemFreeHost");
+    }
+
+    public void CopyDtoHAsync(void* pinnedDestination, ulong source, ulong bytes)
+    {
+        if (bytes == 0) return;
+        MakeCurrent();
+        Counters.DeviceToHost(bytes);
+        CudaException.Check(CudaDriver.cuMemcpyDtoHAsync_v2(pinnedDestination, source, (nuint)bytes, stream.Handle), "cuMemcpyDtoHAsync_v2");
+    }
+
+    // Fences are events; released ones are reused, so a steady loop creates none.
+    private readonly Dictionary<ulong, CudaEvent> fences = [];
+    private readonly Stack<CudaEvent> idleEvents = new();
+    private ulong nextFence;
+
+    public ulong RecordFence()
+    {
+        MakeCurrent();
+        var e = idleEvents.Count > 0 ? idleEvents.Pop() : new CudaEvent(context, CudaEvent.DisableTiming);
+        e.Record(stream);
+        fences[++nextFence] = e;
+        return nextFence;
+    }
+
+    public bool FenceReached(ulong fence)
+    {
+        MakeCurrent();
+        CUresult r = CudaDriver.cuEventQuery(fences[fence].Handle);
+        if (r == CUresult.NotReady) return false;
+        if (r != CUresult.Success) throw History.Named(new CudaException("cuEventQuery", r));
+        return true;
+    }
+
+    public void WaitFence(ulong fence)
+    {
+        MakeCurrent();
+        Counters.Synchronization();
+        Surfacing(fences[fence].Synchronize);
+    }
+
+    public void ReleaseFence(ulong fence)
+    {
+        if (fences.Remove(fence, out var e)) idleEvents.Push(e);
+    }
+
     public void Synchronize()
     {
         MakeCurrent();
         Counters.Synchronization();
-        stream.Synchronize();
+        Surfacing(stream.Synchronize);
     }
 
     // After Dispose the primary context may be destroyed, so its raw handle must not be made current again (a
@@ -156,6 +231,7 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
     {
         if (disposed) return;
         disposed = true;
+        foreach (CudaEvent e in fences.Values.Concat(idleEvents)) e.Dispose();
         foreach (KernelModule m in modules.Values) m.Dispose();
         modules.Clear();
         cublas.Dispose();

@@ -111,6 +111,36 @@ public sealed unsafe class EmulatedRuntime : IDeviceRuntime
 
     public void Synchronize() => Counters.Synchronization();
 
+    public void* AllocateHost(ulong bytes)
+    {
+        Counters.Allocation();
+        return NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 4), 256);
+    }
+
+    public void FreeHost(void* pointer)
+    {
+        Counters.Free();
+        NativeMemory.AlignedFree(pointer);
+    }
+
+    public void CopyDtoHAsync(void* pinnedDestination, ulong source, ulong bytes)
+    {
+        if (bytes == 0) return;
+        Counters.DeviceToHost(bytes);
+        Buffer.MemoryCopy((void*)source, pinnedDestination, bytes, bytes);
+    }
+
+    // Work runs when queued here, so every fence is reached as soon as it is recorded.
+    private long fences;
+
+    public ulong RecordFence() => (ulong)Interlocked.Increment(ref fences);
+
+    public bool FenceReached(ulong fence) => true;
+
+    public void WaitFence(ulong fence) => Counters.Synchronization();
+
+    public void ReleaseFence(ulong fence) { }
+
     public void Dispose()
     {
         // The library stays loaded: its kernels' static "shared" arrays are process-wide anyway, and unloading a

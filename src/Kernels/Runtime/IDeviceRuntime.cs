@@ -37,4 +37,17 @@ public unsafe interface IDeviceRuntime : IDisposable
 
     /// <summary>Waits for all queued work; asynchronous faults surface here.</summary>
     void Synchronize();
+
+    /// <summary>Page-locked host memory (asynchronous copies into it return at once); freed by <see cref="FreeHost"/>.</summary>
+    void* AllocateHost(ulong bytes);
+    void FreeHost(void* pointer);
+
+    /// <summary>Queues a copy into page-locked host memory (from <see cref="AllocateHost"/>) without waiting for it.</summary>
+    void CopyDtoHAsync(void* pinnedDestination, ulong source, ulong bytes);
+
+    /// <summary>A marker behind all work queued so far (an event): poll it, wait for it, then release it.</summary>
+    ulong RecordFence();
+    bool FenceReached(ulong fence);
+    void WaitFence(ulong fence);
+    void ReleaseFence(ulong fence);
 }

@@ -77,22 +77,21 @@ public static class Trainer
         var prompts = PromptSet.Create(weights.Config, data.ClassName, data.States, nPro, o.NCtx, o.NProAb, o.NCtxAb);
         using var learner = new PromptLearner(weights, prompts, start.Ctx, start.CtxAb);
         using var sgd = new SgdOptimizer([learner.Ctx, learner.CtxAb], o.Momentum, o.WeightDecay);
+        using var losses = new LossReadback(head, o.Epochs, progress); // losses reach the progress line without a device stall
         for (int epoch = 0; epoch < o.Epochs; epoch++)
         {
             ct.ThrowIfCancellationRequested();
             float lr = CosineAnnealing.LearningRate(o.LearningRate, o.MinLearningRate, epoch, o.Epochs);
-            float total, ce, eam, align;
             using (TensorScope.Open())
             {
                 var f = learner.Encode();
                 var terms = PromptLosses.Compute(v, f.Normal, f.Manual, f.Learned, scale, o.Margin, o.AlignWeight);
-                total = terms.Total.Item(); ce = terms.Contrastive.Item(); eam = terms.Margin.Item(); align = terms.Alignment.Item();
+                losses.Read(terms, epoch + 1, lr);
                 sgd.ZeroGrad();
                 Backprop.Backward(terms.Total);
             }
             sgd.Step(lr);
             sgd.ZeroGrad();
-            progress?.Report(new TrainProgress(head, epoch + 1, o.Epochs, total, ce, eam, align, lr));
         }
         var vectors = new HeadVectors(learner.Ctx.ToArray(), learner.CtxAb.ToArray(), weights.Config.Text.Width);
         return (vectors, learner.Prototypes());

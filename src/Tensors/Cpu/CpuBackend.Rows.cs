@@ -56,4 +56,38 @@ public sealed unsafe partial class CpuBackend
         for (int i = 0; i < indices.Length; i++)
             Simd.AddScaled(px + (long)i * cols, 1f, py + (long)indices[i] * cols, cols);
     }
+
+    public void SpliceRows(Tensor baseRows, Tensor source, ReadOnlySpan<int> sourceForRow, Tensor y)
+    {
+        const string op = OpChecks.Names.SpliceRows;
+        OpChecks.SpliceRows(baseRows, source, sourceForRow, y);
+        int cols = y.Cols;
+        float* pb = P(baseRows, op), ps = P(source, op), py = P(y, op);
+        for (int r = 0; r < sourceForRow.Length; r++)
+        {
+            float* from = sourceForRow[r] >= 0 ? ps + (long)sourceForRow[r] * cols : pb + (long)r * cols;
+            if (from != py + (long)r * cols) Simd.Copy(from, py + (long)r * cols, cols);
+        }
+    }
+
+    public void SpliceRowsBackward(Tensor dy, ReadOnlySpan<int> sourceForRow, Tensor? dBase, Tensor? dSource)
+    {
+        const string op = OpChecks.Names.SpliceRowsBackward;
+        OpChecks.SpliceRowsBackward(dy, sourceForRow, dBase, dSource);
+        int cols = dy.Cols;
+        float* pdy = P(dy, op);
+        float* pdb = dBase is null ? null : P(dBase, op);
+        float* pds = dSource is null ? null : P(dSource, op);
+        for (int r = 0; r < sourceForRow.Length; r++)
+        {
+            int s = sourceForRow[r];
+            float* row = pdy + (long)r * cols;
+            if (pdb is not null)
+            {
+                if (s >= 0) new Span<float>(pdb + (long)r * cols, cols).Clear();
+                else Simd.Copy(row, pdb + (long)r * cols, cols);
+            }
+            if (pds is not null && s >= 0) Simd.AddScaled(row, 1f, pds + (long)s * cols, cols);
+        }
+    }
 }

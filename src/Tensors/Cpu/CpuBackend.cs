@@ -55,6 +55,8 @@ public sealed unsafe partial class CpuBackend : IBackend
 
     public void Synchronize() { }
 
+    public PendingRead ReadLater(ReadOnlySpan<Tensor> sources) => CompletedRead.Now(sources);
+
     public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha,
         Tensor a, long aOffset, int lda, long strideA,
         Tensor b, long bOffset, int ldb, long strideB, float beta,

@@ -54,32 +54,24 @@ public static partial class Ops
             throw new ArgumentException($"splice_rows: {positions.Length} positions need source [{positions.Length}, {baseRows.Cols}], got {Shape.Format(source.Shape)}");
         Require.Indices(positions, baseRows.Rows, "splice_rows");
         if (positions.Distinct().Count() != positions.Length) throw new ArgumentException("splice_rows: a position appears twice");
+        var sourceForRow = new int[baseRows.Rows];
+        Array.Fill(sourceForRow, -1);
+        for (int i = 0; i < positions.Length; i++) sourceForRow[positions[i]] = i;
         var y = Like(baseRows);
-        be.Copy(baseRows, y);
         using (var src = source.View(positions.Length, source.Cols))
+        using (var baseMatrix = baseRows.View(baseRows.Rows, baseRows.Cols))
         using (var rows = y.View(y.Rows, y.Cols))
-        {
-            // Overwrite = zero the target rows, then scatter-add the new ones.
-            for (int i = 0; i < positions.Length; i++)
-                using (var row = rows.RowsView(positions[i], 1)) be.Fill(row, 0f);
-            be.ScatterAddRows(src, positions, rows);
-        }
+            be.SpliceRows(baseMatrix, src, sourceForRow, rows);
         return Track(y, "splice_rows", [baseRows, source], (dy, sink) =>
         {
-            if (sink.Wants(source))
-            {
-                var ds = Like(source);
-                using (var dsm = ds.View(positions.Length, source.Cols)) be.GatherRows(dy.View(dy.Rows, dy.Cols), positions, dsm);
-                sink.Add(source, ds);
-            }
-            if (sink.Wants(baseRows))
-            {
-                var db = Like(baseRows);
-                be.Copy(dy, db);
-                using var dbm = db.View(db.Rows, db.Cols);
-                foreach (int p in positions) using (var row = dbm.RowsView(p, 1)) be.Fill(row, 0f);
-                sink.Add(baseRows, db);
-            }
+            var ds = sink.Wants(source) ? Tensor.Zeros(be, source.Shape.ToArray()) : null;
+            var db = sink.Wants(baseRows) ? Like(baseRows) : null;
+            using (var dym = dy.View(dy.Rows, dy.Cols))
+            using (var dsm = ds?.View(positions.Length, source.Cols))
+            using (var dbm = db?.View(db.Rows, db.Cols))
+                be.SpliceRowsBackward(dym, sourceForRow, dbm, dsm);
+            if (ds is not null) sink.Add(source, ds);
+            if (db is not null) sink.Add(baseRows, db);
         });
     }
 

@@ -31,7 +31,7 @@ public sealed class EmulatedKernelTests
         var rt = EmulatedKernels.Runtime;
         var e = Assert.Throws<InvalidOperationException>(() => rt.Launch("none.cu", "no_such_kernel", 1, 1, 0, new KernelArgs()));
         Assert.Contains("no_such_kernel", e.Message);
-        Assert.Throws<InvalidOperationException>(() => rt.Launch(KernelCatalog.Elementwise.File, KernelCatalog.Elementwise.Fill, 1, 2048, 0,
-            new KernelArgs().Pointer(0).Float(0).Int(0)));
+        Assert.Throws<InvalidOperationException>(() => rt.Launch(KernelCatalog.Elementwise.File, KernelCatalog.Elementwise.Axpby, 1, 2048, 0,
+            new KernelArgs().Pointer(0).Pointer(0).Pointer(0).Float(1).Float(1).Int(0)));
     }
 }

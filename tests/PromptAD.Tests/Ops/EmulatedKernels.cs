@@ -65,7 +65,7 @@ internal static class EmulatedKernels
     }
 
     /// <summary>The checkout holding kernels/emulation/build.sh, searched upward from the test binary.</summary>
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
             if (File.Exists(Path.Combine(dir.FullName, "kernels", "emulation", "build.sh"))) return dir.FullName;
