@@ -59,7 +59,7 @@ public sealed class EncodeCommandTests : IDisposable
         foreach (var (args, mode) in new[] { (Array.Empty<string>(), MidFeatureMode.AsPublished), (["--mid-features", "block-output"], MidFeatureMode.BlockOutput) })
         {
             string output = Path.Combine(_dir, $"{mode}.safetensors");
-            Assert.Equal(0, PromptAD.Program.Main(["encode", "--weights", weights, "--model", "tiny-test", "--images", image, "--out", output, .. args]));
+            Assert.Equal(0, PromptAD.Program.Main(["encode", "--weights", weights, "--backbone", "tiny-test", "--images", image, "--out", output, .. args]));
             using var f = SafeTensorsFile.Open(output);
             Assert.Equal(mode.Name(), f.Metadata["mid_features"]);
             using var scope = TensorScope.Open();

@@ -107,7 +107,7 @@ public sealed class VerbTests : IDisposable
     public void Train_MidFeatures_IsRecordedInTheModel_AndUsedByTest()
     {
         string model = Path.Combine(_dir, "block.safetensors");
-        var r = Cli("train", "--weights", _weights, "--model", "tiny-test", "--data", _data, "--category", SyntheticDataset.Category,
+        var r = Cli("train", "--weights", _weights, "--backbone", "tiny-test", "--data", _data, "--category", SyntheticDataset.Category,
             "--shots", "1", "--epochs", "1", "--mid-features", "block-output", "--out", model);
         Assert.True(r.Code == 0, r.Err);
         using (var m = PromptAD.Model.PromptAdModel.Load(model))
@@ -119,7 +119,7 @@ public sealed class VerbTests : IDisposable
         r = Test(model, Path.Combine(_dir, "test-block"));
         Assert.True(r.Code == 0, r.Err);
 
-        r = Cli("train", "--weights", _weights, "--model", "tiny-test", "--data", _data, "--category", SyntheticDataset.Category,
+        r = Cli("train", "--weights", _weights, "--backbone", "tiny-test", "--data", _data, "--category", SyntheticDataset.Category,
             "--shots", "1", "--mid-features", "pre-mlp", "--out", model);
         Assert.Equal(2, r.Code);
         Assert.Contains("--mid-features", r.Err);
