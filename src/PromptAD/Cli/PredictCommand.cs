@@ -20,7 +20,7 @@ internal static class PredictCommand
         var weights = CommonOptions.Weights();
         var backbone = CommonOptions.BackboneOverride();
         var output = new Option<DirectoryInfo>("--out") { Description = "folder for scores.csv and heatmaps/<name>.png", Required = true };
-        var threshold = new Option<float?>("--threshold") { Description = "image score at or above which an image is called anomalous (adds the 'anomalous' column)" };
+        var threshold = new Option<float?>("--threshold") { Description = "image score at or above which an image is called anomalous (adds the 'anomalous' column); default: the threshold `promptad calibrate` stored in the model, if any" };
         var strict = new Option<bool>("--strict") { Description = "fail (exit 1) on an unreadable image instead of reporting and skipping it" };
         var size = CommonOptions.OutputSize();
         var batch = CommonOptions.Batch();
@@ -41,6 +41,11 @@ internal static class PredictCommand
         CommonOptions.CheckPositive(batch, "--batch");
         var files = ImageFiles.Expand(imageArgs);
         using var mw = ModelAndWeights.Open(modelFile, weightsFile, backbone, device);
+        if (threshold is null && mw.Model.Metadata.Threshold is { } stored)
+        {
+            threshold = stored.Threshold;
+            Console.WriteLine($"threshold: {stored.Describe()}");
+        }
         using var detector = new Detector(mw.Weights, mw.Model, size, batch);
         var pre = new ClipPreprocessor(detector.Config.Vision.ImageSize);
         var skipped = new List<SkippedImage>();

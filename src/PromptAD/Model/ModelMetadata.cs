@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using PromptAD.Calibration;
 using PromptAD.Training;
 
 namespace PromptAD.Model;
@@ -27,6 +28,9 @@ public sealed record ModelMetadata
     public required float LogitScaleValue { get; init; }
     public string EngineVersion { get; init; } = typeof(ModelMetadata).Assembly.GetName().Version?.ToString() ?? "unknown";
     public DateTimeOffset CreatedUtc { get; init; } = DateTimeOffset.UtcNow;
+
+    /// <summary>The decision threshold `promptad calibrate` stored (threshold_* keys), or null when never calibrated.</summary>
+    public StoredThreshold? Threshold { get; init; }
 
     public Dictionary<string, string> ToDictionary()
     {
@@ -58,6 +62,7 @@ public sealed record ModelMetadata
             ["created_utc"] = CreatedUtc.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
         };
         if (WeightsSha256 is not null) d["weights_sha256"] = WeightsSha256;
+        Threshold?.AddTo(d);
         return d;
     }
 
@@ -105,6 +110,7 @@ public sealed record ModelMetadata
             FormatVersion = version, Backbone = S("backbone"), WeightsSha256 = m.TryGetValue("weights_sha256", out var h) ? h : null,
             Category = S("category"), ClassName = S("class_name"), Shots = Int("shots"), ShotFiles = shotFiles, Options = options,
             LogitScaleValue = Flt("logit_scale"), EngineVersion = S("engine_version"), CreatedUtc = created,
+            Threshold = StoredThreshold.Parse(m, (key, message) => new ModelFileException(file, key, message)),
         };
     }
 
