@@ -41,6 +41,9 @@ public sealed class HttpFrontDoor : IAsyncDisposable
     public string Host { get; }
     public int Port { get; }
     public long MaxBodyBytes { get; }
+    /// <summary>Requests accepted and not yet answered.</summary>
+    public int InFlight => Volatile.Read(ref _inFlight);
+
     public string Url => $"http://{(Host.Contains(':') ? $"[{Host}]" : Host)}:{Port}/";
 
     /// <summary>Stops accepting, waits for every request in flight to be answered, then closes the listener.</summary>
