@@ -32,7 +32,7 @@ public static class LeaveOneOut
                 [.. others.Select(i => i < meta.ShotFiles.Count ? meta.ShotFiles[i] : $"shot {i}")], meta.WeightsSha256);
             using var fold = Trainer.Train(weights, set, meta.Options, cancellationToken: cancellationToken);
             using var detector = new Detector(weights, fold, outputSize, batchSize: 1);
-            scores.Add(detector.Score(shots[leftOut]).Score);
+            scores.Add(detector.ScoreImages([shots[leftOut]])[0].Score);
             onFold?.Invoke(leftOut + 1);
         }
         return scores;

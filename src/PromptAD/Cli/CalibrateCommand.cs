@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using PromptAD.Calibration;
 using PromptAD.Clip.Imaging;
+using PromptAD.Data;
 using PromptAD.Model;
 using PromptAD.Output;
 using PromptAD.Pipeline;
@@ -71,7 +72,13 @@ internal static class CalibrateCommand
                 throw new ArgumentException($"--good: '{shot}' is one of the model's shots; calibrate on good parts the model has not seen");
             using var detector = new Detector(mw.Weights, mw.Model, size, batch);
             using var bar = new ConsoleProgress("calibrate: score good parts", goodFiles.Count);
-            scores = [.. detector.ScoreAll(goodFiles, f => (pre.Preprocess(f), 0), onBatchDone: c => bar.Advance(c.Count)).Select(r => r.Score.Score)];
+            var goodScores = new List<float>(goodFiles.Count);
+            foreach (var chunk in new DecodedImageSource(detector).Score([.. goodFiles.Select(f => new TestSample(f, "good", false, null))], null, default))
+            {
+                goodScores.AddRange(chunk.Select(c => c.Score.Score));
+                bar.Advance(chunk.Count);
+            }
+            scores = goodScores;
             method = StoredThreshold.Methods.HeldOut;
         }
         else

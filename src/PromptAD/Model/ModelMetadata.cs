@@ -32,6 +32,9 @@ public sealed record ModelMetadata
     /// <summary>The decision threshold `promptad calibrate` stored (threshold_* keys), or null when never calibrated.</summary>
     public StoredThreshold? Threshold { get; init; }
 
+    /// <summary>Wall time of the training (both heads), seconds; null in files written before it was recorded.</summary>
+    public double? TrainSeconds { get; init; }
+
     public Dictionary<string, string> ToDictionary()
     {
         var o = Options;
@@ -63,6 +66,7 @@ public sealed record ModelMetadata
         };
         if (WeightsSha256 is not null) d["weights_sha256"] = WeightsSha256;
         Threshold?.AddTo(d);
+        if (TrainSeconds is { } seconds) d["train_seconds"] = seconds.ToString("R", CultureInfo.InvariantCulture);
         return d;
     }
 
@@ -105,12 +109,19 @@ public sealed record ModelMetadata
         {
             throw new ModelFileException(file, "shot_files", "not a JSON array of strings", e);
         }
+        double? trainSeconds = null;
+        if (m.TryGetValue("train_seconds", out var ts))
+        {
+            trainSeconds = double.TryParse(ts, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v) && v >= 0
+                ? v : throw new ModelFileException(file, "train_seconds", $"'{ts}' is not a number of seconds");
+        }
         return new ModelMetadata
         {
             FormatVersion = version, Backbone = S("backbone"), WeightsSha256 = m.TryGetValue("weights_sha256", out var h) ? h : null,
             Category = S("category"), ClassName = S("class_name"), Shots = Int("shots"), ShotFiles = shotFiles, Options = options,
             LogitScaleValue = Flt("logit_scale"), EngineVersion = S("engine_version"), CreatedUtc = created,
             Threshold = StoredThreshold.Parse(m, (key, message) => new ModelFileException(file, key, message)),
+            TrainSeconds = trainSeconds,
         };
     }
 

@@ -135,7 +135,7 @@ public sealed class ScoringService : IDisposable
                 var (detector, threshold) = _models[group.Key];
                 try
                 {
-                    var scores = detector.ScoreBatch([.. jobs.Select(j => j.Chw)]);
+                    var scores = detector.ScoreImages([.. jobs.Select(j => j.Chw)]);
                     for (int i = 0; i < jobs.Count; i++)
                         jobs[i].Answer.TrySetResult(new ServiceScore(group.Key, scores[i], threshold, jobs[i].Thumbnail));
                 }

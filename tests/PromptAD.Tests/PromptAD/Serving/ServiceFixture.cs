@@ -45,8 +45,8 @@ public sealed class ServiceFixture : IDisposable
         using var b = PromptAdModel.Load(ModelB);
         using var da = new Detector(Weights, a, Size, batchSize: 1);
         using var db = new Detector(Weights, b, Size, batchSize: 1);
-        ScoresA = [.. Images.Select(f => da.Score(pre.Preprocess(f)).Score)];
-        ScoresB = [.. Images.Select(f => db.Score(pre.Preprocess(f)).Score)];
+        ScoresA = [.. Images.Select(f => da.ScoreImages([pre.Preprocess(f)])[0].Score)];
+        ScoresB = [.. Images.Select(f => db.ScoreImages([pre.Preprocess(f)])[0].Score)];
     }
 
     public string Dir { get; }
