@@ -161,4 +161,37 @@ public sealed class CalibrateVerbTests : IDisposable
         using var m = PromptAdModel.Load(one);
         Assert.Null(m.Metadata.Threshold); // failed runs leave the model as it was
     }
+
+    /// <summary>The README's Deployment examples, in order, with the tiny model (HTTP: see StdioServiceTests' SIGTERM test).</summary>
+    [Fact]
+    public void ReadmeExamples_Run()
+    {
+        var names = TrainNames;
+        string widget = Train("widget", names[0], names[1]);
+        var r = Cli("calibrate", "--model", widget, "--weights", _weights, "--good", Good, "--fpr", "0.05");
+        Assert.True(r.Code == 0, r.Err);
+        string calibrated = Path.Combine(_dir, "widget-calibrated.safetensors");
+        r = Cli("calibrate", "--model", widget, "--weights", _weights, "--data", _data, "--out", calibrated);
+        Assert.True(r.Code == 0, r.Err);
+        using (var m = PromptAdModel.Load(calibrated)) Assert.Equal(StoredThreshold.Methods.LeaveOneOut, m.Metadata.Threshold!.Method);
+        var decided = Predict(calibrated, Path.Combine(_dir, "pred"), Good);
+        Assert.All(decided.Values, d => Assert.NotNull(d.Anomalous));
+
+        // ls photos/*.png | promptad serve --model widget=… --weights … --heatmaps maps/
+        var photos = Directory.GetFiles(Good, "*.png").Order(StringComparer.Ordinal).ToList();
+        var oldIn = Console.In;
+        Console.SetIn(new StringReader(string.Join('\n', photos) + "\n"));
+        try { r = Cli("serve", "--model", "widget=" + calibrated, "--weights", _weights, "--heatmaps", Path.Combine(_dir, "maps"), "--size", "48"); }
+        finally { Console.SetIn(oldIn); }
+        Assert.True(r.Code == 0, r.Err);
+        var answers = r.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(l => System.Text.Json.JsonSerializer.Deserialize(l, PromptAD.Serving.ServiceJsonContext.Default.ScoreAnswer)!).ToList();
+        Assert.Equal(photos, answers.Select(a => a.Path));
+        for (int i = 0; i < photos.Count; i++)
+        {
+            Assert.Equal(decided[Path.GetFileName(photos[i])].Score, answers[i].Score!.Value, 1e-4f);
+            Assert.Equal(decided[Path.GetFileName(photos[i])].Anomalous == "yes", answers[i].Anomalous);
+            Assert.True(File.Exists(answers[i].Heatmap));
+        }
+    }
 }
