@@ -47,6 +47,8 @@ internal static class ServeCommand
         CommonOptions.CheckPositive(size, "--size");
         CommonOptions.CheckPositive(batch, "--batch");
         if (port is < 0 or > 65535) throw new ArgumentException($"--port must be between 0 and 65535, got {port}");
+        if (port is not null && host != "localhost" && !System.Net.IPAddress.TryParse(host, out _))
+            throw new ArgumentException($"--host must be an IP address of this machine (or localhost), got '{host}'");
         if (maxBody < 1) throw new ArgumentException($"--max-body must be at least 1 byte, got {maxBody}");
         if (heatmaps is not null && port is not null) throw new ArgumentException("--heatmaps is for stdin/stdout; HTTP answers never name files");
         CommonOptions.CheckExists(weightsFile, "Weights");

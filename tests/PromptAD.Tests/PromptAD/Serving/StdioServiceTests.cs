@@ -73,6 +73,9 @@ public sealed class StdioServiceTests(ServiceFixture fx) : IClassFixture<Service
         Assert.Contains("nope.safetensors", e.Message);
         var d = Assert.Throws<ArgumentException>(() => ModelList.Resolve(["a=" + fx.ModelA, "a=" + fx.ModelB]));
         Assert.Contains("'a'", d.Message);
+        var h = Assert.Throws<ArgumentException>(() => ServeCommand.Run([fx.ModelA], new FileInfo(fx.WeightsFile), null, 0, "example.com",
+            1000, null, null, ServiceFixture.Size, 1, "cpu", TextReader.Null, TextWriter.Null, TextWriter.Null, TestContext.Current.CancellationToken));
+        Assert.Contains("--host", h.Message);
         var folder = ModelList.Resolve([Path.GetDirectoryName(fx.ModelA)!]);
         Assert.Equal(["a", "b"], folder.Keys.Order());
     }
