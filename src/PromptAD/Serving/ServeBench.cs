@@ -42,15 +42,23 @@ public static class ServeBench
         var batches = new List<int>();
         service.BeforeBatch = n => { lock (batches) batches.Add(n); };
         var door = new HttpFrontDoor(service);
-        using var client = new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
-        string url = door.Url + "score?model=part";
+        byte[] head = System.Text.Encoding.ASCII.GetBytes(
+            $"POST /score?model=part HTTP/1.1\r\nHost: 127.0.0.1:{door.Port}\r\nContent-Type: image/png\r\nContent-Length: {png.Length}\r\nConnection: close\r\n\r\n");
 
+        // A minimal HTTP/1.1 client (one connection per request): HttpClient would add megabytes to the executable.
         async Task<double> Post()
         {
             var clock = Stopwatch.StartNew();
-            using var content = new ByteArrayContent(png);
-            using var response = await client.PostAsync(url, content).ConfigureAwait(false);
-            response.EnsureSuccessStatusCode();
+            using var tcp = new System.Net.Sockets.TcpClient();
+            await tcp.ConnectAsync(System.Net.IPAddress.Loopback, door.Port).ConfigureAwait(false);
+            var stream = tcp.GetStream();
+            await stream.WriteAsync(head).ConfigureAwait(false);
+            await stream.WriteAsync(png).ConfigureAwait(false);
+            using var answer = new MemoryStream();
+            await stream.CopyToAsync(answer).ConfigureAwait(false);
+            string text = System.Text.Encoding.UTF8.GetString(answer.GetBuffer(), 0, (int)answer.Length);
+            if (!text.StartsWith("HTTP/1.1 200", StringComparison.Ordinal))
+                throw new IOException($"bench serve: the service answered {text.Split('\n')[0].Trim()}: {text[(text.IndexOf("\r\n\r\n", StringComparison.Ordinal) + 4)..]}");
             return clock.Elapsed.TotalMilliseconds;
         }
 
