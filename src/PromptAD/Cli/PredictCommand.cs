@@ -40,7 +40,7 @@ internal static class PredictCommand
         var weights = CommonOptions.Weights();
         var backbone = CommonOptions.BackboneOverride();
         var output = new Option<DirectoryInfo>("--out") { Description = "folder for scores.csv and heatmaps/<name>.png", Required = true };
-        var threshold = new Option<float?>("--threshold") { Description = "image score at or above which an image is called anomalous (adds the 'anomalous' column)" };
+        var threshold = new Option<float?>("--threshold") { Description = "image score at or above which an image is called anomalous (adds the 'anomalous' column); default: the threshold `promptad calibrate` stored in the model, if any" };
         var strict = new Option<bool>("--strict") { Description = "fail (exit 1) on an unreadable image instead of reporting and skipping it" };
         var rawMaps = CommonOptions.RawMaps();
         var size = CommonOptions.OutputSize();
@@ -65,6 +65,12 @@ internal static class PredictCommand
         CommonOptions.CheckPositive(args.Batch, "--batch");
         var files = ImageFiles.Expand(args.Images);
         using var mw = ModelAndWeights.Open(args.Model, args.Weights, args.Backbone, args.Device);
+        float? threshold = args.Threshold;
+        if (threshold is null && mw.Model.Metadata.Threshold is { } stored)
+        {
+            threshold = stored.Threshold;
+            Console.WriteLine($"threshold: {stored.Describe()}");
+        }
         using var detector = new Detector(mw.Weights, mw.Model, args.Size, args.Batch);
         var source = new DecodedImageSource(detector);
         using var heatmaps = new HeatmapSet(args.Out.FullName, args.Size, maskPanel: false, args.RawMaps);
@@ -86,16 +92,16 @@ internal static class PredictCommand
                     string name = names.Next(sample.ImagePath);
                     heatmaps.Add(name, photo!, score.PixelMap, null);
                     rows.Add(new Prediction(sample.ImagePath, score.Score, score.PromptScore, score.VisionMax, "heatmaps/" + name,
-                        args.Threshold is { } t ? score.Score >= t : null));
+                        threshold is { } t ? score.Score >= t : null));
                 }
                 bar.Advance(chunk.Count);
             }
         }
         if (rows.Count == 0) throw new IOException("no image could be read");
         heatmaps.Finish();
-        ResultsWriter.WritePredictionsCsv(Path.Combine(args.Out.FullName, "scores.csv"), rows, withVerdict: args.Threshold is not null);
+        ResultsWriter.WritePredictionsCsv(Path.Combine(args.Out.FullName, "scores.csv"), rows, withVerdict: threshold is not null);
 
-        var table = new SummaryTable(args.Threshold is null ? ["image", "score"] : ["image", "score", "anomalous"]);
+        var table = new SummaryTable(threshold is null ? ["image", "score"] : ["image", "score", "anomalous"]);
         foreach (var r in rows)
         {
             // The table names images as their heatmaps are named, so two "000.png" from different folders stay apart.

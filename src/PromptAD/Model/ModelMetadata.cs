@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using PromptAD.Clip;
+using PromptAD.Calibration;
 using PromptAD.Training;
 
 namespace PromptAD.Model;
@@ -48,6 +49,9 @@ public sealed record ModelMetadata
         "model file(s) without a recorded mid-feature mode were written before the option existed; their memory banks are " +
         "plain block outputs, so test images are scored with block-output mid features too (retrain with this version for the " +
         "as-published features, SPEC §4 item 3)";
+    /// <summary>The decision threshold `promptad calibrate` stored (threshold_* keys), or null when never calibrated.</summary>
+    public StoredThreshold? Threshold { get; init; }
+
     /// <summary>Wall time of the training (both heads), seconds; null in files written before it was recorded.</summary>
     public double? TrainSeconds { get; init; }
 
@@ -83,6 +87,7 @@ public sealed record ModelMetadata
             ["created_utc"] = CreatedUtc.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
         };
         if (WeightsSha256 is not null) d["weights_sha256"] = WeightsSha256;
+        Threshold?.AddTo(d);
         if (TrainSeconds is { } seconds) d["train_seconds"] = seconds.ToString("R", CultureInfo.InvariantCulture);
         return d;
     }
@@ -147,6 +152,7 @@ public sealed record ModelMetadata
             AnomalyStates = m.ContainsKey("anomaly_states") ? Strings("anomaly_states") : [], Options = options,
             LogitScaleValue = Flt("logit_scale"), EngineVersion = S("engine_version"), CreatedUtc = created,
             MidFeaturesAssumed = midAssumed,
+            Threshold = StoredThreshold.Parse(m, (key, message) => new ModelFileException(file, key, message)),
             TrainSeconds = trainSeconds,
         };
     }

@@ -1,0 +1,131 @@
+using System.CommandLine;
+using System.Globalization;
+using PromptAD.Calibration;
+using PromptAD.Clip.Imaging;
+using PromptAD.Data;
+using PromptAD.Model;
+using PromptAD.Output;
+using PromptAD.Pipeline;
+
+namespace PromptAD.Cli;
+
+/// <summary>
+/// `promptad calibrate`: a decision threshold for a target false-alarm rate from good parts only (held-out good
+/// images, or leave-one-out over the model's shots), stored in the model file for predict and serve.
+/// </summary>
+internal static class CalibrateCommand
+{
+    public const double DefaultFpr = 0.01;
+
+    public static Command Create()
+    {
+        var model = new Option<FileInfo>("--model") { Description = "model file written by `promptad train` (rewritten in place unless --out is given)", Required = true };
+        var weights = CommonOptions.Weights();
+        var backbone = CommonOptions.BackboneOverride();
+        var good = new Option<string[]>("--good")
+        {
+            Description = "good-part images (files and/or folders) not used as shots; without it, leave-one-out over the model's shots (needs --data)",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var data = new Option<DirectoryInfo?>("--data") { Description = "dataset root the model's shots were taken from (their recorded paths are relative to it): leave-one-out retrains on it" };
+        var fpr = new Option<double>("--fpr")
+        {
+            Description = $"target false-alarm rate α on good parts (default {DefaultFpr}). Rule: with n good scores sorted, anomalous above the " +
+                "⌈(n+1)(1−α)⌉-th (conservative empirical quantile); n images can promise no rate below 1/(n+1), a warning says so",
+            DefaultValueFactory = _ => DefaultFpr,
+        };
+        var prompts = CommonOptions.Prompts();
+        var output = new Option<FileInfo?>("--out") { Description = "write the calibrated model here instead of rewriting --model" };
+        var size = CommonOptions.OutputSize();
+        var batch = CommonOptions.Batch();
+        var device = BackendChoice.CreateOption();
+        var command = new Command("calibrate", "Stores in a model a decision threshold for a target false-alarm rate, estimated from good parts only.")
+        {
+            model, weights, backbone, good, data, fpr, prompts, output, size, batch, device,
+        };
+        command.SetAction(p => Run(p.GetValue(model)!, p.GetValue(weights)!, p.GetValue(backbone), p.GetValue(good), p.GetValue(data),
+            p.GetValue(fpr), p.GetValue(prompts), p.GetValue(output), p.GetValue(size), p.GetValue(batch), p.GetValue(device)!));
+        return command;
+    }
+
+    internal static int Run(FileInfo modelFile, FileInfo weightsFile, string? backbone, IReadOnlyList<string>? good, DirectoryInfo? data,
+        double fpr, string? promptsFile, FileInfo? output, int size, int batch, string device)
+    {
+        CommonOptions.CheckPositive(size, "--size");
+        CommonOptions.CheckPositive(batch, "--batch");
+        GoodScoreThreshold.Rank(1, fpr); // validates --fpr before anything is loaded
+        bool heldOut = good is { Count: > 0 };
+        if (!heldOut && data is null)
+            throw new ArgumentException("give --good (good-part images not used as shots) or --data (the dataset root of the model's shots, for leave-one-out)");
+        var goodFiles = heldOut ? ImageFiles.Expand(good!) : [];
+
+        using var mw = ModelAndWeights.Open(modelFile, weightsFile, backbone, device);
+        var meta = mw.Model.Metadata;
+        var shotPaths = data is null ? [] : ShotPaths(meta, data.FullName, modelFile.FullName, required: !heldOut);
+        var pre = new ClipPreprocessor(mw.Weights.Config.Vision.ImageSize);
+        IReadOnlyList<float> scores;
+        string method;
+        if (heldOut)
+        {
+            var shotSet = new HashSet<string>(shotPaths.Select(Path.GetFullPath), StringComparer.Ordinal);
+            if (goodFiles.FirstOrDefault(f => shotSet.Contains(Path.GetFullPath(f))) is { } shot)
+                throw new ArgumentException($"--good: '{shot}' is one of the model's shots; calibrate on good parts the model has not seen");
+            using var detector = new Detector(mw.Weights, mw.Model, size, batch);
+            using var bar = new ConsoleProgress("calibrate: score good parts", goodFiles.Count);
+            var goodScores = new List<float>(goodFiles.Count);
+            foreach (var chunk in new DecodedImageSource(detector).Score([.. goodFiles.Select(f => new TestSample(f, "good", false, null))], null, default))
+            {
+                goodScores.AddRange(chunk.Select(c => c.Score.Score));
+                bar.Advance(chunk.Count);
+            }
+            scores = goodScores;
+            method = StoredThreshold.Methods.HeldOut;
+        }
+        else
+        {
+            var prompts = PromptSource.Resolve(promptsFile);
+            var shots = shotPaths.Select(f => pre.Preprocess(f)).ToList();
+            using var bar = new ConsoleProgress($"calibrate: leave-one-out over {shots.Count} shots", shots.Count);
+            scores = LeaveOneOut.Scores(mw.Weights, mw.Model, shots, prompts.StatesFor(meta.Category), size, bar.Report);
+            method = StoredThreshold.Methods.LeaveOneOut;
+        }
+
+        var estimate = GoodScoreThreshold.Estimate(scores, fpr);
+        var stored = new StoredThreshold(estimate.Threshold, fpr, estimate.Images, method, estimate.Rank, size);
+        var m = mw.Model;
+        using var calibrated = new PromptAdModel(meta with { Threshold = stored }, m.Image, m.Pixel, m.ImagePrototypes, m.PixelPrototypes, m.Mid1, m.Mid2);
+        string target = (output ?? modelFile).FullName;
+        calibrated.Save(target);
+
+        var sorted = scores.Order().ToList();
+        var table = new SummaryTable("good images", "min", "median", "max", "rank", "threshold", "promised rate");
+        table.AddRow(Fmt.I(estimate.Images), Fmt.F(sorted[0], 4), Fmt.F(Median(sorted), 4), Fmt.F(sorted[^1], 4),
+            $"{estimate.Rank} of {estimate.Images}", estimate.Threshold.ToString("R", CultureInfo.InvariantCulture), Fmt.F(estimate.ExpectedRate, 4));
+        Console.WriteLine();
+        table.Write(Console.Out);
+        if (estimate.TooFew) Console.Error.WriteLine("promptad: warning: " + TooFewWarning(estimate));
+        Console.WriteLine($"threshold: {stored.Describe()}");
+        Console.WriteLine($"model: {target}");
+        return 0;
+    }
+
+    internal static string TooFewWarning(ThresholdEstimate e) =>
+        $"{e.Images} good image(s) cannot support a false-alarm rate of {e.TargetFpr.ToString("0.####", CultureInfo.InvariantCulture)}: " +
+        $"the threshold is above the highest good score, which promises only 1/(n+1) = {GoodScoreThreshold.SmallestRate(e.Images).ToString("0.####", CultureInfo.InvariantCulture)}; " +
+        $"{GoodScoreThreshold.ImagesNeeded(e.TargetFpr)} good images are needed for that rate";
+
+    /// <summary>The model's shots as files under <paramref name="dataRoot"/> (the model records them relative to its dataset root).</summary>
+    private static List<string> ShotPaths(ModelMetadata meta, string dataRoot, string modelFile, bool required)
+    {
+        var paths = meta.ShotFiles.Select(f => Path.GetFullPath(Path.Combine(dataRoot, f))).ToList();
+        if (!required) return paths;
+        if (paths.Count != meta.Shots)
+            throw new ModelFileException(modelFile, "shot_files", $"lists {paths.Count} file(s) for {meta.Shots} shot(s); leave-one-out needs every shot");
+        if (paths.FirstOrDefault(p => !File.Exists(p)) is { } missing)
+            throw new FileNotFoundException($"shot '{missing}' recorded in '{modelFile}' does not exist under --data '{dataRoot}'", missing);
+        return paths;
+    }
+
+    private static double Median(IReadOnlyList<float> sorted) =>
+        sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : 0.5 * (sorted[sorted.Count / 2 - 1] + sorted[sorted.Count / 2]);
+}

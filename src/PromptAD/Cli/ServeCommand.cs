@@ -1,0 +1,102 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using PromptAD.Clip;
+using PromptAD.Serving;
+
+namespace PromptAD.Cli;
+
+/// <summary>
+/// `promptad serve`: loads the weights and models once, then scores images as they come — JSON lines on
+/// stdin/stdout, or HTTP on 127.0.0.1 with --port. SIGTERM/SIGINT stop it gracefully: no new images, every accepted
+/// one answered.
+/// </summary>
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var models = new Option<string[]>("--model")
+        {
+            Description = "model to serve: name=path, a model file (named after its stem) or a folder of them; repeat for several",
+            Required = true, AllowMultipleArgumentsPerToken = false,
+        };
+        var weights = CommonOptions.Weights();
+        var backbone = CommonOptions.BackboneOverride();
+        var port = new Option<int?>("--port") { Description = "serve HTTP on this port (0: a free one, printed) instead of stdin/stdout: POST /score?model=name with the image as the body, GET /health" };
+        var host = new Option<string>("--host") { Description = "address to bind the HTTP server to (default 127.0.0.1: this machine only)", DefaultValueFactory = _ => "127.0.0.1" };
+        var maxBody = new Option<long>("--max-body") { Description = "largest accepted HTTP body in bytes (larger: 413)", DefaultValueFactory = _ => HttpFrontDoor.DefaultMaxBodyBytes };
+        var heatmaps = new Option<DirectoryInfo?>("--heatmaps") { Description = "stdin/stdout: write each image's heatmap PNG into this folder and answer its path" };
+        var threshold = new Option<float?>("--threshold") { Description = "decision threshold for every model (default: each model's calibrated threshold; none: no decision)" };
+        var size = CommonOptions.OutputSize();
+        var batch = new Option<int>("--batch") { Description = "most images scored together when requests arrive at the same time", DefaultValueFactory = _ => 8 };
+        var device = BackendChoice.CreateOption();
+        var command = new Command("serve", "Keeps weights and models loaded and scores images as they come: JSON lines on stdin/stdout, or HTTP (--port).")
+        {
+            models, weights, backbone, port, host, maxBody, heatmaps, threshold, size, batch, device,
+        };
+        command.SetAction(p => Run(p.GetValue(models) ?? [], p.GetValue(weights)!, p.GetValue(backbone), p.GetValue(port), p.GetValue(host)!,
+            p.GetValue(maxBody), p.GetValue(heatmaps), p.GetValue(threshold), p.GetValue(size), p.GetValue(batch), p.GetValue(device)!,
+            Console.In, Console.Out, Console.Error));
+        return command;
+    }
+
+    /// <param name="onListening">Called with the HTTP front door once it listens (tests use its port).</param>
+    internal static int Run(IReadOnlyList<string> modelSpecs, FileInfo weightsFile, string? backbone, int? port, string host, long maxBody,
+        DirectoryInfo? heatmaps, float? threshold, int size, int batch, string device, TextReader stdin, TextWriter stdout, TextWriter log,
+        CancellationToken stop = default, Action<HttpFrontDoor>? onListening = null)
+    {
+        CommonOptions.CheckPositive(size, "--size");
+        CommonOptions.CheckPositive(batch, "--batch");
+        if (port is < 0 or > 65535) throw new ArgumentException($"--port must be between 0 and 65535, got {port}");
+        if (port is not null && host != "localhost" && !System.Net.IPAddress.TryParse(host, out _))
+            throw new ArgumentException($"--host must be an IP address of this machine (or localhost), got '{host}'");
+        if (maxBody < 1) throw new ArgumentException($"--max-body must be at least 1 byte, got {maxBody}");
+        if (heatmaps is not null && port is not null) throw new ArgumentException("--heatmaps is for stdin/stdout; HTTP answers never name files");
+        CommonOptions.CheckExists(weightsFile, "Weights");
+        var paths = ModelList.Resolve(modelSpecs);
+        var loaded = ModelList.Load(paths);
+        try
+        {
+            var config = ClipConfigs.Load(backbone ?? loaded.Values.First().Metadata.Backbone);
+            string sha = FileHash.Sha256(weightsFile.FullName);
+            foreach (var m in loaded.Values) m.CheckCompatible(config, sha);
+            using var backend = BackendChoice.Create(device);
+            using var weights = ClipWeights.Load(weightsFile.FullName, config, backend);
+            using var service = new ScoringService(weights, loaded, size, batch, threshold);
+            foreach (var (name, path) in paths.OrderBy(p => p.Key, StringComparer.Ordinal))
+            {
+                var t = loaded[name].Metadata.Threshold;
+                string decision = threshold is { } o ? $"threshold {o} (--threshold)" : t is null ? "no threshold (not calibrated): no decision" : "threshold " + t.Describe();
+                log.WriteLine($"model {name}: {path}; {decision}");
+            }
+
+            using var signalled = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; signalled.Cancel(); });
+            using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; signalled.Cancel(); });
+            if (port is { } p)
+            {
+                var http = new HttpFrontDoor(service, host, p, maxBody);
+                log.WriteLine($"listening on {http.Url} (POST /score?model=name, GET /health; batch {batch}); SIGTERM or Ctrl+C stops");
+                onListening?.Invoke(http);
+                try { signalled.Token.WaitHandle.WaitOne(); }
+                finally
+                {
+                    log.WriteLine("stopping: answering the requests in flight");
+                    http.StopAsync().GetAwaiter().GetResult();
+                    service.StopAsync().GetAwaiter().GetResult();
+                }
+            }
+            else
+            {
+                log.WriteLine($"reading image paths (or JSON requests) from stdin, one per line; answers are JSON lines on stdout (batch {batch})");
+                int n = new StdioFrontDoor(service, stdin, stdout, heatmaps?.FullName).RunAsync(signalled.Token).GetAwaiter().GetResult();
+                service.StopAsync().GetAwaiter().GetResult();
+                log.WriteLine($"answered {n} request(s)");
+            }
+            return 0;
+        }
+        finally
+        {
+            foreach (var m in loaded.Values) m.Dispose();
+        }
+    }
+}
