@@ -49,7 +49,7 @@ public sealed class CalibrateVerbTests : IDisposable
     private string Train(string name, params string[] shotNames)
     {
         string output = Path.Combine(_dir, name + ".safetensors");
-        var r = Cli(["train", "--weights", _weights, "--model", "tiny-test", "--data", _data, "--category", SyntheticDataset.Category,
+        var r = Cli(["train", "--weights", _weights, "--backbone", "tiny-test", "--data", _data, "--category", SyntheticDataset.Category,
             "--shots", shotNames.Length.ToString(CultureInfo.InvariantCulture), "--shot-names", .. shotNames, "--epochs", "3", "--out", output]);
         Assert.True(r.Code == 0, r.Err);
         return output;
