@@ -30,6 +30,8 @@ internal static class DemoCommand
 
     internal static int Run(DirectoryInfo? outDir, int epochs, string device)
     {
+        OptionRanges.Check(epochs, "--epochs", OptionRanges.Epochs);
+        if (outDir is not null) Output.OutputGuard.Folder(outDir.FullName, "--out", []);
         string root = outDir?.FullName ?? Directory.CreateTempSubdirectory("promptad-demo-").FullName;
         Directory.CreateDirectory(root);
         Banner();

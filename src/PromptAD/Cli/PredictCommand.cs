@@ -37,10 +37,14 @@ internal static class PredictCommand
     internal static int Run(IReadOnlyList<string> imageArgs, FileInfo modelFile, FileInfo weightsFile, string? backbone, DirectoryInfo output,
         float? threshold, bool strict, int size, int batch, string device)
     {
-        CommonOptions.CheckPositive(size, "--size");
-        CommonOptions.CheckPositive(batch, "--batch");
+        OptionRanges.Check(size, "--size", OptionRanges.Size);
+        OptionRanges.Check(batch, "--batch", OptionRanges.Batch);
+        OptionRanges.CheckFinite(threshold, "--threshold");
+        OutputGuard.Folder(output.FullName, "--out", ["scores.csv", "heatmaps/"],
+            [new("model file", modelFile.FullName), new("weights file", weightsFile.FullName), .. imageArgs.Select(a => new GuardedInput("image input", a))]);
         var files = ImageFiles.Expand(imageArgs);
         using var mw = ModelAndWeights.Open(modelFile, weightsFile, backbone, device);
+        using var folder = ResultsFolder.Open(output.FullName, "predict");
         using var detector = new Detector(mw.Weights, mw.Model, size, batch);
         var pre = new ClipPreprocessor(detector.Config.Vision.ImageSize);
         var skipped = new List<SkippedImage>();

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using PromptAD.Data;
+using PromptAD.Output;
 using PromptAD.Pipeline;
 
 namespace PromptAD.Cli;
@@ -29,6 +30,9 @@ internal static class TestCommand
         return command;
     }
 
+    /// <summary>What test writes into --out (no input may be there).</summary>
+    internal static readonly string[] Written = [TestRunner.MetricsJson, "metrics.csv", "scores.csv", ResultsFolder.SkippedFile, ResultsFolder.HeatmapsFolder + "/"];
+
     internal static int Run(FileInfo modelFile, FileInfo weightsFile, string? backbone, DirectoryInfo data, string? category, DirectoryInfo output,
         bool strict, bool heatmaps, int size, int batch, string device)
     {
@@ -39,12 +43,16 @@ internal static class TestCommand
     internal static TestOutcome Evaluate(FileInfo modelFile, FileInfo weightsFile, string? backbone, DirectoryInfo data, string? category, DirectoryInfo output,
         bool strict, bool heatmaps, int size, int batch, string device)
     {
-        CommonOptions.CheckPositive(size, "--size");
-        CommonOptions.CheckPositive(batch, "--batch");
+        OptionRanges.Check(size, "--size", OptionRanges.Size);
+        OptionRanges.Check(batch, "--batch", OptionRanges.Batch);
+        OutputGuard.Folder(output.FullName, "--out", Written, new("model file", modelFile.FullName), new("weights file", weightsFile.FullName), new("dataset", data.FullName));
         using var mw = ModelAndWeights.Open(modelFile, weightsFile, backbone, device);
         var dataset = AnomalyDataset.Open(data.FullName, category ?? mw.Model.Metadata.Category);
         using var detector = new Detector(mw.Weights, mw.Model, size, batch);
+        using var folder = ResultsFolder.Open(output.FullName, "test");
+        var started = DateTime.UtcNow;
         var outcome = TestRunner.Run(detector, dataset, output.FullName, strict, heatmaps, 0, mw.Model.Metadata.Options.Seed);
+        ResultsFolder.RemoveStaleTestOutputs(output.FullName, started, outcome.Skipped.Count > 0);
         Console.WriteLine();
         TestRunner.MetricsTable(outcome.Metrics).Write(Console.Out);
         Console.WriteLine($"{outcome.Samples.Count} image(s) scored" + (outcome.Skipped.Count > 0 ? $", {outcome.Skipped.Count} unreadable and skipped (skipped.txt)" : ""));

@@ -67,7 +67,7 @@ internal static class TestRunner
         var results = scored.Select(x => new SampleResult(x.Item, x.Score)).ToList();
         var masks = scored.Select(x => x.Loaded.Mask).ToList();
         if (results.Count == 0) throw new DatasetException($"No test image of '{dataset.Directory}' could be read.");
-        var m = Evaluator.Metrics(results, masks);
+        var m = CliErrors.DataFailure(() => Evaluator.Metrics(results, masks), dataset.Directory);
         double testSeconds = clock.Elapsed.TotalSeconds;
 
         if (heatmaps) WriteHeatmaps(results, masks, [.. scored.Select(x => x.Loaded.Thumb!)], size, Path.Combine(outDir, "heatmaps"), progressWriter);

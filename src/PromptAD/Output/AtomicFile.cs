@@ -59,6 +59,17 @@ public static class AtomicFile
 
             File.Move(tempPath, fullPath, overwrite: true);
         }
+        catch (IOException e)
+        {
+            TryDelete(tempPath);
+            // The user knows the destination, not our temporary name ("No space left on device: 'x.tmp-…'").
+            throw new IOException($"could not write '{fullPath}': {e.Message.Replace(tempPath, fullPath, StringComparison.Ordinal)}", e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            TryDelete(tempPath);
+            throw new UnauthorizedAccessException($"cannot write '{fullPath}': {e.Message.Replace(tempPath, fullPath, StringComparison.Ordinal)}", e);
+        }
         catch
         {
             TryDelete(tempPath);
