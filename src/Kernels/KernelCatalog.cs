@@ -85,6 +85,12 @@ public static class KernelCatalog
         public const string Bilinear = "upsample_bilinear";
     }
 
+    public static class Scoring
+    {
+        public const string File = "scoring.cu";
+        public const string RowMax = "row_max", AnomalyFuse = "anomaly_fuse", BlurAxis = "gaussian_blur_axis";
+    }
+
     /// <summary>File name to its entry points.</summary>
     public static IReadOnlyDictionary<string, string[]> EntriesByFile { get; } = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {
@@ -101,5 +107,6 @@ public static class KernelCatalog
         [Rows.File] = [Rows.Gather, Rows.ScatterAdd, Rows.Splice, Rows.SpliceBackward, Rows.Copy2D],
         [Reduce.File] = [Reduce.SumRows, Reduce.BroadcastRows],
         [Upsample.File] = [Upsample.Bilinear],
+        [Scoring.File] = [Scoring.RowMax, Scoring.AnomalyFuse, Scoring.BlurAxis],
     };
 }

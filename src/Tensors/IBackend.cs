@@ -105,4 +105,22 @@ public interface IBackend : IDisposable
 
     /// <summary>Bilinear resize (align_corners = false) of maps x [channels, h, w] to y [channels, outH, outW].</summary>
     void UpsampleBilinear(Tensor x, Tensor y);
+
+    // Batched scoring (SPEC §6), forward only: a batch's patch similarities and maps stay on the backend.
+
+    /// <summary>y[r] = scale·max_c x[r, c] + shift over the rows of x [rows, cols] (cols ≥ 1). With scale −½, shift ½ on
+    /// cosine similarities of unit rows: the nearest-neighbour distance min (1 − cos)/2.</summary>
+    void RowMax(Tensor x, Tensor y, float scale, float shift);
+
+    /// <summary>
+    /// PromptAD's patch fusion over r patches: pad = σ(logitScale·(sims[r,1] − sims[r,0])) (the softmax's anomaly
+    /// probability), vad = (d1 + d2)·½, y[0..r) = 1/(1/pad + 1/vad) (fused), y[r..2r) = vad.
+    /// </summary>
+    void AnomalyFuse(Tensor sims, Tensor d1, Tensor d2, float logitScale, Tensor y);
+
+    /// <summary>
+    /// SciPy's gaussian_filter on each map of x [channels, h, w] into y (same shape): mode 'reflect', radius
+    /// int(truncate·σ + 0.5), rows (axis 0) first rounded to float32, each output accumulated in double.
+    /// </summary>
+    void GaussianBlur(Tensor x, Tensor y, double sigma, double truncate);
 }

@@ -28,6 +28,7 @@ public static class OpChecks
         public const string SoftmaxCrossEntropyBackward = "softmax_crossentropy_backward";
         public const string SquaredDistanceForward = "squared_distance_forward", SquaredDistanceBackward = "squared_distance_backward";
         public const string NearestNeighbourForward = "nearest_neighbour_forward";
+        public const string RowMax = "row_max", AnomalyFuse = "anomaly_fuse", GaussianBlur = "gaussian_blur";
         public const string UpsampleBilinear = "upsample_bilinear";
     }
 
@@ -236,5 +237,29 @@ public static class OpChecks
         if (x.Rank != 3 || y.Rank != 3 || x.Dim(0) != y.Dim(0))
             throw new ArgumentException($"{op}: x {Shape.Format(x.Shape)} and y {Shape.Format(y.Shape)} must be [channels, h, w] with equal channels");
         if (x.Dim(1) == 0 || x.Dim(2) == 0) throw new ArgumentException($"{op}: empty input {Shape.Format(x.Shape)}");
+    }
+
+    public static void RowMax(Tensor x, Tensor y)
+    {
+        const string op = Names.RowMax;
+        if (x.Rank != 2 || x.Cols == 0) throw new ArgumentException($"{op}: x {Shape.Format(x.Shape)} must be [rows, cols] with cols ≥ 1");
+        Require.Length(y, x.Rows, op, "y");
+    }
+
+    public static void AnomalyFuse(Tensor sims, Tensor d1, Tensor d2, Tensor y)
+    {
+        const string op = Names.AnomalyFuse;
+        if (sims.Rank != 2 || sims.Cols != 2) throw new ArgumentException($"{op}: sims {Shape.Format(sims.Shape)} must be [patches, 2] (normal, anomaly)");
+        Require.Length(d1, sims.Rows, op, "d1");
+        Require.Length(d2, sims.Rows, op, "d2");
+        Require.Length(y, 2L * sims.Rows, op, "y");
+    }
+
+    public static void GaussianBlur(Tensor x, Tensor y, double sigma, double truncate)
+    {
+        const string op = Names.GaussianBlur;
+        if (x.Rank != 3 || !x.Shape.SequenceEqual(y.Shape))
+            throw new ArgumentException($"{op}: x {Shape.Format(x.Shape)} and y {Shape.Format(y.Shape)} must both be [channels, h, w]");
+        if (!(sigma > 0) || !(truncate >= 0)) throw new ArgumentOutOfRangeException(nameof(sigma), $"{op}: need sigma > 0 and truncate ≥ 0 (got {sigma}, {truncate})");
     }
 }

@@ -5,6 +5,28 @@ using PromptAD.Pipeline;
 
 namespace PromptAD.Cli;
 
+/// <summary>What `promptad test` was asked to do.</summary>
+internal sealed record TestArgs
+{
+    public required FileInfo Model { get; init; }
+    public required FileInfo Weights { get; init; }
+
+    /// <summary>Backbone to score with; null: the one recorded in the model.</summary>
+    public string? Backbone { get; init; }
+
+    public required DirectoryInfo Data { get; init; }
+
+    /// <summary>Category folder under Data; null: the model's.</summary>
+    public string? Category { get; init; }
+
+    public required DirectoryInfo Out { get; init; }
+    public bool Strict { get; init; }
+    public bool Heatmaps { get; init; } = true;
+    public int Size { get; init; } = 400;
+    public int Batch { get; init; } = 8;
+    public string Device { get; init; } = "cpu";
+}
+
 /// <summary>`promptad test`: scores a category's test split with a trained model; metrics, per-image scores, heatmaps.</summary>
 internal static class TestCommand
 {
@@ -25,38 +47,45 @@ internal static class TestCommand
         {
             model, weights, backbone, data, category, output, strict, noHeatmaps, size, batch, device,
         };
-        command.SetAction(p => Run(p.GetValue(model)!, p.GetValue(weights)!, p.GetValue(backbone), p.GetValue(data)!, p.GetValue(category),
-            p.GetValue(output)!, p.GetValue(strict), !p.GetValue(noHeatmaps), p.GetValue(size), p.GetValue(batch), p.GetValue(device)!));
+        command.SetAction(p => Run(new TestArgs
+        {
+            Model = p.GetValue(model)!, Weights = p.GetValue(weights)!, Backbone = p.GetValue(backbone), Data = p.GetValue(data)!,
+            Category = p.GetValue(category), Out = p.GetValue(output)!, Strict = p.GetValue(strict), Heatmaps = !p.GetValue(noHeatmaps),
+            Size = p.GetValue(size), Batch = p.GetValue(batch), Device = p.GetValue(device)!,
+        }));
         return command;
     }
 
     /// <summary>What test writes into --out (no input may be there).</summary>
     internal static readonly string[] Written = [TestRunner.MetricsJson, "metrics.csv", "scores.csv", ResultsFolder.SkippedFile, ResultsFolder.HeatmapsFolder + "/"];
 
-    internal static int Run(FileInfo modelFile, FileInfo weightsFile, string? backbone, DirectoryInfo data, string? category, DirectoryInfo output,
-        bool strict, bool heatmaps, int size, int batch, string device)
+    internal static int Run(TestArgs args)
     {
-        Evaluate(modelFile, weightsFile, backbone, data, category, output, strict, heatmaps, size, batch, device);
+        Evaluate(args);
         return 0;
     }
 
-    internal static TestOutcome Evaluate(FileInfo modelFile, FileInfo weightsFile, string? backbone, DirectoryInfo data, string? category, DirectoryInfo output,
-        bool strict, bool heatmaps, int size, int batch, string device)
+    internal static TestOutcome Evaluate(TestArgs args)
     {
-        OptionRanges.Check(size, "--size", OptionRanges.Size);
-        OptionRanges.Check(batch, "--batch", OptionRanges.Batch);
-        OutputGuard.Folder(output.FullName, "--out", Written, new("model file", modelFile.FullName), new("weights file", weightsFile.FullName), new("dataset", data.FullName));
-        using var mw = ModelAndWeights.Open(modelFile, weightsFile, backbone, device);
-        var dataset = AnomalyDataset.Open(data.FullName, category ?? mw.Model.Metadata.Category);
-        using var detector = new Detector(mw.Weights, mw.Model, size, batch);
-        using var folder = ResultsFolder.Open(output.FullName, "test");
+        OptionRanges.Check(args.Size, "--size", OptionRanges.Size);
+        OptionRanges.Check(args.Batch, "--batch", OptionRanges.Batch);
+        OutputGuard.Folder(args.Out.FullName, "--out", Written, new("model file", args.Model.FullName), new("weights file", args.Weights.FullName),
+            new("dataset", args.Data.FullName));
+        using var mw = ModelAndWeights.Open(args.Model, args.Weights, args.Backbone, args.Device);
+        var dataset = AnomalyDataset.Open(args.Data.FullName, args.Category ?? mw.Model.Metadata.Category);
+        using var detector = new Detector(mw.Weights, mw.Model, args.Size, args.Batch);
+        using var folder = ResultsFolder.Open(args.Out.FullName, "test");
         var started = DateTime.UtcNow;
-        var outcome = TestRunner.Run(detector, dataset, output.FullName, strict, heatmaps, 0, mw.Model.Metadata.Options.Seed);
-        ResultsFolder.RemoveStaleTestOutputs(output.FullName, started, outcome.Skipped.Count > 0);
+        var outcome = TestRunner.Run(detector, dataset, new TestRunOptions
+        {
+            OutDir = args.Out.FullName, Strict = args.Strict, Heatmaps = args.Heatmaps,
+            TrainSeconds = mw.Model.Metadata.TrainSeconds ?? double.NaN,
+        });
+        ResultsFolder.RemoveStaleTestOutputs(args.Out.FullName, started, outcome.Skipped.Count > 0);
         Console.WriteLine();
         TestRunner.MetricsTable(outcome.Metrics).Write(Console.Out);
-        Console.WriteLine($"{outcome.Samples.Count} image(s) scored" + (outcome.Skipped.Count > 0 ? $", {outcome.Skipped.Count} unreadable and skipped (skipped.txt)" : ""));
-        Console.WriteLine($"results: {output.FullName} (metrics.json, metrics.csv, scores.csv{(heatmaps ? ", heatmaps/" : "")})");
+        Console.WriteLine($"{outcome.Images.Count} image(s) scored" + (outcome.Skipped.Count > 0 ? $", {outcome.Skipped.Count} unreadable and skipped (skipped.txt)" : ""));
+        Console.WriteLine($"results: {args.Out.FullName} (metrics.json, metrics.csv, scores.csv{(args.Heatmaps ? ", heatmaps/" : "")})");
         return outcome;
     }
 }

@@ -46,9 +46,14 @@ internal static class TrainRunner
             last = p;
             NonFiniteLoss.Check(p, dataset.Category);
         });
-        var model = Trainer.Train(weights, set, options, init, progress);
+        var trained = Trainer.Train(weights, set, options, init, progress);
         Finish();
-        return new TrainOutcome(model, heads, total.Elapsed.TotalSeconds);
+        double seconds = total.Elapsed.TotalSeconds;
+        // The training time travels in the model, so that `test` can report it later.
+        var model = new PromptAdModel(trained.Metadata with { TrainSeconds = seconds }, trained.Image, trained.Pixel,
+            trained.ImagePrototypes, trained.PixelPrototypes, trained.Mid1, trained.Mid2);
+        trained.Dispose();
+        return new TrainOutcome(model, heads, seconds);
     }
 
     public static SummaryTable LossTable(TrainOutcome outcome)
@@ -59,11 +64,4 @@ internal static class TrainRunner
                 Fmt.F(h.Alignment, 5), Fmt.F(h.Seconds, 1));
         return table;
     }
-}
-
-/// <summary>Invariant-culture number formatting for tables.</summary>
-internal static class Fmt
-{
-    public static string I(int v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
-    public static string F(double v, int digits) => double.IsNaN(v) ? "–" : v.ToString("F" + I(digits), System.Globalization.CultureInfo.InvariantCulture);
 }

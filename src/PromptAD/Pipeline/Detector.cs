@@ -2,7 +2,6 @@ using PromptAD.Clip;
 using PromptAD.Model;
 using PromptAD.Scoring;
 using PromptAD.Tensors;
-using ScoringFeatures = PromptAD.Scoring.ImageFeatures;
 
 namespace PromptAD.Pipeline;
 
@@ -18,7 +17,7 @@ public sealed class Detector : IDisposable
     private readonly Tensor _bank1, _bank2;
 
     /// <param name="outputSize">Side of the pixel map (400 in the paper's protocol).</param>
-    /// <param name="batchSize">Images per encoder call in <see cref="ScoreBatch"/>.</param>
+    /// <param name="batchSize">Images per encoder call and scoring batch in <see cref="ScoreImages"/>.</param>
     public Detector(ClipWeights weights, PromptAdModel model, int outputSize = AnomalyScorer.DefaultOutputSize, int batchSize = 8)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(outputSize, 1);
@@ -42,7 +41,17 @@ public sealed class Detector : IDisposable
     /// <summary>Length of one preprocessed image: 3 × size × size.</summary>
     public int ImageLength => 3 * Config.Vision.ImageSize * Config.Vision.ImageSize;
 
-    public ImageScore Score(float[] chw) => ScoreBatch([chw])[0];
+    /// <summary>Normalized features of <paramref name="count"/> preprocessed images (CHW, one after another), on the
+    /// weights' backend; the caller owns them.</summary>
+    public ImageFeatures Encode(ReadOnlySpan<float> chw, int count)
+    {
+        if (chw.Length != (long)count * ImageLength)
+            throw new ArgumentException($"{chw.Length} values for {count} image(s) of 3×{Config.Vision.ImageSize}×{Config.Vision.ImageSize}");
+        return _encoder.EncodeNormalized(chw, count);
+    }
+
+    /// <summary>Scores a batch of normalized features (from <see cref="Encode"/> or a feature cache) at once.</summary>
+    public IReadOnlyList<ImageScore> Score(ImageFeatures batch) => _scorer.Score(batch);
 
     /// <summary>
     /// Loads and scores <paramref name="items"/> a batch at a time, in order. <paramref name="load"/> gives an item's
@@ -71,17 +80,17 @@ public sealed class Detector : IDisposable
                     onUnreadable(item, e);
                 }
             }
-            var scores = ScoreBatch([.. ok.Select(o => o.Chw)]);
+            var scores = ScoreImages([.. ok.Select(o => o.Chw)]);
             for (int i = 0; i < ok.Count; i++) results.Add((ok[i].Item, ok[i].Loaded, scores[i]));
             onBatchDone?.Invoke(chunk);
         }
         return results;
     }
 
-    public IReadOnlyList<ImageScore> ScoreBatch(IReadOnlyList<float[]> chw)
+    /// <summary>Encodes and scores preprocessed images in chunks of <see cref="BatchSize"/>, in order.</summary>
+    public IReadOnlyList<ImageScore> ScoreImages(IReadOnlyList<float[]> chw)
     {
         var results = new List<ImageScore>(chw.Count);
-        int P = Config.Vision.Patches;
         for (int start = 0; start < chw.Count; start += BatchSize)
         {
             int n = Math.Min(BatchSize, chw.Count - start);
@@ -93,15 +102,8 @@ public sealed class Detector : IDisposable
                     throw new ArgumentException($"image {start + i} has {img.Length} values, expected 3×{Config.Vision.ImageSize}×{Config.Vision.ImageSize}");
                 img.CopyTo(batch, i * ImageLength);
             }
-            using var f = _encoder.EncodeNormalized(batch, n);
-            for (int i = 0; i < n; i++)
-            {
-                using var g = f.Global.RowsView(i, 1);
-                using var l = f.Local.RowsView(i * P, P);
-                using var m1 = f.Mid1.RowsView(i * P, P);
-                using var m2 = f.Mid2.RowsView(i * P, P);
-                results.Add(_scorer.Score(new ScoringFeatures(g, l, m1, m2)));
-            }
+            using var f = Encode(batch, n);
+            results.AddRange(Score(f));
         }
         return results;
     }
@@ -115,6 +117,7 @@ public sealed class Detector : IDisposable
 
     public void Dispose()
     {
+        _scorer.Dispose();
         _bank1.Dispose();
         _bank2.Dispose();
     }

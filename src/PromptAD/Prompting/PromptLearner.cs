@@ -51,7 +51,7 @@ public sealed class PromptLearner : IDisposable
     public PromptFeatures Encode()
     {
         var learned = Ops.GatherRows(Ops.ConcatRows(Ctx, CtxAb), Prompts.LearnedRows);
-        var f = _encoder.Encode(Prompts.TokenIds, learned, Prompts.LearnedPositions);
+        var f = _encoder.Encode(Prompts.TokenIds, learned, Prompts.LearnedPositions, Prompts.LearnedRows);
         return new PromptFeatures(
             Ops.SliceRows(f, 0, Prompts.NormalCount),
             Ops.SliceRows(f, Prompts.NormalCount, Prompts.ManualCount),

@@ -1,3 +1,4 @@
+using PromptAD.Clip;
 using PromptAD.Evaluation;
 using PromptAD.Tensors;
 
@@ -6,56 +7,91 @@ namespace PromptAD.Scoring;
 /// <summary>What the scorer returns for one image: the fused image score and the pixel map at the output size.</summary>
 public sealed record ImageScore(float Score, float PromptScore, float VisionMax, float[] PixelMap, int Size);
 
-/// <summary>The features of one image that scoring needs, all L2-normalized per token.</summary>
-public sealed record ImageFeatures(Tensor Global, Tensor Local, Tensor Mid1, Tensor Mid2);
-
 /// <summary>
 /// PromptAD's anomaly scoring (SPEC §6): prompt-guided (PAD) scores from the two heads' prototypes, vision-guided
 /// (VAD) nearest-neighbour distances to the two memory banks, harmonic fusion on the patch grid, bilinear
 /// upsampling to the output resolution and a Gaussian blur (σ = 4) for the pixel map; the image score fuses the
 /// image-level PAD score with the maximum of the upsampled (unblurred) VAD map.
 /// </summary>
-public sealed class AnomalyScorer(Prototypes imageHead, Prototypes pixelHead, Tensor bank1, Tensor bank2, float logitScale,
-    int grid, int outputSize = AnomalyScorer.DefaultOutputSize)
+/// <remarks>
+/// A whole batch is scored at once on the features' backend: PAD as one GEMM of all the batch's local features
+/// against the prototypes, each bank's nearest neighbours as one GEMM of all the batch's mid-level features against
+/// the (already normalized) bank and a row max, the fusion, upsampling, blur and map maxima as one op each over the
+/// batch; the maps, VAD maxima and global similarities land in one buffer and come back in one download.
+/// Owns its prototype tensors; the banks belong to the caller.
+/// </remarks>
+public sealed class AnomalyScorer : IDisposable
 {
     public const int DefaultOutputSize = 400;
 
-    public int OutputSize { get; } = outputSize;
+    private readonly Tensor _imagePrototypes, _pixelPrototypes, _bank1, _bank2;
+    private readonly float _logitScale;
+    private readonly int _grid;
 
-    public ImageScore Score(ImageFeatures f)
+    /// <param name="bank1">Memory bank of the first mid-level layer, rows L2-normalized (as the trainer stores them).</param>
+    public AnomalyScorer(Prototypes imageHead, Prototypes pixelHead, Tensor bank1, Tensor bank2, float logitScale, int grid,
+        int outputSize = DefaultOutputSize)
     {
-        using var scope = TensorScope.Open();
-        var be = f.Global.Backend;
-        float imagePad = PromptScores(f.Global, imageHead, be)[0];
-        var pixelPad = PromptScores(f.Local, pixelHead, be);
-        if (pixelPad.Length != grid * grid)
-            throw new ArgumentException($"scoring: {pixelPad.Length} local features do not form a {grid}×{grid} grid");
-
-        var d1 = Ops.NearestNeighbour(f.Mid1, bank1).ToArray();
-        var d2 = Ops.NearestNeighbour(f.Mid2, bank2).ToArray();
-        var vad = new float[d1.Length];
-        for (int i = 0; i < vad.Length; i++) vad[i] = (d1[i] + d2[i]) * 0.5f;
-
-        var fused = HarmonicFusion.Fuse(pixelPad, vad);
-        var pixelMap = GaussianBlur.Apply(Upsample(be, fused), OutputSize, OutputSize);
-        float vadMax = Upsample(be, vad).Max();
-        float score = (float)HarmonicFusion.Fuse(imagePad, vadMax);
-        return new ImageScore(score, imagePad, vadMax, pixelMap, OutputSize);
+        ArgumentOutOfRangeException.ThrowIfLessThan(outputSize, 1);
+        OutputSize = outputSize;
+        _bank1 = bank1;
+        _bank2 = bank2;
+        _logitScale = logitScale;
+        _grid = grid;
+        _imagePrototypes = imageHead.ToTensor(bank1.Backend);
+        _pixelPrototypes = pixelHead.ToTensor(bank1.Backend);
+        TensorScope.Detach(_imagePrototypes); // live as long as the scorer
+        TensorScope.Detach(_pixelPrototypes);
     }
 
-    /// <summary>softmax(s·[f·p_n, f·p_a])[1] per row of normalized features f.</summary>
-    private float[] PromptScores(Tensor features, Prototypes head, IBackend be)
+    public int OutputSize { get; }
+
+    /// <summary>Scores every image of <paramref name="f"/> (normalized features, rows grouped by image).</summary>
+    public IReadOnlyList<ImageScore> Score(ImageFeatures f)
     {
-        var sims = Ops.MatMul(features.Rank == 1 ? features.View(1, features.Cols) : features, head.ToTensor(be), transB: true).ToArray();
-        var scores = new float[sims.Length / 2];
-        for (int i = 0; i < scores.Length; i++)
-            scores[i] = 1f / (1f + MathF.Exp(-logitScale * (sims[2 * i + 1] - sims[2 * i])));
+        if (!f.IsNormalized) throw new ArgumentException("scoring needs L2-normalized image features (EncodeNormalized)", nameof(f));
+        int n = f.Batch, P = f.Patches, O = OutputSize, plane = O * O;
+        if (P != _grid * _grid)
+            throw new ArgumentException($"scoring: {P} local features per image do not form a {_grid}×{_grid} grid");
+        if (n == 0) return [];
+        using var scope = TensorScope.Open();
+        var be = f.Global.Backend;
+
+        var imageSims = Ops.MatMul(f.Global, _imagePrototypes, transB: true); // [n, 2]
+        var pixelSims = Ops.MatMul(f.Local, _pixelPrototypes, transB: true); // [n·P, 2]
+        var d1 = Ops.NearestDistance(f.Mid1, _bank1);
+        var d2 = Ops.NearestDistance(f.Mid2, _bank2);
+        var maps = Ops.AnomalyFuse(pixelSims, d1, d2, _logitScale).View(2 * n, _grid, _grid); // [fused maps; VAD maps]
+        var up = Ops.UpsampleBilinear(maps, O, O);
+
+        // One result buffer: n blurred maps, n VAD maxima, n×2 global similarities.
+        var result = Tensor.Empty(be, n * plane + 3 * n);
+        using (var blurred = result.RowsView(0, n * plane).View(n, O, O))
+        using (var fused = up.RowsView(0, n))
+            be.GaussianBlur(fused, blurred, GaussianBlur.PromptAdSigma, 4.0);
+        using (var vadMax = result.RowsView(n * plane, n))
+        using (var vadMaps = up.RowsView(n, n).View(n, plane))
+            be.RowMax(vadMaps, vadMax, 1f, 0f);
+        using (var sims = result.RowsView(n * plane + n, 2 * n))
+        using (var flat = imageSims.View(2 * n))
+            be.Copy(flat, sims);
+        var host = result.ToArray();
+
+        var scores = new ImageScore[n];
+        for (int i = 0; i < n; i++)
+        {
+            float a = host[n * plane + n + 2 * i], b = host[n * plane + n + 2 * i + 1];
+            float imagePad = 1f / (1f + MathF.Exp(-_logitScale * (b - a)));
+            float vadMax = host[n * plane + i];
+            float score = (float)HarmonicFusion.Fuse(imagePad, vadMax);
+            scores[i] = new ImageScore(score, imagePad, vadMax, host.AsSpan(i * plane, plane).ToArray(), O);
+        }
         return scores;
     }
 
-    private float[] Upsample(IBackend be, float[] map)
+    public void Dispose()
     {
-        var x = Tensor.FromArray(be, map, 1, grid, grid);
-        return Ops.UpsampleBilinear(x, OutputSize, OutputSize).ToArray();
+        _imagePrototypes.Dispose();
+        _pixelPrototypes.Dispose();
     }
 }

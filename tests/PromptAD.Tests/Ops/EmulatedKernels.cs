@@ -14,7 +14,15 @@ internal static class EmulatedKernels
 
     public static EmulatedRuntime Runtime => Shared.Value;
 
-    private static EmulatedRuntime Create()
+    /// <summary>A runtime of its own (own counters and allocations) on the same library, for tests that count device work
+    /// while other tests use <see cref="Runtime"/> in parallel.</summary>
+    public static EmulatedRuntime CreateRuntime() => new(LibraryPath.Value);
+
+    private static readonly Lazy<string> LibraryPath = new(BuildLibrary, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private static EmulatedRuntime Create() => new(LibraryPath.Value);
+
+    private static string BuildLibrary()
     {
         string root = RepositoryRoot();
         string emulation = Path.Combine(root, "kernels", "emulation");
@@ -23,7 +31,7 @@ internal static class EmulatedKernels
         var sources = Directory.GetFiles(Path.Combine(root, "kernels"), "*.cu*").Concat(Directory.GetFiles(emulation, "*.*"));
         if (!File.Exists(library) || sources.Any(s => File.GetLastWriteTimeUtc(s) > File.GetLastWriteTimeUtc(library)))
             Build(Path.Combine(emulation, "build.sh"), output);
-        return new EmulatedRuntime(library);
+        return library;
     }
 
     private static void Build(string script, string output)

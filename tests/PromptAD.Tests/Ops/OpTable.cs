@@ -120,6 +120,25 @@ public static class OpTable
             cases.Add(new("upsample_bilinear", $"{c}x{ih}x{iw}->{oh}x{ow}", [Frozen(c, ih, iw)], t => O.UpsampleBilinear(t[0], oh, ow),
                 x => R.upsample_bilinear(x[0], c, ih, iw, oh, ow)));
 
+        AddScoringCases(cases);
         return cases;
+    }
+
+    /// <summary>The batched scoring ops (row max of a similarity GEMM, patch fusion, SciPy's Gaussian blur).</summary>
+    private static void AddScoringCases(List<OpCase> cases)
+    {
+        foreach (var (rows, cols, scale, shift) in new[] { (1, 1, 1f, 0f), (5, 17, -0.5f, 0.5f), (13, 1000, -0.5f, 0.5f), (3, 4099, 2f, -1f) })
+            cases.Add(new("row_max", $"{rows}x{cols}_{scale}_{shift}", [Frozen(rows, cols)], t => O.RowMax(t[0], scale, shift),
+                x => ScoringReference.row_max(x[0], rows, cols, scale, shift)));
+        foreach (var (nq, nb, d) in new[] { (1, 1, 4), (7, 30, 17) })
+            cases.Add(new("nearest_distance", $"{nq}q_{nb}bank_{d}d", [Frozen(nq, d), Frozen(nb, d)],
+                t => O.NearestDistance(O.L2Normalize(t[0]), O.L2Normalize(t[1])), x => R.nearest_neighbour_forward(x[0], x[1], nq, nb, d)));
+        foreach (int r in new[] { 1, 9, 450 })
+            cases.Add(new("anomaly_fuse", $"{r}", [new([r, 2], Grad: false, Scale: 0.3), new([r], Grad: false, Scale: 0.05, Offset: 0.4),
+                new([r], Grad: false, Scale: 0.05, Offset: 0.3)], t => O.AnomalyFuse(t[0], t[1], t[2], 4.6f),
+                x => ScoringReference.anomaly_fuse(x[0], x[1], x[2], r, 4.6f)));
+        foreach (var (c, h, w, sigma) in new[] { (1, 1, 1, 4.0), (2, 7, 5, 1.5), (3, 40, 33, 4.0), (1, 5, 6, 4.0) })
+            cases.Add(new("gaussian_blur", $"{c}x{h}x{w}_s{sigma}", [Frozen(c, h, w)], t => O.GaussianBlur(t[0], sigma),
+                x => ScoringReference.gaussian_blur(x[0], c, h, w, sigma, 4.0)));
     }
 }

@@ -73,7 +73,7 @@ public class PipelineParityTests(ITestOutputHelper output)
         double bankErr = Max(Compare.MaxAbs(model.Mid1.Data, g.ReadFloat32("bank.mid1")), Compare.MaxAbs(model.Mid2.Data, g.ReadFloat32("bank.mid2")));
 
         using var detector = new Detector(weights, model, outputSize: 32, batchSize: 2);
-        var results = detector.ScoreBatch(Split(g.ReadFloat32("tests"), len));
+        var results = detector.ScoreImages(Split(g.ReadFloat32("tests"), len));
         var scores = g.ReadFloat32("scores");
         var maps = g.ReadFloat32("maps");
         double scoreErr = 0, mapErr = 0;
