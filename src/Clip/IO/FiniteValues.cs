@@ -22,9 +22,19 @@ public static class FiniteValues
 
     public static bool AllFinite(ReadOnlySpan<float> values)
     {
-        var acc = Vector<float>.Zero;
+        // Four accumulators: one would chain every add on the previous one's latency.
+        Vector<float> a0 = default, a1 = default, a2 = default, a3 = default;
         var vectors = MemoryMarshal.Cast<float, Vector<float>>(values);
-        foreach (var v in vectors) acc += v * Vector<float>.Zero;
+        int v = 0;
+        for (; v + 4 <= vectors.Length; v += 4)
+        {
+            a0 += vectors[v] * Vector<float>.Zero;
+            a1 += vectors[v + 1] * Vector<float>.Zero;
+            a2 += vectors[v + 2] * Vector<float>.Zero;
+            a3 += vectors[v + 3] * Vector<float>.Zero;
+        }
+        for (; v < vectors.Length; v++) a0 += vectors[v] * Vector<float>.Zero;
+        var acc = a0 + a1 + a2 + a3;
         float tail = 0;
         for (int i = vectors.Length * Vector<float>.Count; i < values.Length; i++) tail += values[i] * 0f;
         return Vector.Sum(acc) + tail == 0f;
