@@ -38,7 +38,7 @@ internal static class PredictCommand
         var weights = CommonOptions.Weights();
         var backbone = CommonOptions.BackboneOverride();
         var output = new Option<DirectoryInfo>("--out") { Description = "folder for scores.csv and heatmaps/<name>.png", Required = true };
-        var threshold = new Option<float?>("--threshold") { Description = "image score at or above which an image is called anomalous (adds the 'anomalous' column)" };
+        var threshold = new Option<float?>("--threshold") { Description = "image score at or above which an image is called anomalous (a finite number; adds the 'anomalous' column)" };
         var strict = new Option<bool>("--strict") { Description = "fail (exit 1) on an unreadable image instead of reporting and skipping it" };
         var size = CommonOptions.OutputSize();
         var batch = CommonOptions.Batch();

@@ -21,8 +21,10 @@ public static class ResultsFolder
         var held = ResultsFolderLock.Acquire(folder, verb);
         try
         {
-            foreach (string temp in Directory.EnumerateFiles(folder, "*.tmp-*", SearchOption.AllDirectories))
-                if (!Path.GetFileName(temp).StartsWith(ResultsFolderLock.FileName, StringComparison.Ordinal)) File.Delete(temp);
+            // Holding the lock, every temporary file here is a dead writer's (a racing locker's own survives: it
+            // fails its link and finds the folder busy either way).
+            foreach (string temp in Directory.EnumerateFiles(folder, "*" + Tensors.SafeTensors.AtomicWrite.TempMarker + "*", SearchOption.AllDirectories))
+                File.Delete(temp);
             return held;
         }
         catch

@@ -138,6 +138,12 @@ public sealed class OptionsAndMessagesTests : IDisposable
         Assert.Contains(target, ex.Message);
         Assert.DoesNotContain(".tmp-", ex.Message);
         Assert.Empty(Directory.GetFiles(_h.P("out")));
+
+        // Model and feature files (the safetensors writer) too.
+        ex = Assert.ThrowsAny<IOException>(() => PromptAD.Tensors.SafeTensors.SafeTensorsWriter.Write(target, [new("x", [1], new float[] { 1 })]));
+        Assert.Contains(target, ex.Message);
+        Assert.DoesNotContain(".tmp-", ex.Message);
+        Assert.Empty(Directory.GetFiles(_h.P("out")));
     }
 
     [Fact]
