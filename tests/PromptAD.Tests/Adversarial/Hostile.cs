@@ -67,7 +67,10 @@ internal sealed class Hostile : IDisposable
     /// <summary>The built CLI (promptad.dll beside the tests) started as a child process.</summary>
     public static Process Start(params string[] args)
     {
-        var psi = new ProcessStartInfo(DotnetHost()) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        // A self-contained test build (build.ps1 device) runs where no .NET is installed: nothing to start the CLI with.
+        string? host = DotnetHost();
+        if (host is null) Assert.Skip("no `dotnet` host here to start the CLI as a child process");
+        var psi = new ProcessStartInfo(host!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "promptad.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         var p = Process.Start(psi)!;
@@ -84,9 +87,13 @@ internal sealed class Hostile : IDisposable
         return (p.ExitCode, output, err.Result);
     }
 
-    private static string DotnetHost() =>
-        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host
-        : Process.GetCurrentProcess().MainModule?.FileName is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet" ? self : "dotnet";
+    private static string? DotnetHost()
+    {
+        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host)) return host;
+        if (Process.GetCurrentProcess().MainModule?.FileName is { } self && Path.GetFileNameWithoutExtension(self) == "dotnet") return self;
+        string[] roots = [Environment.GetEnvironmentVariable("DOTNET_ROOT") ?? "", .. (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator)];
+        return roots.Where(r => r.Length > 0).Select(r => Path.Combine(r, OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet")).FirstOrDefault(File.Exists);
+    }
 
     /// <summary>Runs a system tool (mkfifo, mknod); false when it is missing or fails (e.g. mknod without root).</summary>
     public static bool Tool(string name, params string[] args)
