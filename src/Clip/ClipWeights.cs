@@ -29,7 +29,8 @@ public sealed class ClipWeights : IDisposable
 
     /// <summary>
     /// Loads an OpenCLIP state dict (F32/F16/BF16) and checks every key and shape against <paramref name="config"/>
-    /// before uploading anything; any mismatch throws one <see cref="ClipWeightsException"/> listing all of them.
+    /// before uploading anything; any mismatch throws one <see cref="ClipWeightsException"/> listing all of them. A NaN or
+    /// infinite value is refused naming its tensor (checked as each tensor is read; a small fraction of the load time).
     /// Tensors go one at a time through a single reusable host buffer, so the full model is never held twice on the host.
     /// </summary>
     public static ClipWeights Load(string path, ClipConfig config, IBackend backend)
@@ -61,6 +62,8 @@ public sealed class ClipWeights : IDisposable
             {
                 var span = host.AsSpan(0, checked((int)Shape.Elements(shape)));
                 file.ReadFloat32(name, span);
+                if (IO.FiniteValues.Problem(span) is { } problem)
+                    throw new ClipWeightsException(file.FilePath, $"tensor '{name}' {problem}");
                 tensors[name] = UploadUnscoped(backend, span, shape);
             }
         }

@@ -21,6 +21,8 @@ public static class Program
         root.Subcommands.Add(ProfileCommand.Create());
         // Our own handler turns known errors into one clear line (PROMPTAD_DEBUG=1 for the stack trace).
         var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+            return CliErrors.ReportParseErrors(parse.Errors.Select(e => e.Message), parse.CommandResult.Command == root ? null : parse.CommandResult.Command.Name);
         return CliErrors.Run(() =>
         {
             int code = parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });

@@ -14,7 +14,8 @@ namespace PromptAD.Clip.Imaging;
 /// looked up, alpha is dropped (not composited). 16-bit samples keep their high byte, which is what
 /// Pillow does for 16-bit RGB; Pillow clips 16-bit grayscale to 255 instead, which we deliberately
 /// do not copy. EXIF orientation is applied (Pillow's Image.open does not; the reference uses
-/// ImageOps.exif_transpose). Only the first frame of a multi-frame file is used. JPEG decoding is
+/// ImageOps.exif_transpose). Only the first frame of a multi-frame file is decoded. A truncated PNG or JPEG is an
+/// <see cref="ImageLoadException"/> (see <see cref="ImageCompleteness"/>), as is any path that is not a regular file. JPEG decoding is
 /// ImageSharp's, not libjpeg's, so JPEG pixels can differ from Pillow's by a level or two.
 /// </remarks>
 public static class ImageLoader
@@ -24,12 +25,31 @@ public static class ImageLoader
     // constructed somewhere in compiled code. Allocating one here makes the AOT compiler generate it.
     private static readonly Array AotRoots = new ExifDataType[1];
 
+    /// <summary>
+    /// Multi-frame TIFF and GIF decode their first frame only: every other frame would be decoded (and its size
+    /// checked only afterwards) just to be dropped, so a small file of many large frames could take gigabytes.
+    /// </summary>
+    private static readonly Configuration Decoding = FirstFrameOnly();
+
+    private static Configuration FirstFrameOnly()
+    {
+        var c = Configuration.Default.Clone();
+        c.ImageFormatsManager.SetDecoder(SixLabors.ImageSharp.Formats.Tiff.TiffFormat.Instance,
+            new SixLabors.ImageSharp.Formats.Tiff.TiffDecoder { DecodingMode = SixLabors.ImageSharp.Metadata.FrameDecodingMode.First });
+        c.ImageFormatsManager.SetDecoder(SixLabors.ImageSharp.Formats.Gif.GifFormat.Instance,
+            new SixLabors.ImageSharp.Formats.Gif.GifDecoder { DecodingMode = SixLabors.ImageSharp.Metadata.FrameDecodingMode.First });
+        return c;
+    }
+
     public static RgbImage Load(string path, ImageLoadLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(path);
-        if (!File.Exists(path))
+        // Decided without opening: a FIFO named *.png would block the open until a writer appears, a device never ends.
+        switch (IO.FileKind.Of(path))
         {
-            throw new ImageLoadException(path, "file not found");
+            case IO.FileKindType.Missing: throw new ImageLoadException(path, "file not found");
+            case IO.FileKindType.Directory: throw new ImageLoadException(path, "is a folder, not an image file");
+            case IO.FileKindType.Special: throw new ImageLoadException(path, "not a regular file (a FIFO, socket or device); not opened");
         }
 
         try
@@ -65,7 +85,13 @@ public static class ImageLoader
         long start = stream.Position;
         try
         {
-            IImageInfo? info = Image.Identify(stream);
+            if (ImageCompleteness.Problem(stream) is { } incomplete)
+            {
+                throw new ImageLoadException(name, incomplete);
+            }
+
+            stream.Position = start;
+            IImageInfo? info = Image.Identify(Decoding, stream);
             if (info is null)
             {
                 throw new ImageLoadException(name, "unsupported or unrecognized image format");
@@ -73,7 +99,7 @@ public static class ImageLoader
 
             CheckLimits(name, info.Width, info.Height, limits);
             stream.Position = start;
-            using Image image = Image.Load(stream);
+            using Image image = Image.Load(Decoding, stream);
 
             // Identify reads only the header; re-check what the decoder actually produced.
             CheckLimits(name, image.Width, image.Height, limits);

@@ -5,6 +5,9 @@ using PromptAD.Tensors.Cpu;
 
 namespace PromptAD.Cli;
 
+/// <summary>The asked-for device is not there (exit 1): a missing driver or GPU, not a bug.</summary>
+internal sealed class BackendUnavailableException(string message) : Exception(message);
+
 /// <summary>The shared `--device cpu|cuda` option and the backend it selects.</summary>
 internal static class BackendChoice
 {
@@ -27,6 +30,7 @@ internal static class BackendChoice
     {
         if (device == "cpu") return CpuBackend.Instance;
         if (CudaBackend.TryCreate(out var cuda, out var reason)) return cuda!;
-        throw new InvalidOperationException($"--device cuda: no usable CUDA device ({reason}). Run `promptad doctor` for details, or use --device cpu.");
+        throw new BackendUnavailableException($"--device cuda: no usable CUDA device ({reason}). Install the NVIDIA driver (libcuda), cuBLAS and NVRTC "
+            + "on a machine with an NVIDIA GPU, run `promptad doctor` to see what was found and where, or use --device cpu.");
     }
 }

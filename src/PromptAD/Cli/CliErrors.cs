@@ -77,7 +77,7 @@ public static class CliErrors
 
     /// <summary>True for the exceptions whose message is meant for the user.</summary>
     public static bool IsKnown(Exception e) => Unwrap(e) is DatasetException or ImageLoadException or SafeTensorsFormatException
-        or ClipWeightsException or Model.ModelFileException or ArgumentException or IOException or UnauthorizedAccessException or OperationCanceledException;
+        or ClipWeightsException or Model.ModelFileException or BackendUnavailableException or TrainingFailedException or ArgumentException or IOException or UnauthorizedAccessException or OperationCanceledException;
 
     /// <summary>The one-line message: known exceptions speak for themselves; others get their type name in front.</summary>
     public static string Describe(Exception e)
@@ -92,6 +92,47 @@ public static class CliErrors
         };
         return OneLine(message);
     }
+
+    /// <summary>
+    /// Runs a computation on data (metrics of a test set): its argument checks ("AUROC is undefined without a normal
+    /// image", NaN scores) are failures of the data, exit 1, not usage errors; the message names <paramref name="source"/>.
+    /// </summary>
+    public static T DataFailure<T>(Func<T> compute, string source)
+    {
+        try
+        {
+            return compute();
+        }
+        catch (ArgumentException e)
+        {
+            throw new DatasetException($"'{source}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>
+    /// The parser's errors as our one-line errors (exit 2): System.CommandLine's own lines lack the prefix and name
+    /// CLR types (System.Nullable`1[System.Single]) where a user wants "a number".
+    /// </summary>
+    public static int ReportParseErrors(IEnumerable<string> messages, string? verb, TextWriter? stderr = null)
+    {
+        stderr ??= Console.Error;
+        foreach (string m in messages) stderr.WriteLine("promptad: error: " + OneLine(FriendlyTypes(m)));
+        stderr.WriteLine($"promptad: see `promptad {(verb is null ? "" : verb + " ")}--help`");
+        stderr.Flush();
+        return Usage;
+    }
+
+    internal static string FriendlyTypes(string message) => System.Text.RegularExpressions.Regex.Replace(message,
+        @"System\.Nullable`1\[System\.(\w+)\]|System\.([\w.]+)", m => (m.Groups[1].Success ? m.Groups[1].Value : m.Groups[2].Value) switch
+        {
+            "Single" or "Double" => "a number",
+            "Int32" or "Int64" => "an integer",
+            "Boolean" => "true or false",
+            "String" => "text",
+            "IO.FileInfo" => "a file path",
+            "IO.DirectoryInfo" => "a folder path",
+            var other => other,
+        });
 
     private static bool IsDebug()
     {

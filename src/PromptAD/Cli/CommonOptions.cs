@@ -38,7 +38,7 @@ internal static class CommonOptions
         Description = $"prompts.json (anomaly states and class words); default: ${PromptSource.Variable}, beside the executable, or shared/data/prompts.json found upwards from here",
     };
 
-    public static Option<int> Epochs() => new("--epochs") { Description = "training epochs per head (one SGD step each); the final epoch is kept", DefaultValueFactory = _ => 100 };
+    public static Option<int> Epochs() => new("--epochs") { Description = $"training epochs per head (one SGD step each; {OptionRanges.Text(OptionRanges.Epochs)}); the final epoch is kept", DefaultValueFactory = _ => 100 };
 
     public static Option<string> LogitScale()
     {
@@ -51,7 +51,7 @@ internal static class CommonOptions
         return o;
     }
 
-    public static Option<int> Batch() => new("--batch") { Description = "images per encoder batch", DefaultValueFactory = _ => 8 };
+    public static Option<int> Batch() => new("--batch") { Description = $"images per encoder batch ({OptionRanges.Text(OptionRanges.Batch)})", DefaultValueFactory = _ => 8 };
 
     public static Option<string?> RawMaps()
     {
@@ -63,7 +63,7 @@ internal static class CommonOptions
         return o;
     }
 
-    public static Option<int> OutputSize() => new("--size") { Description = "side of the (square) anomaly maps the metrics use (the paper's protocol: 400), and the longest side of the heatmaps", DefaultValueFactory = _ => 400 };
+    public static Option<int> OutputSize() => new("--size") { Description = $"side of the (square) anomaly maps the metrics use ({OptionRanges.Text(OptionRanges.Size)}; the paper's protocol: 400), and the longest side of the heatmaps", DefaultValueFactory = _ => 400 };
 
     public static LogitScaleMode ParseLogitScale(string value) => value == "exp" ? LogitScaleMode.Exp : LogitScaleMode.Raw;
 
@@ -72,14 +72,19 @@ internal static class CommonOptions
         if (value < 1) throw new ArgumentException($"{name} must be at least 1, got {value}");
     }
 
-    public static void CheckEpochs(int epochs)
-    {
-        if (epochs < 0) throw new ArgumentException($"--epochs must be 0 or more, got {epochs}");
-    }
+    public static void CheckEpochs(int epochs) => OptionRanges.Check(epochs, "--epochs", OptionRanges.Epochs);
 
-    /// <summary>A missing input file is one error naming it (<paramref name="what"/>: "Weights", "Model").</summary>
+    /// <summary>
+    /// An input file that is missing, a folder, or not a regular file (a FIFO would block the read forever) is one
+    /// error naming it (<paramref name="what"/>: "Weights", "Model").
+    /// </summary>
     public static void CheckExists(FileInfo file, string what)
     {
-        if (!file.Exists) throw new FileNotFoundException($"{what} file '{file.FullName}' does not exist.", file.FullName);
+        switch (Clip.IO.FileKind.Of(file.FullName))
+        {
+            case Clip.IO.FileKindType.Missing: throw new FileNotFoundException($"{what} file '{file.FullName}' does not exist.", file.FullName);
+            case Clip.IO.FileKindType.Directory: throw new FileNotFoundException($"{what} file '{file.FullName}' is a folder; expected a .safetensors file.", file.FullName);
+            case Clip.IO.FileKindType.Special: throw new IOException($"{what} file '{file.FullName}' is not a regular file (a FIFO, socket or device).");
+        }
     }
 }

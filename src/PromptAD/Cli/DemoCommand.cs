@@ -18,7 +18,7 @@ internal static class DemoCommand
     public static Command Create()
     {
         var output = new Option<DirectoryInfo?>("--out") { Description = "folder for the demo's data, weights, model and results (default: a new temporary folder)" };
-        var epochs = new Option<int>("--epochs") { Description = "training epochs per head", DefaultValueFactory = _ => 20 };
+        var epochs = new Option<int>("--epochs") { Description = $"training epochs per head ({OptionRanges.Text(OptionRanges.Epochs)})", DefaultValueFactory = _ => 20 };
         var device = BackendChoice.CreateOption();
         var command = new Command("demo", "Runs train → test → predict end to end on a generated dataset with a tiny random-weight model (no downloads; the scores are meaningless).")
         {
@@ -30,6 +30,8 @@ internal static class DemoCommand
 
     internal static int Run(DirectoryInfo? outDir, int epochs, string device)
     {
+        OptionRanges.Check(epochs, "--epochs", OptionRanges.Epochs);
+        if (outDir is not null) Output.OutputGuard.Folder(outDir.FullName, "--out", []);
         string root = outDir?.FullName ?? Directory.CreateTempSubdirectory("promptad-demo-").FullName;
         Directory.CreateDirectory(root);
         Banner();

@@ -40,8 +40,9 @@ internal static class EncodeCommand
     {
         if (imageArgs.Length == 0 && promptTexts.Length == 0)
             throw new ArgumentException("encode: nothing to encode; give --images and/or --prompts");
-        CommonOptions.CheckPositive(batchSize, "--batch");
+        OptionRanges.Check(batchSize, "--batch", OptionRanges.Batch);
         CommonOptions.CheckExists(weightsFile, "Weights");
+        Output.OutputGuard.File(output.FullName, "--out", [new("weights file", weightsFile.FullName), .. imageArgs.Select(a => new Output.GuardedInput("image input", a))]);
         var files = ImageFiles.Expand(imageArgs);
         var config = ClipConfigs.Load(backboneName);
         using var backend = BackendChoice.Create(device);

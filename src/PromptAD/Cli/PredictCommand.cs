@@ -40,7 +40,7 @@ internal static class PredictCommand
         var weights = CommonOptions.Weights();
         var backbone = CommonOptions.BackboneOverride();
         var output = new Option<DirectoryInfo>("--out") { Description = "folder for scores.csv and heatmaps/<name>.png", Required = true };
-        var threshold = new Option<float?>("--threshold") { Description = "image score at or above which an image is called anomalous (adds the 'anomalous' column); default: the threshold `promptad calibrate` stored in the model, if any" };
+        var threshold = new Option<float?>("--threshold") { Description = "image score at or above which an image is called anomalous (a finite number; adds the 'anomalous' column); default: the threshold `promptad calibrate` stored in the model, if any" };
         var strict = new Option<bool>("--strict") { Description = "fail (exit 1) on an unreadable image instead of reporting and skipping it" };
         var rawMaps = CommonOptions.RawMaps();
         var size = CommonOptions.OutputSize();
@@ -61,10 +61,14 @@ internal static class PredictCommand
 
     internal static int Run(PredictArgs args)
     {
-        CommonOptions.CheckPositive(args.Size, "--size");
-        CommonOptions.CheckPositive(args.Batch, "--batch");
+        OptionRanges.Check(args.Size, "--size", OptionRanges.Size);
+        OptionRanges.Check(args.Batch, "--batch", OptionRanges.Batch);
+        OptionRanges.CheckFinite(args.Threshold, "--threshold");
+        OutputGuard.Folder(args.Out.FullName, "--out", ["scores.csv", "heatmaps/"],
+            [new("model file", args.Model.FullName), new("weights file", args.Weights.FullName), .. args.Images.Select(a => new GuardedInput("image input", a))]);
         var files = ImageFiles.Expand(args.Images);
         using var mw = ModelAndWeights.Open(args.Model, args.Weights, args.Backbone, args.Device);
+        using var folder = ResultsFolder.Open(args.Out.FullName, "predict");
         float? threshold = args.Threshold;
         if (threshold is null && mw.Model.Metadata.Threshold is { } stored)
         {

@@ -30,8 +30,8 @@ internal static class RunCommand
         dataset.AcceptOnlyFromAmong("mvtec", "visa");
         var data = CommonOptions.Data();
         var categories = new Option<string?>("--categories") { Description = "comma-separated categories (default: every folder under --data with train/good)" };
-        var shots = new Option<string>("--shots") { Description = "comma-separated shot counts", DefaultValueFactory = _ => "1,2,4" };
-        var seeds = new Option<int>("--seeds") { Description = "number of seeds per (category, k): 0 … n−1", DefaultValueFactory = _ => 5 };
+        var shots = new Option<string>("--shots") { Description = $"comma-separated shot counts (each {OptionRanges.Text(OptionRanges.Shots)})", DefaultValueFactory = _ => "1,2,4" };
+        var seeds = new Option<int>("--seeds") { Description = $"number of seeds per (category, k): 0 … n−1 ({OptionRanges.Text(OptionRanges.Seeds)})", DefaultValueFactory = _ => 5 };
         var shotsDir = new Option<DirectoryInfo?>("--shots-dir") { Description = "folder of the authors' shots files (<category>.txt), used for seed 0, e.g. ../shared/data/fewshot/mvtec" };
         var epochs = CommonOptions.Epochs();
         var logitScale = CommonOptions.LogitScale();
@@ -58,11 +58,13 @@ internal static class RunCommand
 
     internal static int Run(Job job)
     {
-        CommonOptions.CheckPositive(job.Seeds, "--seeds");
-        CommonOptions.CheckPositive(job.Size, "--size");
-        CommonOptions.CheckPositive(job.Batch, "--batch");
+        OptionRanges.Check(job.Seeds, "--seeds", OptionRanges.Seeds);
+        OptionRanges.Check(job.Size, "--size", OptionRanges.Size);
+        OptionRanges.Check(job.Batch, "--batch", OptionRanges.Batch);
         CommonOptions.CheckEpochs(job.Epochs);
         CommonOptions.CheckExists(job.Weights, "Weights");
+        OutputGuard.Folder(job.Out.FullName, "--out", RunJobParameters.Written, new("weights file", job.Weights.FullName), new("dataset", job.Data.FullName),
+            new("shots folder", job.ShotsDir?.FullName), new("prompts file", job.Prompts));
         if (!job.Data.Exists) throw new DatasetException($"Dataset root '{job.Data.FullName}' does not exist.");
         var categories = job.Categories is { } list ? ParseNames(list) : DiscoverCategories(job.Data.FullName);
         // Open every category up front: a layout problem in the last one should not surface hours in.
@@ -71,11 +73,15 @@ internal static class RunCommand
         Console.WriteLine($"prompts: {prompts.Describe}");
 
         var plan = (from d in datasets from k in job.Shots from s in Enumerable.Range(0, job.Seeds) select (Dataset: d, K: k, Seed: s)).ToList();
+        // Every run's shots up front: `--shots 1,1000` must fail before hours of k = 1 training, not after.
+        foreach (var (ds, k, seed) in plan) ShotChoice.Select(ds, k, seed, ShotsFile(job, ds, seed), null);
+        using var folder = ResultsFolder.Open(job.Out.FullName, "run");
+        ResultsFolder.CheckJob(job.Out.FullName, RunJobParameters.Of(job, prompts, out string jobSha), "metrics.csv");
         var all = new List<RunMetrics>();
         int skipped = 0;
         IBackend? backend = null;
         ClipWeights? weights = null;
-        string? sha = null;
+        string? sha = jobSha;
         try
         {
             for (int i = 0; i < plan.Count; i++)
@@ -91,11 +97,9 @@ internal static class RunCommand
                     Console.WriteLine($"{head}: done earlier, skipped ({metricsFile})");
                     continue;
                 }
-                sha ??= FileHash.Sha256(job.Weights.FullName);
                 backend ??= BackendChoice.Create(job.Device);
                 weights ??= ClipWeights.Load(job.Weights.FullName, ClipConfigs.Load(job.Backbone), backend);
-                string? shotsFile = seed == 0 && job.ShotsDir is not null ? ShotChoice.FileIn(job.ShotsDir.FullName, ds.Category) : null;
-                var (files, how) = ShotChoice.Select(ds, k, seed, shotsFile, null);
+                var (files, how) = ShotChoice.Select(ds, k, seed, ShotsFile(job, ds, seed), null);
                 Console.WriteLine($"{head}: shots {how}: {string.Join(", ", files.Select(Path.GetFileName))}");
                 var options = new TrainOptions { Epochs = job.Epochs, Seed = seed, LogitScale = job.LogitScale };
                 var trained = TrainRunner.Train(weights, ds, files, options, prompts, sha);
@@ -131,6 +135,9 @@ internal static class RunCommand
         Console.WriteLine($"results: {Path.Combine(job.Out.FullName, "results.md")}, results.csv, metrics.csv, runs/<category>/k<k>_seed<s>/");
         return 0;
     }
+
+    private static string? ShotsFile(Job job, AnomalyDataset ds, int seed) =>
+        seed == 0 && job.ShotsDir is not null ? ShotChoice.FileIn(job.ShotsDir.FullName, ds.Category) : null;
 
     private static void WriteTables(string outDir, List<RunMetrics> all)
     {

@@ -11,10 +11,12 @@ internal static class ShotChoice
 {
     public static (IReadOnlyList<string> Files, string How) Select(AnomalyDataset dataset, int k, int seed, string? shotsFile, IReadOnlyList<string>? names)
     {
-        if (k < 1) throw new ArgumentException($"--shots must be at least 1, got {k}");
+        OptionRanges.Check(k, "--shots", OptionRanges.Shots);
         if (names is { Count: > 0 })
         {
             if (names.Count != k) throw new ArgumentException($"--shot-names lists {names.Count} file(s) but --shots is {k}");
+            if (names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
+                throw new ArgumentException($"--shot-names lists '{twice.Key}' {twice.Count()} times; each shot must be a different image");
             var byName = dataset.TrainFiles.ToDictionary(f => Path.GetFileName(f), StringComparer.Ordinal);
             var files = names.Select(n => byName.TryGetValue(n, out var f) ? f
                 : throw new DatasetException($"--shot-names: '{n}' is not in '{Path.Combine(dataset.Directory, "train", AnomalyDataset.GoodFolder)}'.")).ToList();

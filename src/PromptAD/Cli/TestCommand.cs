@@ -58,6 +58,9 @@ internal static class TestCommand
         return command;
     }
 
+    /// <summary>What test writes into --out (no input may be there).</summary>
+    internal static readonly string[] Written = [TestRunner.MetricsJson, "metrics.csv", "scores.csv", ResultsFolder.SkippedFile, ResultsFolder.HeatmapsFolder + "/"];
+
     internal static int Run(TestArgs args)
     {
         Evaluate(args);
@@ -66,16 +69,21 @@ internal static class TestCommand
 
     internal static TestOutcome Evaluate(TestArgs args)
     {
-        CommonOptions.CheckPositive(args.Size, "--size");
-        CommonOptions.CheckPositive(args.Batch, "--batch");
+        OptionRanges.Check(args.Size, "--size", OptionRanges.Size);
+        OptionRanges.Check(args.Batch, "--batch", OptionRanges.Batch);
+        OutputGuard.Folder(args.Out.FullName, "--out", Written, new("model file", args.Model.FullName), new("weights file", args.Weights.FullName),
+            new("dataset", args.Data.FullName));
         using var mw = ModelAndWeights.Open(args.Model, args.Weights, args.Backbone, args.Device);
         var dataset = AnomalyDataset.Open(args.Data.FullName, args.Category ?? mw.Model.Metadata.Category);
         using var detector = new Detector(mw.Weights, mw.Model, args.Size, args.Batch);
+        using var folder = ResultsFolder.Open(args.Out.FullName, "test");
+        var started = DateTime.UtcNow;
         var outcome = TestRunner.Run(detector, dataset, new TestRunOptions
         {
             OutDir = args.Out.FullName, Strict = args.Strict, Heatmaps = args.Heatmaps, RawMaps = args.RawMaps,
             TrainSeconds = mw.Model.Metadata.TrainSeconds ?? double.NaN,
         });
+        ResultsFolder.RemoveStaleTestOutputs(args.Out.FullName, started, outcome.Skipped.Count > 0);
         Console.WriteLine();
         TestRunner.MetricsTable(outcome.Metrics).Write(Console.Out);
         Console.WriteLine($"{outcome.Images.Count} image(s) scored" + (outcome.Skipped.Count > 0 ? $", {outcome.Skipped.Count} unreadable and skipped (skipped.txt)" : ""));

@@ -63,13 +63,14 @@ internal static class TestRunner
         EvaluationResult result;
         using (var bar = new ConsoleProgress($"test {dataset.Category}", samples.Count, options.ProgressWriter))
         {
-            result = Evaluator.Evaluate(source, samples, new EvaluationOptions
+            // Undefined metrics (one class only, NaN scores) are the data's failure (exit 1), not a usage error.
+            result = CliErrors.DataFailure(() => Evaluator.Evaluate(source, samples, new EvaluationOptions
             {
                 Strict = options.Strict,
                 Heatmaps = heatmaps,
                 OnSkipped = s => Console.Error.WriteLine($"promptad: warning: skipped: {s.Reason}"),
                 Progress = new SyncProgress<EvaluationProgress>(p => bar.Report(p.Done)),
-            });
+            }), dataset.Directory);
         }
 
         heatmaps?.Finish(options.ProgressWriter);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using PromptAD.Clip;
 using PromptAD.Data;
 using PromptAD.Model;
+using PromptAD.Output;
 using PromptAD.Training;
 
 namespace PromptAD.Cli;
@@ -45,7 +46,7 @@ internal static class TrainCommand
         var renamed = CommonOptions.RenamedModel();
         var data = CommonOptions.Data();
         var category = new Option<string>("--category") { Description = "category folder under --data (e.g. bottle)", Required = true };
-        var shots = new Option<int>("--shots") { Description = "k: number of normal training images", Required = true };
+        var shots = new Option<int>("--shots") { Description = $"k: number of normal training images ({OptionRanges.Text(OptionRanges.Shots)})", Required = true };
         var seed = new Option<int>("--seed") { Description = "seed of the prompt initialization and, without a shots file, of the shot choice", DefaultValueFactory = _ => 0 };
         var shotsFile = new Option<FileInfo?>("--shots-file") { Description = "the authors' shots file (#k: indices into the name-sorted train/good list)" };
         var shotsDir = new Option<DirectoryInfo?>("--shots-dir") { Description = "folder of shots files, <category>.txt is used (e.g. ../shared/data/fewshot/mvtec)" };
@@ -91,6 +92,8 @@ internal static class TrainCommand
         var (weightsFile, category, options, output) = (args.Weights, args.Category, args.Options, args.Out);
         CommonOptions.CheckEpochs(options.Epochs);
         CommonOptions.CheckExists(weightsFile, "Weights");
+        OutputGuard.File(output.FullName, "--out", new("weights file", weightsFile.FullName), new("dataset", args.Data.FullName),
+            new("--init model", args.Init?.FullName), new("prompts file", args.Prompts), new("shots file", args.ShotsFile));
         var dataset = AnomalyDataset.Open(args.Data.FullName, category, allowMissingMasks: true);
         var (files, how) = ShotChoice.Select(dataset, args.Shots, options.Seed, args.ShotsFile, args.ShotNames);
         var prompts = PromptSource.Resolve(args.Prompts);

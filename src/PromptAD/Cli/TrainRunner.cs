@@ -45,6 +45,7 @@ internal static class TrainRunner
             bar ??= new ConsoleProgress($"train {dataset.Category} {(p.Head == PromptHead.Image ? "image head" : "pixel head")}", p.Epochs, progressWriter);
             bar.Report(p.Epoch);
             last = p;
+            NonFiniteLoss.Check(p, dataset.Category);
         });
         var trained = Trainer.Train(weights, set, options, init, progress);
         Finish();

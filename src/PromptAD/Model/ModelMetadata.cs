@@ -98,8 +98,8 @@ public sealed record ModelMetadata
         string S(string key) => m.TryGetValue(key, out var v) ? v : throw new ModelFileException(file, key, "metadata key missing");
         int Int(string key) => int.TryParse(S(key), NumberStyles.Integer, CultureInfo.InvariantCulture, out int v)
             ? v : throw new ModelFileException(file, key, $"'{S(key)}' is not an integer");
-        float Flt(string key) => float.TryParse(S(key), NumberStyles.Float, CultureInfo.InvariantCulture, out float v)
-            ? v : throw new ModelFileException(file, key, $"'{S(key)}' is not a number");
+        float Flt(string key) => float.TryParse(S(key), NumberStyles.Float, CultureInfo.InvariantCulture, out float v) && float.IsFinite(v)
+            ? v : throw new ModelFileException(file, key, $"'{S(key)}' is not a finite number");
 
         if (!m.ContainsKey("format_version"))
             throw new ModelFileException(file, "format_version", "not a PromptAD model file (no format_version in its metadata)");

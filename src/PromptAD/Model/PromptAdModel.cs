@@ -54,7 +54,8 @@ public sealed class PromptAdModel(ModelMetadata metadata, HeadVectors image, Hea
 
     /// <summary>
     /// Reads a model file, checking the format version, the metadata and every tensor's presence, dtype and shape
-    /// (shapes follow from the metadata's hyper-parameters and shot count); any problem names the file and tensor.
+    /// (shapes follow from the metadata's hyper-parameters and shot count) and that every value is finite; any problem
+    /// names the file and tensor.
     /// </summary>
     public static PromptAdModel Load(string path)
     {
@@ -77,7 +78,9 @@ public sealed class PromptAdModel(ModelMetadata metadata, HeadVectors image, Hea
                     throw new ModelFileException(path, name, $"shape {info.ShapeText}, expected [{rows?.ToString() ?? "any"}, {cols?.ToString() ?? "any"}]");
                 if (info.DType != SafeTensorDType.F32)
                     throw new ModelFileException(path, name, $"dtype {info.DType.HeaderName()}, expected F32");
-                return (file.ReadFloat32(name), info.Shape);
+                float[] data = file.ReadFloat32(name);
+                if (Clip.IO.FiniteValues.Problem(data) is { } problem) throw new ModelFileException(path, name, problem);
+                return (data, info.Shape);
             }
 
             var (ic, s) = Read("image.ctx", o.NProImage * o.NCtx, null);

@@ -1,5 +1,5 @@
-using System.Security.Cryptography;
 using System.Text;
+using PromptAD.Tensors.SafeTensors;
 
 namespace PromptAD.Output;
 
@@ -32,52 +32,9 @@ public static class AtomicFile
     }
 
     /// <summary>
-    /// Calls <paramref name="write"/> with a stream on a temporary file, then publishes it at <paramref name="path"/>.
-    /// The parent folder is created when missing. Any exception from the callback propagates after clean-up.
+    /// Calls <paramref name="write"/> with a stream on a temporary file, then publishes it at <paramref name="path"/>
+    /// (<see cref="AtomicWrite"/>). The parent folder is created when missing. Any exception from the callback
+    /// propagates after clean-up; I/O errors name <paramref name="path"/>, not the temporary file.
     /// </summary>
-    public static void Write(string path, Action<Stream> write)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        ArgumentNullException.ThrowIfNull(write);
-        string fullPath = Path.GetFullPath(path);
-        string? folder = Path.GetDirectoryName(fullPath);
-        if (!string.IsNullOrEmpty(folder))
-        {
-            Directory.CreateDirectory(folder);
-        }
-
-        string tempPath = fullPath + ".tmp-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-        try
-        {
-            using (var stream = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
-            {
-                write(stream);
-
-                // Data must be on disk before the rename publishes it, or a crash could expose an empty file.
-                stream.Flush(flushToDisk: true);
-            }
-
-            File.Move(tempPath, fullPath, overwrite: true);
-        }
-        catch
-        {
-            TryDelete(tempPath);
-            throw;
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // Best effort: the original failure is the one worth reporting.
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
+    public static void Write(string path, Action<Stream> write) => AtomicWrite.Write(path, write);
 }

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
@@ -30,45 +29,18 @@ public static class SafeTensorsWriter
         Validate(entries, metadata);
         byte[] header = BuildHeader(entries, metadata);
 
-        string fullPath = Path.GetFullPath(path);
-        // Like every result file: the parent folder is created when missing (a fresh run folder, say).
-        if (Path.GetDirectoryName(fullPath) is { Length: > 0 } folder) Directory.CreateDirectory(folder);
-        string tempPath = fullPath + ".tmp-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8));
-        try
+        // Like every result file: atomic, the parent folder created when missing (a fresh run folder, say).
+        AtomicWrite.Write(path, stream =>
         {
-            using (var stream = new FileStream(tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+            stream.Write(length);
+            stream.Write(header);
+            foreach (Entry entry in entries)
             {
-                Span<byte> length = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
-                stream.Write(length);
-                stream.Write(header);
-                foreach (Entry entry in entries)
-                {
-                    WriteLittleEndian(stream, entry.Data.Span);
-                }
-
-                // Data must be on disk before the rename publishes it, or a crash could expose a zero-filled file.
-                stream.Flush(flushToDisk: true);
+                WriteLittleEndian(stream, entry.Data.Span);
             }
-
-            File.Move(tempPath, fullPath, overwrite: true);
-        }
-        catch
-        {
-            try
-            {
-                File.Delete(tempPath);
-            }
-            catch (IOException)
-            {
-                // Best effort: the original failure is the one worth reporting.
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
-
-            throw;
-        }
+        });
     }
 
     private static void Validate(List<Entry> entries, IReadOnlyDictionary<string, string>? metadata)
@@ -183,7 +155,7 @@ public static class SafeTensorsWriter
         return header;
     }
 
-    private static void WriteLittleEndian(FileStream stream, ReadOnlySpan<float> data)
+    private static void WriteLittleEndian(Stream stream, ReadOnlySpan<float> data)
     {
         if (BitConverter.IsLittleEndian)
         {

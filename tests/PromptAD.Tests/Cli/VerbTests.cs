@@ -29,22 +29,7 @@ public sealed class VerbTests : IDisposable
 
     private string Cat => Path.Combine(_data, SyntheticDataset.Category);
 
-    internal static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o);
-        Console.SetError(e);
-        try
-        {
-            return (PromptAD.Program.Main(args), o.ToString(), e.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
-    }
+    internal static (int Code, string Out, string Err) Cli(params string[] args) => Adversarial.Hostile.Cli(args);
 
     private string Train(string? weights = null, string category = SyntheticDataset.Category, string data = "", string? output = null)
     {

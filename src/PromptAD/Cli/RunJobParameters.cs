@@ -1,0 +1,45 @@
+using System.Security.Cryptography;
+using System.Text;
+using PromptAD.Output;
+
+namespace PromptAD.Cli;
+
+/// <summary>
+/// What decides `run`'s results, recorded in the results folder's job.json: a resumed job must use the same backbone,
+/// weights (SHA-256), epochs, map size, logit scale, prompt words and shots files, or its finished runs would answer a
+/// different question. Categories, shot counts and seeds may grow between resumptions (each run is one cell of the
+/// table); batch size, device and --heatmaps do not change the numbers.
+/// </summary>
+internal static class RunJobParameters
+{
+    /// <summary>What run writes into --out (no input may be there).</summary>
+    public static readonly string[] Written = ["results.md", "results.csv", "metrics.csv", ResultsFolder.JobFile, "runs/"];
+
+    public static List<KeyValuePair<string, string>> Of(RunCommand.Job job, PromptSource prompts, out string weightsSha256)
+    {
+        weightsSha256 = FileHash.Sha256(job.Weights.FullName);
+        return
+        [
+            new("backbone", job.Backbone),
+            new("weights_sha256", weightsSha256),
+            new("epochs", Fmt.I(job.Epochs)),
+            new("size", Fmt.I(job.Size)),
+            new("logit_scale", job.LogitScale.ToString().ToLowerInvariant()),
+            new("prompts", prompts.Path is { } p ? "sha256:" + FileHash.Sha256(p) : "built-in generic states"),
+            new("shots_files", job.ShotsDir is { } d ? "sha256:" + FolderHash(d.FullName) : "none (seeded random choice)"),
+        ];
+    }
+
+    /// <summary>SHA-256 over the shots folder's *.txt names and contents, in name order.</summary>
+    private static string FolderHash(string folder)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        if (Directory.Exists(folder))
+            foreach (string f in Directory.GetFiles(folder, "*.txt").Order(StringComparer.Ordinal))
+            {
+                sha.AppendData(Encoding.UTF8.GetBytes(Path.GetFileName(f) + "\n"));
+                sha.AppendData(File.ReadAllBytes(f));
+            }
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+}

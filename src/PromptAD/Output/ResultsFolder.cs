@@ -1,0 +1,95 @@
+using System.Text;
+using System.Text.Json;
+
+namespace PromptAD.Output;
+
+/// <summary>
+/// A results folder belongs to one job. <see cref="Open"/> takes the folder's lock and removes the temporary files a
+/// killed job left (<c>*.tmp-*</c>: only a writer holding the lock makes them). <see cref="CheckJob"/> records the
+/// parameters that decide the results in <c>job.json</c> and refuses to add to a folder made under other ones,
+/// naming every difference. <see cref="RemoveStaleTestOutputs"/> makes a reused <c>test</c> folder hold only the
+/// latest run's outputs.
+/// </summary>
+public static class ResultsFolder
+{
+    public const string JobFile = "job.json";
+    public const string SkippedFile = "skipped.txt";
+    public const string HeatmapsFolder = "heatmaps";
+
+    public static ResultsFolderLock Open(string folder, string verb)
+    {
+        var held = ResultsFolderLock.Acquire(folder, verb);
+        try
+        {
+            // Holding the lock, every temporary file here is a dead writer's (a racing locker's own survives: it
+            // fails its link and finds the folder busy either way).
+            foreach (string temp in Directory.EnumerateFiles(folder, "*" + Tensors.SafeTensors.AtomicWrite.TempMarker + "*", SearchOption.AllDirectories))
+                File.Delete(temp);
+            return held;
+        }
+        catch
+        {
+            held.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Records <paramref name="parameters"/> (name → value, in order) in job.json, or checks them against the ones
+    /// recorded. A folder with results but no job.json (older versions) is refused too: nothing says what made them.
+    /// </summary>
+    public static void CheckJob(string folder, IReadOnlyList<KeyValuePair<string, string>> parameters, string resultsMarker)
+    {
+        string path = Path.Combine(folder, JobFile);
+        if (!File.Exists(path))
+        {
+            if (Path.Exists(Path.Combine(folder, resultsMarker)))
+                throw new ArgumentException($"--out '{folder}' holds results ({resultsMarker}) but no {JobFile} saying which parameters made them; use a new --out.");
+            AtomicFile.WriteAllText(path, Format(parameters));
+            return;
+        }
+        Dictionary<string, string> recorded;
+        try
+        {
+            using var doc = JsonDocument.Parse(File.ReadAllText(path));
+            recorded = doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.Ordinal);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException)
+        {
+            throw new IOException($"'{path}' is not a job file ({e.Message}); use a new --out.", e);
+        }
+        var changes = parameters.Where(p => !recorded.TryGetValue(p.Key, out var v) || v != p.Value)
+            .Select(p => recorded.TryGetValue(p.Key, out var v) ? $"{p.Key} was {v}, now {p.Value}" : $"{p.Key} not recorded, now {p.Value}").ToList();
+        if (changes.Count > 0)
+            throw new ArgumentException($"--out '{folder}' holds results of another job ({string.Join("; ", changes)}); "
+                + "resume with the original options or use a new --out.");
+    }
+
+    /// <summary>
+    /// After a successful test into a reused folder: heatmaps older than this run (images no longer in the test set,
+    /// or all of them under --no-heatmaps) and a skipped.txt when nothing was skipped belong to an earlier run and go.
+    /// </summary>
+    public static void RemoveStaleTestOutputs(string folder, DateTime startedUtc, bool skippedAny)
+    {
+        string skipped = Path.Combine(folder, SkippedFile);
+        if (!skippedAny && File.Exists(skipped)) File.Delete(skipped);
+        string heatmaps = Path.Combine(folder, HeatmapsFolder);
+        if (!Directory.Exists(heatmaps)) return;
+        foreach (string png in Directory.EnumerateFiles(heatmaps, "*.png", SearchOption.AllDirectories))
+            if (File.GetLastWriteTimeUtc(png) < startedUtc) File.Delete(png);
+        foreach (string dir in Directory.EnumerateDirectories(heatmaps, "*", SearchOption.AllDirectories).OrderByDescending(d => d.Length).Append(heatmaps))
+            if (!Directory.EnumerateFileSystemEntries(dir).Any()) Directory.Delete(dir);
+    }
+
+    private static string Format(IReadOnlyList<KeyValuePair<string, string>> parameters)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            foreach (var (k, v) in parameters) w.WriteString(k, v);
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray()) + "\n";
+    }
+}
