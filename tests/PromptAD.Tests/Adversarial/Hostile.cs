@@ -53,7 +53,7 @@ internal sealed class Hostile : IDisposable
     }
 
     public string[] TrainArgs(string output, int epochs = 2, string shots = "2") =>
-        ["train", "--weights", Weights, "--model", "tiny-test", "--data", Data, "--category", SyntheticDataset.Category, "--shots", shots,
+        ["train", "--weights", Weights, "--backbone", "tiny-test", "--data", Data, "--category", SyntheticDataset.Category, "--shots", shots,
             "--epochs", epochs.ToString(System.Globalization.CultureInfo.InvariantCulture), "--out", output];
 
     public string TrainModel(string name = "model.safetensors")

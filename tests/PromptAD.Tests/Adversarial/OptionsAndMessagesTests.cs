@@ -42,7 +42,7 @@ public sealed class OptionsAndMessagesTests : IDisposable
         Usage(Hostile.Cli(_h.TrainArgs(_h.P("m.safetensors"), epochs: 1_000_000)), "--epochs");
         Usage(Hostile.Cli(_h.TrainArgs(_h.P("m.safetensors"), shots: "0")), "--shots");
         Usage(Hostile.Cli(_h.TrainArgs(_h.P("m.safetensors"), shots: "5000")), "--shots");
-        string[] run = ["run", "--weights", _h.Weights, "--model", "tiny-test", "--data", _h.Data, "--shots", "1", "--epochs", "1", "--out", _h.P("r")];
+        string[] run = ["run", "--weights", _h.Weights, "--backbone", "tiny-test", "--data", _h.Data, "--shots", "1", "--epochs", "1", "--out", _h.P("r")];
         Usage(Hostile.Cli([.. run, "--seeds", "0"]), "--seeds");
         Usage(Hostile.Cli([.. run, "--seeds", "100000"]), "--seeds");
         Assert.False(File.Exists(_h.P("m.safetensors")));
@@ -58,7 +58,7 @@ public sealed class OptionsAndMessagesTests : IDisposable
     [Fact]
     public void Run_ChecksEveryShotCountUpFront()
     {
-        var r = Hostile.Cli("run", "--weights", _h.Weights, "--model", "tiny-test", "--data", _h.Data, "--shots", "1,1000", "--seeds", "1", "--epochs", "1",
+        var r = Hostile.Cli("run", "--weights", _h.Weights, "--backbone", "tiny-test", "--data", _h.Data, "--shots", "1,1000", "--seeds", "1", "--epochs", "1",
             "--size", "32", "--out", _h.P("r"));
         Assert.Equal(1, r.Code);
         Assert.Contains("Cannot choose 1000 shots from 8 training images", r.Err);
@@ -122,7 +122,7 @@ public sealed class OptionsAndMessagesTests : IDisposable
     public void WeightsMismatch_NamesAFewTensorsAndACount()
     {
         // ViT-B-16 weights expected, tiny ones given: ~200 tensors missing.
-        var r = Hostile.Cli("train", "--weights", _h.Weights, "--model", "ViT-B-16", "--data", _h.Data, "--category", SyntheticDataset.Category,
+        var r = Hostile.Cli("train", "--weights", _h.Weights, "--backbone", "ViT-B-16", "--data", _h.Data, "--category", SyntheticDataset.Category,
             "--shots", "1", "--epochs", "1", "--out", _h.P("m.safetensors"));
         Assert.Equal(1, r.Code);
         Assert.Contains("more", r.Err);

@@ -37,7 +37,7 @@ public sealed class OutputsNeverTouchInputsTests : IDisposable
     public void Encode_OutIsTheWeights_IsRefused()
     {
         string before = Hostile.Sha(_h.Weights);
-        var r = Hostile.Cli("encode", "--weights", _h.Weights, "--model", "tiny-test", "--prompts", "a photo", "--out", _h.Weights);
+        var r = Hostile.Cli("encode", "--weights", _h.Weights, "--backbone", "tiny-test", "--prompts", "a photo", "--out", _h.Weights);
         Assert.Equal(2, r.Code);
         Assert.Contains("weights file", r.Err);
         Assert.Equal(before, Hostile.Sha(_h.Weights));
@@ -129,7 +129,7 @@ public sealed class OutputsNeverTouchInputsTests : IDisposable
     public void Run_OutInsideTheDataset_IsRefused()
     {
         var before = Hostile.Snapshot(_h.Data);
-        var r = Hostile.Cli("run", "--weights", _h.Weights, "--model", "tiny-test", "--data", _h.Data, "--shots", "1", "--seeds", "1", "--epochs", "1",
+        var r = Hostile.Cli("run", "--weights", _h.Weights, "--backbone", "tiny-test", "--data", _h.Data, "--shots", "1", "--seeds", "1", "--epochs", "1",
             "--size", "32", "--out", Path.Combine(_h.Data, "results"));
         Assert.Equal(2, r.Code);
         Assert.Contains("dataset", r.Err);

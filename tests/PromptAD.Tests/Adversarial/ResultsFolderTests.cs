@@ -16,7 +16,7 @@ public sealed class ResultsFolderTests : IDisposable
     public void Dispose() => _h.Dispose();
 
     private string[] RunArgs(string output, string epochs = "1", string size = "32", string seeds = "1") =>
-        ["run", "--weights", _h.Weights, "--model", "tiny-test", "--data", _h.Data, "--shots", "1", "--seeds", seeds, "--epochs", epochs,
+        ["run", "--weights", _h.Weights, "--backbone", "tiny-test", "--data", _h.Data, "--shots", "1", "--seeds", seeds, "--epochs", epochs,
             "--size", size, "--out", output];
 
     [Fact]
