@@ -10,7 +10,9 @@ namespace PromptAD.Cli;
 /// <summary>An image that could not be read, and why.</summary>
 internal sealed record SkippedImage(string Path, string Reason);
 
-internal sealed record TestOutcome(RunMetrics Metrics, IReadOnlyList<SampleResult> Samples, IReadOnlyList<SkippedImage> Skipped, string OutDir);
+/// <summary>A test's results; <see cref="MetricsSeconds"/> is the part of the test time spent computing the metrics.</summary>
+internal sealed record TestOutcome(RunMetrics Metrics, IReadOnlyList<SampleResult> Samples, IReadOnlyList<SkippedImage> Skipped, string OutDir,
+    double MetricsSeconds = 0);
 
 /// <summary>
 /// Scores a dataset's test split and writes the results (shared by test, run and demo). Unlike
@@ -39,7 +41,7 @@ internal static class TestRunner
     }
 
     public static TestOutcome Run(Detector detector, AnomalyDataset dataset, string outDir, bool strict, bool heatmaps,
-        double trainSeconds, int seed, TextWriter? progressWriter = null, int maxImages = int.MaxValue)
+        double trainSeconds, int seed, TextWriter? progressWriter = null, int maxImages = int.MaxValue, FeatureCache? cache = null)
     {
         var clock = Stopwatch.StartNew();
         var samples = Subsample(dataset.TestSamples, maxImages);
@@ -49,25 +51,38 @@ internal static class TestRunner
         List<(TestSample Item, (BinaryMask? Mask, RgbImage? Thumb) Loaded, ImageScore Score)> scored;
         using (var bar = new ConsoleProgress($"test {dataset.Category}", samples.Count, progressWriter))
         {
-            scored = detector.ScoreAll(samples, s =>
+            // The mask must match its image's size; the thumbnail is only decoded for heatmaps.
+            (BinaryMask? Mask, RgbImage? Thumb) Extras(TestSample s, (int Width, int Height) imageSize, Func<RgbImage> image)
             {
-                var image = ImageLoader.Load(s.ImagePath);
                 BinaryMask? mask = s.MaskPath is { } maskPath ? MaskLoader.Load(maskPath) : null;
-                if (mask is not null && (mask.Width != image.Width || mask.Height != image.Height))
-                    throw new DatasetException($"Mask '{s.MaskPath}' is {mask.Width}×{mask.Height} but its image '{s.ImagePath}' is {image.Width}×{image.Height}.");
-                return (pre.Preprocess(image), (mask?.ResizeNearest(size, size), heatmaps ? PillowBicubic.Resize(image, size, size) : null));
-            },
-            strict ? null : (s, e) =>
+                if (mask is not null && (mask.Width != imageSize.Width || mask.Height != imageSize.Height))
+                    throw new DatasetException($"Mask '{s.MaskPath}' is {mask.Width}×{mask.Height} but its image '{s.ImagePath}' is {imageSize.Width}×{imageSize.Height}.");
+                return (mask?.ResizeNearest(size, size), heatmaps ? PillowBicubic.Resize(image(), size, size) : null);
+            }
+            Action<TestSample, ImageLoadException>? onUnreadable = strict ? null : (s, e) =>
             {
                 skipped.Add(new SkippedImage(e.ImagePath, e.Message));
                 Console.Error.WriteLine($"promptad: warning: skipped: {e.Message}");
-            },
-            chunk => bar.Advance(chunk.Count));
+            };
+            scored = cache is null
+                ? detector.ScoreAll(samples, s =>
+                {
+                    var image = ImageLoader.Load(s.ImagePath);
+                    return (pre.Preprocess(image), Extras(s, (image.Width, image.Height), () => image));
+                }, onUnreadable, chunk => bar.Advance(chunk.Count))
+                : detector.ScoreAll(cache, samples, s =>
+                {
+                    int index = cache.IndexOf(s.ImagePath);
+                    if (index < 0) throw new ArgumentException($"test image '{s.ImagePath}' is not in the feature cache");
+                    return (index, Extras(s, cache.SizeOf(index), () => ImageLoader.Load(s.ImagePath)));
+                }, onUnreadable, chunk => bar.Advance(chunk.Count));
         }
         var results = scored.Select(x => new SampleResult(x.Item, x.Score)).ToList();
         var masks = scored.Select(x => x.Loaded.Mask).ToList();
         if (results.Count == 0) throw new DatasetException($"No test image of '{dataset.Directory}' could be read.");
+        var metricsClock = Stopwatch.StartNew();
         var m = Evaluator.Metrics(results, masks);
+        double metricsSeconds = metricsClock.Elapsed.TotalSeconds;
         double testSeconds = clock.Elapsed.TotalSeconds;
 
         if (heatmaps) WriteHeatmaps(results, masks, [.. scored.Select(x => x.Loaded.Thumb!)], size, Path.Combine(outDir, "heatmaps"), progressWriter);
@@ -78,7 +93,7 @@ internal static class TestRunner
             AtomicFile.WriteAllText(Path.Combine(outDir, "skipped.txt"), string.Concat(skipped.Select(s => s.Path + "\t" + s.Reason + "\n")));
         ResultsWriter.WriteMetricsCsv(Path.Combine(outDir, "metrics.csv"), [metrics]);
         ResultsWriter.WriteMetricsJson(Path.Combine(outDir, MetricsJson), metrics);
-        return new TestOutcome(metrics, results, skipped, outDir);
+        return new TestOutcome(metrics, results, skipped, outDir, metricsSeconds);
     }
 
     private static void WriteHeatmaps(List<SampleResult> results, List<BinaryMask?> masks, List<RgbImage> thumbs, int size, string dir, TextWriter? progressWriter)

@@ -14,16 +14,17 @@ internal sealed record HeadSummary(PromptHead Head, int Epochs, float Loss, floa
 internal sealed record TrainOutcome(PromptAdModel Model, IReadOnlyList<HeadSummary> Heads, double Seconds);
 
 /// <summary>
-/// Trains one category (shared by train, run and demo): preprocesses the shots (an unreadable shot is an error, a
+/// Trains one category (shared by train, run and demo): preprocesses the shots (or takes their cached features) (an unreadable shot is an error, a
 /// model needs all k), trains both heads with a progress bar per head, and returns the model and final losses.
 /// </summary>
 internal static class TrainRunner
 {
     public static TrainOutcome Train(ClipWeights weights, AnomalyDataset dataset, IReadOnlyList<string> shots, TrainOptions options,
-        PromptSource prompts, string? weightsSha256, PromptAdModel? init = null, TextWriter? progressWriter = null)
+        PromptSource prompts, string? weightsSha256, PromptAdModel? init = null, TextWriter? progressWriter = null, ImageFeatures? shotFeatures = null)
     {
         var pre = new ClipPreprocessor(weights.Config.Vision.ImageSize);
-        var images = shots.Select(f => pre.Preprocess(f)).ToList();
+        // With the shots' features given (run's feature cache), their images are neither read nor encoded again.
+        List<float[]> images = shotFeatures is null ? [.. shots.Select(f => pre.Preprocess(f))] : [];
         var set = new TrainingSet(dataset.Category, prompts.ClassName(dataset.Category), prompts.StatesFor(dataset.Category), images,
             [.. shots.Select(f => Path.GetRelativePath(dataset.Root, f).Replace('\\', '/'))], weightsSha256);
 
@@ -45,7 +46,8 @@ internal static class TrainRunner
             bar.Report(p.Epoch);
             last = p;
         });
-        var model = Trainer.Train(weights, set, options, init, progress);
+        var model = shotFeatures is null ? Trainer.Train(weights, set, options, init, progress)
+            : Trainer.Train(weights, set, shotFeatures, options, init, progress);
         Finish();
         return new TrainOutcome(model, heads, total.Elapsed.TotalSeconds);
     }

@@ -61,26 +61,45 @@ public sealed class Detector : IDisposable
     /// </summary>
     public List<(T Item, TLoaded Loaded, ImageScore Score)> ScoreAll<T, TLoaded>(IReadOnlyList<T> items,
         Func<T, (float[] Chw, TLoaded Loaded)> load, Action<T, Clip.Imaging.ImageLoadException>? onUnreadable = null,
-        Action<IReadOnlyList<T>>? onBatchDone = null, CancellationToken cancellationToken = default)
+        Action<IReadOnlyList<T>>? onBatchDone = null, CancellationToken cancellationToken = default) =>
+        ScoreChunks(items, load, ScoreImages, onUnreadable, onBatchDone, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="ScoreAll{T, TLoaded}(IReadOnlyList{T}, Func{T, ValueTuple{float[], TLoaded}}, Action{T, Clip.Imaging.ImageLoadException}?, Action{IReadOnlyList{T}}?, CancellationToken)"/>,
+    /// with each item's features taken from <paramref name="cache"/> (<paramref name="load"/> gives its index there)
+    /// instead of encoding its image: same batches, same scores.
+    /// </summary>
+    public List<(T Item, TLoaded Loaded, ImageScore Score)> ScoreAll<T, TLoaded>(FeatureCache cache, IReadOnlyList<T> items,
+        Func<T, (int Index, TLoaded Loaded)> load, Action<T, Clip.Imaging.ImageLoadException>? onUnreadable = null,
+        Action<IReadOnlyList<T>>? onBatchDone = null, CancellationToken cancellationToken = default) =>
+        ScoreChunks(items, load, indices =>
+        {
+            using var f = cache.Load(_bank1.Backend, indices);
+            return Score(f);
+        }, onUnreadable, onBatchDone, cancellationToken);
+
+    private List<(T Item, TLoaded Loaded, ImageScore Score)> ScoreChunks<T, TSource, TLoaded>(IReadOnlyList<T> items,
+        Func<T, (TSource Source, TLoaded Loaded)> load, Func<IReadOnlyList<TSource>, IReadOnlyList<ImageScore>> score,
+        Action<T, Clip.Imaging.ImageLoadException>? onUnreadable, Action<IReadOnlyList<T>>? onBatchDone, CancellationToken cancellationToken)
     {
         var results = new List<(T, TLoaded, ImageScore)>(items.Count);
         foreach (var chunk in items.Chunk(BatchSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var ok = new List<(T Item, float[] Chw, TLoaded Loaded)>(chunk.Length);
+            var ok = new List<(T Item, TSource Source, TLoaded Loaded)>(chunk.Length);
             foreach (var item in chunk)
             {
                 try
                 {
-                    var (chw, loaded) = load(item);
-                    ok.Add((item, chw, loaded));
+                    var (source, loaded) = load(item);
+                    ok.Add((item, source, loaded));
                 }
                 catch (Clip.Imaging.ImageLoadException e) when (onUnreadable is not null)
                 {
                     onUnreadable(item, e);
                 }
             }
-            var scores = ScoreImages([.. ok.Select(o => o.Chw)]);
+            var scores = ok.Count == 0 ? [] : score([.. ok.Select(o => o.Source)]);
             for (int i = 0; i < ok.Count; i++) results.Add((ok[i].Item, ok[i].Loaded, scores[i]));
             onBatchDone?.Invoke(chunk);
         }

@@ -22,8 +22,24 @@ public static class Trainer
     {
         options.Validate();
         if (data.Shots.Count == 0) throw new ArgumentException("no few-shot images", nameof(data));
+        var chw = Concat(data.Shots, 3 * weights.Config.Vision.ImageSize * weights.Config.Vision.ImageSize);
+        using var features = new ClipImageEncoder(weights).EncodeNormalized(chw, data.Shots.Count);
+        return Train(weights, data, features, options, init, progress, cancellationToken);
+    }
+
+    /// <summary>
+    /// Trains from the shots' normalized features, computed elsewhere (a feature cache that encodes each image once);
+    /// <paramref name="data"/>'s images are not used. Same result as encoding the shots here.
+    /// </summary>
+    public static PromptAdModel Train(ClipWeights weights, TrainingSet data, ImageFeatures features, TrainOptions options,
+        PromptAdModel? init = null, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        options.Validate();
+        if (!features.IsNormalized) throw new ArgumentException("training needs the shots' L2-normalized features", nameof(features));
+        if (features.Batch == 0) throw new ArgumentException("no few-shot images", nameof(features));
         var config = weights.Config;
-        int k = data.Shots.Count, P = config.Vision.Patches;
+        int k = features.Batch, P = config.Vision.Patches;
+        if (features.Patches != P) throw new ArgumentException($"shot features have {features.Patches} patches per image, the backbone {P}", nameof(features));
         if (init is not null) init.CheckCompatible(config);
         float scale = LogitScale(weights, options.LogitScale);
 
@@ -39,9 +55,6 @@ public static class Trainer
             imageInit = Checked(init.Image, imageInit, "image");
             pixelInit = Checked(init.Pixel, pixelInit, "pixel");
         }
-
-        var chw = Concat(data.Shots, 3 * config.Vision.ImageSize * config.Vision.ImageSize);
-        using var features = new ClipImageEncoder(weights).EncodeNormalized(chw, k);
 
         var image = TrainHead(weights, data, options, PromptHead.Image, options.NProImage, imageInit, features.Global, scale, progress, cancellationToken);
         var pixel = TrainHead(weights, data, options, PromptHead.Pixel, options.NProPixel, pixelInit, features.Local, scale, progress, cancellationToken);
