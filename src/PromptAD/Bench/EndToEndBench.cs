@@ -52,9 +52,12 @@ public static class EndToEndBench
             string scratch = Directory.CreateTempSubdirectory("promptad-bench-").FullName;
             try
             {
-                var tested = TestRunner.Run(detector, dataset, scratch, strict: true, heatmaps: false, trainEnd, 0, TextWriter.Null, testImages);
+                var tested = TestRunner.Run(detector, dataset, new TestRunOptions
+                {
+                    OutDir = scratch, Strict = true, Heatmaps = false, TrainSeconds = trainEnd, ProgressWriter = TextWriter.Null, MaxImages = testImages,
+                });
                 ours["test_s"] = tested.Metrics.TestSeconds;
-                ours["test_images"] = tested.Samples.Count;
+                ours["test_images"] = tested.Images.Count;
             }
             finally
             {

@@ -43,21 +43,30 @@ internal static class DemoCommand
         string test = Path.Combine(root, "test");
         string predict = Path.Combine(root, "predict");
         Step("1/3 train");
-        int code = TrainCommand.Run(new FileInfo(weights), Backbone, new DirectoryInfo(data), SyntheticDataset.Category, 2, null, null,
-            new TrainOptions { Epochs = epochs }, null, null, new FileInfo(model), device);
+        int code = TrainCommand.Run(new TrainArgs
+        {
+            Weights = new FileInfo(weights), Backbone = Backbone, Data = new DirectoryInfo(data), Category = SyntheticDataset.Category, Shots = 2,
+            Options = new TrainOptions { Epochs = epochs }, Out = new FileInfo(model), Device = device,
+        });
         if (code != 0) return code;
         Step("2/3 test");
-        var tested = TestCommand.Evaluate(new FileInfo(model), new FileInfo(weights), null, new DirectoryInfo(data), null, new DirectoryInfo(test),
-            strict: true, heatmaps: true, size: 192, batch: 8, device);
+        var tested = TestCommand.Evaluate(new TestArgs
+        {
+            Model = new FileInfo(model), Weights = new FileInfo(weights), Data = new DirectoryInfo(data), Out = new DirectoryInfo(test),
+            Strict = true, Size = 192, Device = device,
+        });
 
         // A threshold to show the yes/no column: midway between the highest normal and the lowest defective test score.
-        var scores = tested.Samples.ToLookup(s => s.Sample.IsAnomalous, s => s.Score.Score);
+        var scores = tested.Images.ToLookup(s => s.IsAnomalous, s => s.Score);
         float threshold = scores[true].Any() && scores[false].Any() ? (scores[false].Max() + scores[true].Min()) / 2 : 0.5f;
         Step("3/3 predict");
         string defects = Path.Combine(data, SyntheticDataset.Category, "test", SyntheticDataset.DefectType);
         string goods = Path.Combine(data, SyntheticDataset.Category, "test", AnomalyDataset.GoodFolder);
-        code = PredictCommand.Run([goods, defects], new FileInfo(model), new FileInfo(weights), null, new DirectoryInfo(predict),
-            threshold, strict: true, size: 192, batch: 8, device);
+        code = PredictCommand.Run(new PredictArgs
+        {
+            Images = [goods, defects], Model = new FileInfo(model), Weights = new FileInfo(weights), Out = new DirectoryInfo(predict),
+            Threshold = threshold, Strict = true, Size = 192, Device = device,
+        });
         if (code != 0) return code;
 
         Console.WriteLine();

@@ -1,11 +1,29 @@
 using System.CommandLine;
-using System.Text;
-using PromptAD.Clip.Imaging;
+using PromptAD.Data;
 using PromptAD.Output;
 using PromptAD.Pipeline;
-using PromptAD.Scoring;
 
 namespace PromptAD.Cli;
+
+/// <summary>What `promptad predict` was asked to do.</summary>
+internal sealed record PredictArgs
+{
+    /// <summary>Image files and/or folders.</summary>
+    public required IReadOnlyList<string> Images { get; init; }
+
+    public required FileInfo Model { get; init; }
+    public required FileInfo Weights { get; init; }
+    public string? Backbone { get; init; }
+    public required DirectoryInfo Out { get; init; }
+
+    /// <summary>Image score at or above which an image is called anomalous; null: no verdict column.</summary>
+    public float? Threshold { get; init; }
+
+    public bool Strict { get; init; }
+    public int Size { get; init; } = 400;
+    public int Batch { get; init; } = 8;
+    public string Device { get; init; } = "cpu";
+}
 
 /// <summary>
 /// `promptad predict`: scores arbitrary images with a trained model (no labels, no masks): scores.csv, one heatmap
@@ -29,83 +47,63 @@ internal static class PredictCommand
         {
             images, model, weights, backbone, output, threshold, strict, size, batch, device,
         };
-        command.SetAction(p => Run(p.GetValue(images) ?? [], p.GetValue(model)!, p.GetValue(weights)!, p.GetValue(backbone), p.GetValue(output)!,
-            p.GetValue(threshold), p.GetValue(strict), p.GetValue(size), p.GetValue(batch), p.GetValue(device)!));
+        command.SetAction(p => Run(new PredictArgs
+        {
+            Images = p.GetValue(images) ?? [], Model = p.GetValue(model)!, Weights = p.GetValue(weights)!, Backbone = p.GetValue(backbone),
+            Out = p.GetValue(output)!, Threshold = p.GetValue(threshold), Strict = p.GetValue(strict), Size = p.GetValue(size),
+            Batch = p.GetValue(batch), Device = p.GetValue(device)!,
+        }));
         return command;
     }
 
-    internal static int Run(IReadOnlyList<string> imageArgs, FileInfo modelFile, FileInfo weightsFile, string? backbone, DirectoryInfo output,
-        float? threshold, bool strict, int size, int batch, string device)
+    internal static int Run(PredictArgs args)
     {
-        CommonOptions.CheckPositive(size, "--size");
-        CommonOptions.CheckPositive(batch, "--batch");
-        var files = ImageFiles.Expand(imageArgs);
-        using var mw = ModelAndWeights.Open(modelFile, weightsFile, backbone, device);
-        using var detector = new Detector(mw.Weights, mw.Model, size, batch);
-        var pre = new ClipPreprocessor(detector.Config.Vision.ImageSize);
-        var skipped = new List<SkippedImage>();
-        List<(string Path, RgbImage Thumb, ImageScore Score)> scored;
+        CommonOptions.CheckPositive(args.Size, "--size");
+        CommonOptions.CheckPositive(args.Batch, "--batch");
+        var files = ImageFiles.Expand(args.Images);
+        using var mw = ModelAndWeights.Open(args.Model, args.Weights, args.Backbone, args.Device);
+        using var detector = new Detector(mw.Weights, mw.Model, args.Size, args.Batch);
+        var source = new DecodedImageSource(detector);
+        var heatmaps = new HeatmapSet(Path.Combine(args.Out.FullName, "heatmaps"), args.Size, maskPanel: false);
+        var names = new HeatmapNames();
+        var rows = new List<Prediction>();
+        int skipped = 0;
+        var samples = files.Select(f => new TestSample(f, "", false, null)).ToList();
         using (var bar = new ConsoleProgress("predict", files.Count))
         {
-            scored = detector.ScoreAll(files, f =>
+            foreach (var chunk in source.Score(samples, args.Strict ? null : (s, e) =>
             {
-                var image = ImageLoader.Load(f);
-                return (pre.Preprocess(image), PillowBicubic.Resize(image, size, size));
-            },
-            strict ? null : (f, e) =>
-            {
-                skipped.Add(new SkippedImage(f, e.Message));
+                skipped++;
+                bar.Advance();
                 Console.Error.WriteLine($"promptad: warning: skipped: {e.Message}");
-            },
-            chunk => bar.Advance(chunk.Count));
+            }, default))
+            {
+                foreach (var (sample, score, photo) in chunk)
+                {
+                    string name = names.Next(sample.ImagePath);
+                    heatmaps.Add(name, photo!, score.PixelMap, null);
+                    rows.Add(new Prediction(sample.ImagePath, score.Score, score.PromptScore, score.VisionMax, "heatmaps/" + name,
+                        args.Threshold is { } t ? score.Score >= t : null));
+                }
+                bar.Advance(chunk.Count);
+            }
         }
-        if (scored.Count == 0) throw new IOException("no image could be read");
+        if (rows.Count == 0) throw new IOException("no image could be read");
+        heatmaps.Finish();
+        ResultsWriter.WritePredictionsCsv(Path.Combine(args.Out.FullName, "scores.csv"), rows, withVerdict: args.Threshold is not null);
 
-        var pngNames = HeatmapNames(scored.Select(s => s.Path));
-        var (min, max) = HeatmapRenderer.RangeOf(scored.Select(s => s.Score.PixelMap));
-        Parallel.For(0, scored.Count, i => HeatmapRenderer.Write(Path.Combine(output.FullName, "heatmaps", pngNames[i]),
-            scored[i].Thumb, scored[i].Score.PixelMap, size, null, min, max, maskPanel: false));
-
-        var csv = new StringBuilder();
-        List<string> header = ["path", "image_score", "prompt_score", "vision_max", "heatmap"];
-        if (threshold is not null) header.Add("anomalous");
-        Csv.AppendRecord(csv, header);
-        var table = new SummaryTable(threshold is null ? ["image", "score"] : ["image", "score", "anomalous"]);
-        for (int i = 0; i < scored.Count; i++)
+        var table = new SummaryTable(args.Threshold is null ? ["image", "score"] : ["image", "score", "anomalous"]);
+        foreach (var r in rows)
         {
-            var (path, _, s) = scored[i];
-            string verdict = threshold is { } t ? (s.Score >= t ? "yes" : "no") : "";
-            List<string> row = [path, Csv.Number(s.Score), Csv.Number(s.PromptScore), Csv.Number(s.VisionMax), "heatmaps/" + pngNames[i]];
-            if (threshold is not null) row.Add(verdict);
-            Csv.AppendRecord(csv, row);
             // The table names images as their heatmaps are named, so two "000.png" from different folders stay apart.
-            string name = Path.GetFileNameWithoutExtension(pngNames[i]) + Path.GetExtension(path);
-            if (threshold is null) table.AddRow(name, Fmt.F(s.Score, 4));
-            else table.AddRow(name, Fmt.F(s.Score, 4), verdict);
+            string name = Path.GetFileNameWithoutExtension(r.Heatmap) + Path.GetExtension(r.ImagePath);
+            if (r.Anomalous is { } yes) table.AddRow(name, Fmt.F(r.Score, 4), yes ? "yes" : "no");
+            else table.AddRow(name, Fmt.F(r.Score, 4));
         }
-        AtomicFile.WriteAllText(Path.Combine(output.FullName, "scores.csv"), csv.ToString());
         Console.WriteLine();
         table.Write(Console.Out);
-        if (skipped.Count > 0) Console.WriteLine($"{skipped.Count} unreadable image(s) skipped");
-        Console.WriteLine($"results: {output.FullName} (scores.csv, heatmaps/)");
+        if (skipped > 0) Console.WriteLine($"{skipped} unreadable image(s) skipped");
+        Console.WriteLine($"results: {args.Out.FullName} (scores.csv, heatmaps/)");
         return 0;
-    }
-
-    /// <summary>
-    /// Heatmaps are named after the image; a name already taken (same file name in two folders, or a.png beside
-    /// a.jpg) gets the first free suffix _2, _3, …, never one an earlier image holds (a_2.png given as an image too).
-    /// Case-insensitive, so no two names fall on one file on Windows or macOS.
-    /// </summary>
-    internal static List<string> HeatmapNames(IEnumerable<string> imagePaths)
-    {
-        var taken = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        var names = new List<string>();
-        foreach (var path in imagePaths)
-        {
-            string stem = Path.GetFileNameWithoutExtension(path), name = stem + ".png";
-            for (int n = 2; !taken.Add(name); n++) name = $"{stem}_{n}.png";
-            names.Add(name);
-        }
-        return names;
     }
 }

@@ -1,8 +1,31 @@
 using System.CommandLine;
 using PromptAD.Data;
+using PromptAD.Output;
 using PromptAD.Pipeline;
 
 namespace PromptAD.Cli;
+
+/// <summary>What `promptad test` was asked to do.</summary>
+internal sealed record TestArgs
+{
+    public required FileInfo Model { get; init; }
+    public required FileInfo Weights { get; init; }
+
+    /// <summary>Backbone to score with; null: the one recorded in the model.</summary>
+    public string? Backbone { get; init; }
+
+    public required DirectoryInfo Data { get; init; }
+
+    /// <summary>Category folder under Data; null: the model's.</summary>
+    public string? Category { get; init; }
+
+    public required DirectoryInfo Out { get; init; }
+    public bool Strict { get; init; }
+    public bool Heatmaps { get; init; } = true;
+    public int Size { get; init; } = 400;
+    public int Batch { get; init; } = 8;
+    public string Device { get; init; } = "cpu";
+}
 
 /// <summary>`promptad test`: scores a category's test split with a trained model; metrics, per-image scores, heatmaps.</summary>
 internal static class TestCommand
@@ -24,31 +47,37 @@ internal static class TestCommand
         {
             model, weights, backbone, data, category, output, strict, noHeatmaps, size, batch, device,
         };
-        command.SetAction(p => Run(p.GetValue(model)!, p.GetValue(weights)!, p.GetValue(backbone), p.GetValue(data)!, p.GetValue(category),
-            p.GetValue(output)!, p.GetValue(strict), !p.GetValue(noHeatmaps), p.GetValue(size), p.GetValue(batch), p.GetValue(device)!));
+        command.SetAction(p => Run(new TestArgs
+        {
+            Model = p.GetValue(model)!, Weights = p.GetValue(weights)!, Backbone = p.GetValue(backbone), Data = p.GetValue(data)!,
+            Category = p.GetValue(category), Out = p.GetValue(output)!, Strict = p.GetValue(strict), Heatmaps = !p.GetValue(noHeatmaps),
+            Size = p.GetValue(size), Batch = p.GetValue(batch), Device = p.GetValue(device)!,
+        }));
         return command;
     }
 
-    internal static int Run(FileInfo modelFile, FileInfo weightsFile, string? backbone, DirectoryInfo data, string? category, DirectoryInfo output,
-        bool strict, bool heatmaps, int size, int batch, string device)
+    internal static int Run(TestArgs args)
     {
-        Evaluate(modelFile, weightsFile, backbone, data, category, output, strict, heatmaps, size, batch, device);
+        Evaluate(args);
         return 0;
     }
 
-    internal static TestOutcome Evaluate(FileInfo modelFile, FileInfo weightsFile, string? backbone, DirectoryInfo data, string? category, DirectoryInfo output,
-        bool strict, bool heatmaps, int size, int batch, string device)
+    internal static TestOutcome Evaluate(TestArgs args)
     {
-        CommonOptions.CheckPositive(size, "--size");
-        CommonOptions.CheckPositive(batch, "--batch");
-        using var mw = ModelAndWeights.Open(modelFile, weightsFile, backbone, device);
-        var dataset = AnomalyDataset.Open(data.FullName, category ?? mw.Model.Metadata.Category);
-        using var detector = new Detector(mw.Weights, mw.Model, size, batch);
-        var outcome = TestRunner.Run(detector, dataset, output.FullName, strict, heatmaps, 0, mw.Model.Metadata.Options.Seed);
+        CommonOptions.CheckPositive(args.Size, "--size");
+        CommonOptions.CheckPositive(args.Batch, "--batch");
+        using var mw = ModelAndWeights.Open(args.Model, args.Weights, args.Backbone, args.Device);
+        var dataset = AnomalyDataset.Open(args.Data.FullName, args.Category ?? mw.Model.Metadata.Category);
+        using var detector = new Detector(mw.Weights, mw.Model, args.Size, args.Batch);
+        var outcome = TestRunner.Run(detector, dataset, new TestRunOptions
+        {
+            OutDir = args.Out.FullName, Strict = args.Strict, Heatmaps = args.Heatmaps,
+            TrainSeconds = mw.Model.Metadata.TrainSeconds ?? double.NaN,
+        });
         Console.WriteLine();
         TestRunner.MetricsTable(outcome.Metrics).Write(Console.Out);
-        Console.WriteLine($"{outcome.Samples.Count} image(s) scored" + (outcome.Skipped.Count > 0 ? $", {outcome.Skipped.Count} unreadable and skipped (skipped.txt)" : ""));
-        Console.WriteLine($"results: {output.FullName} (metrics.json, metrics.csv, scores.csv{(heatmaps ? ", heatmaps/" : "")})");
+        Console.WriteLine($"{outcome.Images.Count} image(s) scored" + (outcome.Skipped.Count > 0 ? $", {outcome.Skipped.Count} unreadable and skipped (skipped.txt)" : ""));
+        Console.WriteLine($"results: {args.Out.FullName} (metrics.json, metrics.csv, scores.csv{(args.Heatmaps ? ", heatmaps/" : "")})");
         return outcome;
     }
 }

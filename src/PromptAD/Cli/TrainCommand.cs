@@ -6,6 +6,35 @@ using PromptAD.Training;
 
 namespace PromptAD.Cli;
 
+/// <summary>What `promptad train` was asked to do.</summary>
+internal sealed record TrainArgs
+{
+    public required FileInfo Weights { get; init; }
+    public required string Backbone { get; init; }
+    public required DirectoryInfo Data { get; init; }
+    public required string Category { get; init; }
+
+    /// <summary>k: the number of normal training images.</summary>
+    public required int Shots { get; init; }
+
+    /// <summary>The authors' shots file (indices), or null.</summary>
+    public string? ShotsFile { get; init; }
+
+    /// <summary>train/good file names to learn from, or null.</summary>
+    public IReadOnlyList<string>? ShotNames { get; init; }
+
+    public TrainOptions Options { get; init; } = new();
+
+    /// <summary>A model whose learned vectors to start from, or null.</summary>
+    public FileInfo? Init { get; init; }
+
+    /// <summary>prompts.json, or null for the usual places.</summary>
+    public string? Prompts { get; init; }
+
+    public required FileInfo Out { get; init; }
+    public string Device { get; init; } = "cpu";
+}
+
 /// <summary>`promptad train`: learns one category's prompts from k normal images and writes the model file.</summary>
 internal static class TrainCommand
 {
@@ -43,27 +72,31 @@ internal static class TrainCommand
                 if (file is not null) throw new ArgumentException("give --shots-file or --shots-dir, not both");
                 file = ShotChoice.FileIn(dir.FullName, p.GetValue(category)!);
             }
-            return Run(p.GetValue(weights)!, p.GetValue(backbone)!, p.GetValue(data)!, p.GetValue(category)!, p.GetValue(shots), file,
-                p.GetValue(shotNames), options, p.GetValue(init), p.GetValue(prompts), p.GetValue(output)!, p.GetValue(device)!);
+            return Run(new TrainArgs
+            {
+                Weights = p.GetValue(weights)!, Backbone = p.GetValue(backbone)!, Data = p.GetValue(data)!, Category = p.GetValue(category)!,
+                Shots = p.GetValue(shots), ShotsFile = file, ShotNames = p.GetValue(shotNames), Options = options, Init = p.GetValue(init),
+                Prompts = p.GetValue(prompts), Out = p.GetValue(output)!, Device = p.GetValue(device)!,
+            });
         });
         return command;
     }
 
-    internal static int Run(FileInfo weightsFile, string backbone, DirectoryInfo data, string category, int k, string? shotsFile,
-        IReadOnlyList<string>? shotNames, TrainOptions options, FileInfo? initFile, string? promptsFile, FileInfo output, string device)
+    internal static int Run(TrainArgs args)
     {
+        var (weightsFile, category, options, output) = (args.Weights, args.Category, args.Options, args.Out);
         CommonOptions.CheckEpochs(options.Epochs);
         CommonOptions.CheckExists(weightsFile, "Weights");
-        var dataset = AnomalyDataset.Open(data.FullName, category, allowMissingMasks: true);
-        var (files, how) = ShotChoice.Select(dataset, k, options.Seed, shotsFile, shotNames);
-        var prompts = PromptSource.Resolve(promptsFile);
-        var config = ClipConfigs.Load(backbone);
+        var dataset = AnomalyDataset.Open(args.Data.FullName, category, allowMissingMasks: true);
+        var (files, how) = ShotChoice.Select(dataset, args.Shots, options.Seed, args.ShotsFile, args.ShotNames);
+        var prompts = PromptSource.Resolve(args.Prompts);
+        var config = ClipConfigs.Load(args.Backbone);
         string sha = FileHash.Sha256(weightsFile.FullName);
-        using var init = initFile is null ? null : PromptAdModel.Load(initFile.FullName);
-        using var backend = BackendChoice.Create(device);
+        using var init = args.Init is null ? null : PromptAdModel.Load(args.Init.FullName);
+        using var backend = BackendChoice.Create(args.Device);
         using var weights = ClipWeights.Load(weightsFile.FullName, config, backend);
 
-        Console.WriteLine($"train {category}: {k} shot(s), {how}: {string.Join(", ", files.Select(Path.GetFileName))}");
+        Console.WriteLine($"train {category}: {args.Shots} shot(s), {how}: {string.Join(", ", files.Select(Path.GetFileName))}");
         Console.WriteLine($"prompts: {prompts.Describe}");
         var outcome = TrainRunner.Train(weights, dataset, files, options, prompts, sha, init);
         using var model = outcome.Model;

@@ -46,10 +46,15 @@ internal static class TrainRunner
             bar.Report(p.Epoch);
             last = p;
         });
-        var model = shotFeatures is null ? Trainer.Train(weights, set, options, init, progress)
+        var trained = shotFeatures is null ? Trainer.Train(weights, set, options, init, progress)
             : Trainer.Train(weights, set, shotFeatures, options, init, progress);
         Finish();
-        return new TrainOutcome(model, heads, total.Elapsed.TotalSeconds);
+        double seconds = total.Elapsed.TotalSeconds;
+        // The training time travels in the model, so that `test` can report it later.
+        var model = new PromptAdModel(trained.Metadata with { TrainSeconds = seconds }, trained.Image, trained.Pixel,
+            trained.ImagePrototypes, trained.PixelPrototypes, trained.Mid1, trained.Mid2);
+        trained.Dispose();
+        return new TrainOutcome(model, heads, seconds);
     }
 
     public static SummaryTable LossTable(TrainOutcome outcome)
@@ -60,11 +65,4 @@ internal static class TrainRunner
                 Fmt.F(h.Alignment, 5), Fmt.F(h.Seconds, 1));
         return table;
     }
-}
-
-/// <summary>Invariant-culture number formatting for tables.</summary>
-internal static class Fmt
-{
-    public static string I(int v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
-    public static string F(double v, int digits) => double.IsNaN(v) ? "–" : v.ToString("F" + I(digits), System.Globalization.CultureInfo.InvariantCulture);
 }

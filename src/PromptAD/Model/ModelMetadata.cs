@@ -28,6 +28,9 @@ public sealed record ModelMetadata
     public string EngineVersion { get; init; } = typeof(ModelMetadata).Assembly.GetName().Version?.ToString() ?? "unknown";
     public DateTimeOffset CreatedUtc { get; init; } = DateTimeOffset.UtcNow;
 
+    /// <summary>Wall time of the training (both heads), seconds; null in files written before it was recorded.</summary>
+    public double? TrainSeconds { get; init; }
+
     public Dictionary<string, string> ToDictionary()
     {
         var o = Options;
@@ -58,6 +61,7 @@ public sealed record ModelMetadata
             ["created_utc"] = CreatedUtc.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
         };
         if (WeightsSha256 is not null) d["weights_sha256"] = WeightsSha256;
+        if (TrainSeconds is { } seconds) d["train_seconds"] = seconds.ToString("R", CultureInfo.InvariantCulture);
         return d;
     }
 
@@ -100,11 +104,18 @@ public sealed record ModelMetadata
         {
             throw new ModelFileException(file, "shot_files", "not a JSON array of strings", e);
         }
+        double? trainSeconds = null;
+        if (m.TryGetValue("train_seconds", out var ts))
+        {
+            trainSeconds = double.TryParse(ts, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v) && v >= 0
+                ? v : throw new ModelFileException(file, "train_seconds", $"'{ts}' is not a number of seconds");
+        }
         return new ModelMetadata
         {
             FormatVersion = version, Backbone = S("backbone"), WeightsSha256 = m.TryGetValue("weights_sha256", out var h) ? h : null,
             Category = S("category"), ClassName = S("class_name"), Shots = Int("shots"), ShotFiles = shotFiles, Options = options,
             LogitScaleValue = Flt("logit_scale"), EngineVersion = S("engine_version"), CreatedUtc = created,
+            TrainSeconds = trainSeconds,
         };
     }
 

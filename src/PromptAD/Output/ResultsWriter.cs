@@ -1,5 +1,5 @@
 using System.Text;
-using System.Text.Json;
+using PromptAD.Evaluation;
 
 namespace PromptAD.Output;
 
@@ -32,6 +32,31 @@ public static class ResultsWriter
     public static void WriteScoresCsv(string path, IEnumerable<ImageResult> rows, string? relativeTo = null) =>
         AtomicFile.WriteAllText(path, ScoresCsv(rows, relativeTo));
 
+    public static readonly IReadOnlyList<string> PredictionColumns = ["path", "image_score", "prompt_score", "vision_max", "heatmap"];
+
+    /// <summary>predict's scores.csv: one row per image; the 'anomalous' (yes/no) column only with a threshold.</summary>
+    public static string PredictionsCsv(IEnumerable<Prediction> rows, bool withVerdict)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var sb = new StringBuilder();
+        Csv.AppendRecord(sb, withVerdict ? [.. PredictionColumns, "anomalous"] : PredictionColumns);
+        foreach (Prediction r in rows)
+        {
+            List<string> row = [r.ImagePath, Csv.Number(r.Score), Csv.Number(r.PromptScore), Csv.Number(r.VisionMax), r.Heatmap];
+            if (withVerdict)
+            {
+                row.Add(r.Anomalous is true ? "yes" : "no");
+            }
+
+            Csv.AppendRecord(sb, row);
+        }
+
+        return sb.ToString();
+    }
+
+    public static void WritePredictionsCsv(string path, IEnumerable<Prediction> rows, bool withVerdict) =>
+        AtomicFile.WriteAllText(path, PredictionsCsv(rows, withVerdict));
+
     public static string MetricsCsv(IEnumerable<RunMetrics> runs)
     {
         ArgumentNullException.ThrowIfNull(runs);
@@ -42,8 +67,7 @@ public static class ResultsWriter
             Csv.AppendRecord(sb,
             [
                 m.Category, Csv.Number(m.Shots), Csv.Number(m.Seed), m.Backbone,
-                Csv.Number(m.ImageAuroc * 100), Csv.Number(m.ImageAupr * 100), Csv.Number(m.ImageF1Max * 100),
-                Csv.Number(m.PixelAuroc * 100), Csv.Number(m.PixelAupro * 100),
+                .. ResultMetrics.All.Select(metric => Csv.Number(m.Of(metric) * 100)),
                 Csv.Number(m.TrainSeconds, 3), Csv.Number(m.TestSeconds, 3),
             ]);
         }
@@ -53,17 +77,7 @@ public static class ResultsWriter
 
     public static void WriteMetricsCsv(string path, IEnumerable<RunMetrics> runs) => AtomicFile.WriteAllText(path, MetricsCsv(runs));
 
-    public static string MetricsJson(RunMetrics run) =>
-        JsonSerializer.Serialize(MetricsDocument.From(run), OutputJsonContext.Default.MetricsDocument) + "\n";
+    public static void WriteMetricsJson(string path, RunMetrics run) => AtomicFile.WriteAllText(path, MetricsJson.Serialize(run));
 
-    public static string MetricsJson(IEnumerable<RunMetrics> runs)
-    {
-        ArgumentNullException.ThrowIfNull(runs);
-        List<MetricsDocument> docs = [.. runs.Select(MetricsDocument.From)];
-        return JsonSerializer.Serialize(docs, OutputJsonContext.Default.ListMetricsDocument) + "\n";
-    }
-
-    public static void WriteMetricsJson(string path, RunMetrics run) => AtomicFile.WriteAllText(path, MetricsJson(run));
-
-    public static void WriteMetricsJson(string path, IEnumerable<RunMetrics> runs) => AtomicFile.WriteAllText(path, MetricsJson(runs));
+    public static void WriteMetricsJson(string path, IEnumerable<RunMetrics> runs) => AtomicFile.WriteAllText(path, MetricsJson.Serialize(runs));
 }

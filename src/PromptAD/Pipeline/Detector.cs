@@ -38,6 +38,9 @@ public sealed class Detector : IDisposable
     public int BatchSize { get; }
     public int OutputSize => _scorer.OutputSize;
 
+    /// <summary>The backend the detector's banks and scoring live on (the weights').</summary>
+    public IBackend Backend => _bank1.Backend;
+
     /// <summary>Length of one preprocessed image: 3 × size × size.</summary>
     public int ImageLength => 3 * Config.Vision.ImageSize * Config.Vision.ImageSize;
 
@@ -52,59 +55,6 @@ public sealed class Detector : IDisposable
 
     /// <summary>Scores a batch of normalized features (from <see cref="Encode"/> or a feature cache) at once.</summary>
     public IReadOnlyList<ImageScore> Score(ImageFeatures batch) => _scorer.Score(batch);
-
-    /// <summary>
-    /// Loads and scores <paramref name="items"/> a batch at a time, in order. <paramref name="load"/> gives an item's
-    /// preprocessed image and whatever else the caller keeps with it (mask, thumbnail). An unreadable image
-    /// (ImageLoadException) goes to <paramref name="onUnreadable"/> and is left out, or, without that callback, ends
-    /// the run. <paramref name="onBatchDone"/> sees each finished batch (progress).
-    /// </summary>
-    public List<(T Item, TLoaded Loaded, ImageScore Score)> ScoreAll<T, TLoaded>(IReadOnlyList<T> items,
-        Func<T, (float[] Chw, TLoaded Loaded)> load, Action<T, Clip.Imaging.ImageLoadException>? onUnreadable = null,
-        Action<IReadOnlyList<T>>? onBatchDone = null, CancellationToken cancellationToken = default) =>
-        ScoreChunks(items, load, ScoreImages, onUnreadable, onBatchDone, cancellationToken);
-
-    /// <summary>
-    /// As <see cref="ScoreAll{T, TLoaded}(IReadOnlyList{T}, Func{T, ValueTuple{float[], TLoaded}}, Action{T, Clip.Imaging.ImageLoadException}?, Action{IReadOnlyList{T}}?, CancellationToken)"/>,
-    /// with each item's features taken from <paramref name="cache"/> (<paramref name="load"/> gives its index there)
-    /// instead of encoding its image: same batches, same scores.
-    /// </summary>
-    public List<(T Item, TLoaded Loaded, ImageScore Score)> ScoreAll<T, TLoaded>(FeatureCache cache, IReadOnlyList<T> items,
-        Func<T, (int Index, TLoaded Loaded)> load, Action<T, Clip.Imaging.ImageLoadException>? onUnreadable = null,
-        Action<IReadOnlyList<T>>? onBatchDone = null, CancellationToken cancellationToken = default) =>
-        ScoreChunks(items, load, indices =>
-        {
-            using var f = cache.Load(_bank1.Backend, indices);
-            return Score(f);
-        }, onUnreadable, onBatchDone, cancellationToken);
-
-    private List<(T Item, TLoaded Loaded, ImageScore Score)> ScoreChunks<T, TSource, TLoaded>(IReadOnlyList<T> items,
-        Func<T, (TSource Source, TLoaded Loaded)> load, Func<IReadOnlyList<TSource>, IReadOnlyList<ImageScore>> score,
-        Action<T, Clip.Imaging.ImageLoadException>? onUnreadable, Action<IReadOnlyList<T>>? onBatchDone, CancellationToken cancellationToken)
-    {
-        var results = new List<(T, TLoaded, ImageScore)>(items.Count);
-        foreach (var chunk in items.Chunk(BatchSize))
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            var ok = new List<(T Item, TSource Source, TLoaded Loaded)>(chunk.Length);
-            foreach (var item in chunk)
-            {
-                try
-                {
-                    var (source, loaded) = load(item);
-                    ok.Add((item, source, loaded));
-                }
-                catch (Clip.Imaging.ImageLoadException e) when (onUnreadable is not null)
-                {
-                    onUnreadable(item, e);
-                }
-            }
-            var scores = ok.Count == 0 ? [] : score([.. ok.Select(o => o.Source)]);
-            for (int i = 0; i < ok.Count; i++) results.Add((ok[i].Item, ok[i].Loaded, scores[i]));
-            onBatchDone?.Invoke(chunk);
-        }
-        return results;
-    }
 
     /// <summary>Encodes and scores preprocessed images in chunks of <see cref="BatchSize"/>, in order.</summary>
     public IReadOnlyList<ImageScore> ScoreImages(IReadOnlyList<float[]> chw)

@@ -1,55 +1,113 @@
+using System.Diagnostics;
 using PromptAD.Clip.Imaging;
 using PromptAD.Data;
 using PromptAD.Evaluation;
-using PromptAD.Scoring;
+using PromptAD.Output;
 
 namespace PromptAD.Pipeline;
 
-/// <summary>One test image's result.</summary>
-public sealed record SampleResult(TestSample Sample, ImageScore Score);
-
-/// <summary>The protocol's metrics (SPEC §7), ×100. Pixel metrics are NaN when no test image has an anomalous pixel.</summary>
-public sealed record EvaluationMetrics(double ImageAuroc, double ImageAupr, double ImageF1Max, double PixelAuroc, double PixelAupro);
-
-public sealed record EvaluationResult(IReadOnlyList<SampleResult> Samples, EvaluationMetrics Metrics);
-
-/// <summary>Progress after each scored batch of test images.</summary>
+/// <summary>Progress after each scored chunk of test images.</summary>
 public sealed record EvaluationProgress(int Done, int Total, string LastImage);
 
+/// <summary>How the evaluation loop runs, beside its scores and samples.</summary>
+public sealed record EvaluationOptions
+{
+    /// <summary>An unreadable image (or mask) ends the run instead of being reported and left out.</summary>
+    public bool Strict { get; init; }
+
+    /// <summary>Where each scored image's heatmap goes (named &lt;defect&gt;/&lt;image&gt;.png); null for none.</summary>
+    public HeatmapSet? Heatmaps { get; init; }
+
+    /// <summary>Sees each image left out as unreadable, as it happens (warnings).</summary>
+    public Action<SkippedImage>? OnSkipped { get; init; }
+
+    public IProgress<EvaluationProgress>? Progress { get; init; }
+
+    public CancellationToken CancellationToken { get; init; }
+}
+
+/// <summary>What the loop keeps: one small row per image, the images left out, the metrics and the wall time.</summary>
+public sealed record EvaluationResult(IReadOnlyList<ImageResult> Images, IReadOnlyList<SkippedImage> Skipped, EvaluationMetrics Metrics, double Seconds);
+
 /// <summary>
-/// Runs a <see cref="Detector"/> over a dataset's test split and computes the metrics: masks are binarized and
-/// resized (nearest) to the detector's output size; normal images count as all-normal.
+/// The evaluation loop (test, run, demo, the benches and the tests all go through it): takes each scored chunk from an
+/// <see cref="IScoreSource"/>, feeds the metric accumulators and the heatmap writer, and drops it. Masks are binarized
+/// and resized (nearest) to the detector's output size; normal images count as all-normal; a mask whose size differs
+/// from its image is always an error (it would silently score against the wrong pixels).
 /// </summary>
 public static class Evaluator
 {
-    public static EvaluationResult Evaluate(Detector detector, AnomalyDataset dataset, IProgress<EvaluationProgress>? progress = null,
-        CancellationToken cancellationToken = default)
+    public static EvaluationResult Evaluate(IScoreSource source, IReadOnlyList<TestSample> samples, EvaluationOptions? options = null)
     {
-        var samples = dataset.TestSamples;
-        var pre = new ClipPreprocessor(detector.Config.Vision.ImageSize);
-        int size = detector.OutputSize;
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(samples);
+        options ??= new EvaluationOptions();
+        var clock = Stopwatch.StartNew();
+        int size = source.Detector.OutputSize;
+        var images = new List<ImageResult>(samples.Count);
+        var skipped = new List<SkippedImage>();
+        var pixels = new PixelMetricsAccumulator();
+        var names = new Dictionary<string, HeatmapNames>(StringComparer.Ordinal);
         int done = 0;
-        var scored = detector.ScoreAll(samples,
-            s => (pre.Preprocess(s.ImagePath), s.MaskPath is { } m ? MaskLoader.Load(m, size, size) : null),
-            onBatchDone: chunk => progress?.Report(new EvaluationProgress(done += chunk.Count, samples.Count, chunk[^1].ImagePath)),
-            cancellationToken: cancellationToken);
-        var results = scored.Select(x => new SampleResult(x.Item, x.Score)).ToList();
-        var masks = scored.Select(x => x.Loaded).ToList();
-        return new EvaluationResult(results, Metrics(results, masks));
-    }
 
-    /// <summary>Image metrics from the scores and labels, pixel metrics from the maps and masks, ×100.</summary>
-    public static EvaluationMetrics Metrics(IReadOnlyList<SampleResult> results, IReadOnlyList<BinaryMask?> masks)
-    {
-        var scores = results.Select(r => (double)r.Score.Score).ToArray();
-        var labels = results.Select(r => r.Sample.IsAnomalous).ToArray();
-        var maps = results.Select(r => r.Score.PixelMap).ToList();
-        bool anyDefectPixel = masks.Any(m => m is not null && m.Any());
-        return new EvaluationMetrics(
-            100 * ImageMetrics.Auroc(scores, labels),
-            100 * ImageMetrics.AveragePrecision(scores, labels),
-            100 * ImageMetrics.F1Max(scores, labels),
-            anyDefectPixel ? 100 * PixelMetrics.Auroc(maps, masks) : double.NaN,
-            anyDefectPixel ? 100 * PixelMetrics.Aupro(maps, masks) : double.NaN);
+        void Skip(TestSample sample, ImageLoadException e)
+        {
+            var s = new SkippedImage(sample.ImagePath, e.Message);
+            skipped.Add(s);
+            options.OnSkipped?.Invoke(s);
+            done++;
+        }
+
+        foreach (var chunk in source.Score(samples, options.Strict ? null : Skip, options.CancellationToken))
+        {
+            foreach (var (sample, score, decoded) in chunk)
+            {
+                BinaryMask? mask;
+                try
+                {
+                    mask = sample.MaskPath is { } maskPath ? MaskLoader.Load(maskPath) : null;
+                }
+                catch (ImageLoadException e) when (!options.Strict)
+                {
+                    Skip(sample, e);
+                    continue;
+                }
+
+                if (mask is not null && decoded is not null && (mask.Width != decoded.Width || mask.Height != decoded.Height))
+                {
+                    throw new DatasetException($"Mask '{sample.MaskPath}' is {mask.Width}×{mask.Height} but its image '{sample.ImagePath}' is {decoded.Width}×{decoded.Height}.");
+                }
+
+                images.Add(ImageResult.From(sample, score));
+                pixels.Add(score.PixelMap, mask?.ResizeNearest(size, size));
+                if (options.Heatmaps is { } heatmaps)
+                {
+                    // Named like the image within its defect folder; a.png and a.jpg in one folder must not share a file.
+                    if (!names.TryGetValue(sample.DefectType, out var folder)) names[sample.DefectType] = folder = new HeatmapNames();
+                    // A defect without a mask shows the "no mask" panel; a good image an all-black (empty) mask.
+                    var photo = decoded ?? ImageLoader.Load(sample.ImagePath);
+                    var gt = mask ?? (sample.IsAnomalous ? null : BinaryMask.Empty(photo.Width, photo.Height));
+                    heatmaps.Add(Path.Combine(sample.DefectType, folder.Next(sample.ImagePath)), photo, score.PixelMap, gt);
+                }
+
+                done++;
+            }
+
+            if (chunk.Count > 0) options.Progress?.Report(new EvaluationProgress(done, samples.Count, chunk[^1].Sample.ImagePath));
+        }
+
+        if (images.Count == 0)
+        {
+            throw new DatasetException(samples.Count == 0 ? "There is no test image."
+                : $"None of the {samples.Count} test image(s) could be read (the first: '{samples[0].ImagePath}').");
+        }
+
+        var (pixelAuroc, pixelAupro) = pixels.Compute();
+        var scores = images.Select(r => (double)r.Score).ToArray();
+        var labels = images.Select(r => r.IsAnomalous).ToArray();
+        var metrics = new EvaluationMetrics(ImageMetrics.Auroc(scores, labels), ImageMetrics.AveragePrecision(scores, labels),
+            ImageMetrics.F1Max(scores, labels), pixelAuroc, pixelAupro);
+        double seconds = clock.Elapsed.TotalSeconds;
+        return new EvaluationResult(images, skipped, metrics, seconds);
     }
 }

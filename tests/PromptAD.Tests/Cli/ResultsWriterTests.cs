@@ -1,4 +1,5 @@
 using System.Text.Json;
+using PromptAD.Evaluation;
 using PromptAD.Output;
 
 namespace PromptAD.Tests.Cli;
@@ -10,7 +11,7 @@ public sealed class ResultsWriterTests : IDisposable
     public void Dispose() => Directory.Delete(temp, recursive: true);
 
     private static RunMetrics Run(string category, int shots, int seed, double imageAuroc, double pixelAuroc = double.NaN) =>
-        new(category, shots, seed, "ViT-B-16-plus-240", imageAuroc, 0.5, 0.25, pixelAuroc, double.NaN, 12.5, 3.25);
+        new(category, shots, seed, "ViT-B-16-plus-240", new EvaluationMetrics(imageAuroc, 0.5, 0.25, pixelAuroc, double.NaN), 12.5, 3.25);
 
     [Fact]
     public void CsvQuotingFollowsRfc4180()
@@ -62,8 +63,49 @@ public sealed class ResultsWriterTests : IDisposable
         Assert.Equal(JsonValueKind.Null, r.GetProperty("pixel_aupro").ValueKind);
         Assert.Equal(12.5, r.GetProperty("train_seconds").GetDouble());
 
-        using var list = JsonDocument.Parse(ResultsWriter.MetricsJson([m, m]));
+        using var list = JsonDocument.Parse(MetricsJson.Serialize([m, m]));
         Assert.Equal(2, list.RootElement.GetArrayLength());
+    }
+
+    /// <summary>The bytes metrics.json had before the metrics became one record of fractions (written by the
+    /// source-generated serializer then), so files compare across versions; an unknown training time is left out.</summary>
+    [Fact]
+    public void MetricsJson_KeepsItsFormat_AndLeavesOutAnUnknownTrainingTime()
+    {
+        var m = new RunMetrics("widget", 2, 0, "tiny-test", new EvaluationMetrics(1, 1, 1, 0.9617745008419664, 0.866003668600228), 0, 0.2442664);
+        string nl = Environment.NewLine;
+        string expected = string.Join(nl,
+            "{", "  \"category\": \"widget\",", "  \"shots\": 2,", "  \"seed\": 0,", "  \"backbone\": \"tiny-test\",",
+            "  \"image_auroc\": 100,", "  \"image_aupr\": 100,", "  \"image_f1_max\": 100,",
+            "  \"pixel_auroc\": " + (0.9617745008419664 * 100).ToString("R", System.Globalization.CultureInfo.InvariantCulture) + ",",
+            "  \"pixel_aupro\": " + (0.866003668600228 * 100).ToString("R", System.Globalization.CultureInfo.InvariantCulture) + ",",
+            "  \"train_seconds\": 0,", "  \"test_seconds\": 0.2442664", "}") + "\n";
+        Assert.Equal(expected, MetricsJson.Serialize(m));
+
+        string unknown = MetricsJson.Serialize(m with { TrainSeconds = double.NaN, Metrics = m.Metrics with { PixelAupro = double.NaN } });
+        Assert.DoesNotContain("train_seconds", unknown);
+        Assert.Contains("\"pixel_aupro\": null", unknown);
+    }
+
+    /// <summary>run's resume reads metrics.json files written by earlier versions (train_seconds present, metrics ×100).</summary>
+    [Fact]
+    public void MetricsJson_ReadsOldFilesBackAsFractions()
+    {
+        const string old = "{\n  \"category\": \"bottle\",\n  \"shots\": 1,\n  \"seed\": 3,\n  \"backbone\": \"ViT-B-16-plus-240\",\n"
+            + "  \"image_auroc\": 98.5,\n  \"image_aupr\": 99.25,\n  \"image_f1_max\": 97,\n  \"pixel_auroc\": null,\n  \"pixel_aupro\": null,\n"
+            + "  \"train_seconds\": 0,\n  \"test_seconds\": 4.5\n}\n";
+        RunMetrics r = MetricsJson.Parse(old);
+        Assert.Equal(("bottle", 1, 3, "ViT-B-16-plus-240"), (r.Category, r.Shots, r.Seed, r.Backbone));
+        Assert.Equal(0.985, r.Metrics.ImageAuroc, 12);
+        Assert.Equal(0.9925, r.Metrics.ImageAupr, 12);
+        Assert.Equal(0.97, r.Metrics.ImageF1Max, 12);
+        Assert.True(double.IsNaN(r.Metrics.PixelAuroc) && double.IsNaN(r.Metrics.PixelAupro));
+        Assert.Equal((0.0, 4.5), (r.TrainSeconds, r.TestSeconds));
+
+        RunMetrics noTrain = MetricsJson.Parse(old.Replace("  \"train_seconds\": 0,\n", "", StringComparison.Ordinal));
+        Assert.True(double.IsNaN(noTrain.TrainSeconds));
+        Assert.Throws<FormatException>(() => MetricsJson.Parse("[1]"));
+        Assert.Throws<FormatException>(() => MetricsJson.Parse(old.Replace("\"shots\": 1", "\"shots\": \"one\"", StringComparison.Ordinal)));
     }
 
     [Fact]

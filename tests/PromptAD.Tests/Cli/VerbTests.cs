@@ -101,6 +101,28 @@ public sealed class VerbTests : IDisposable
         Assert.Equal(SyntheticDataset.TestGoodCount, Directory.GetFiles(Path.Combine(predict, "heatmaps"), "*.png").Length);
     }
 
+    /// <summary>test reports the training time the model recorded (it used to write "train_seconds": 0), and leaves
+    /// it out for a model that recorded none.</summary>
+    [Fact]
+    public void TestMetrics_CarryTheModelsTrainingTime()
+    {
+        string model = Train();
+        double recorded;
+        using (var m = PromptAD.Model.PromptAdModel.Load(model)) recorded = m.Metadata.TrainSeconds!.Value;
+        Assert.True(recorded > 0);
+        string test = Path.Combine(_dir, "test-time");
+        Assert.Equal(0, Test(model, test, "--no-heatmaps").Code);
+        using (var doc = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(test, "metrics.json"))))
+            Assert.Equal(recorded, doc.RootElement.GetProperty("train_seconds").GetDouble());
+
+        // A model file from before the training time was recorded.
+        string old = Path.Combine(_dir, "old.safetensors");
+        using (var m = PromptAD.Model.PromptAdModel.Load(model))
+            new PromptAD.Model.PromptAdModel(m.Metadata with { TrainSeconds = null }, m.Image, m.Pixel, m.ImagePrototypes, m.PixelPrototypes, m.Mid1, m.Mid2).Save(old);
+        Assert.Equal(0, Test(old, test, "--no-heatmaps").Code);
+        Assert.DoesNotContain("train_seconds", File.ReadAllText(Path.Combine(test, "metrics.json")));
+    }
+
     [Fact]
     public void MissingFolder_UnknownCategory_EmptyTrain_AreClearErrors()
     {

@@ -43,13 +43,26 @@ public sealed class EvaluatorTests : IDisposable
 
         using var detector = new Detector(weights, model, outputSize: 24, batchSize: 3);
         var seen = new List<EvaluationProgress>();
-        var result = Evaluator.Evaluate(detector, dataset, new SyncProgress<EvaluationProgress>(seen.Add), ct);
-        Assert.Equal(4, result.Samples.Count);
+        var result = Evaluator.Evaluate(new DecodedImageSource(detector), dataset.TestSamples,
+            new EvaluationOptions { Progress = new SyncProgress<EvaluationProgress>(seen.Add), CancellationToken = ct });
+        Assert.Equal(dataset.TestSamples.Select(s => s.ImagePath), result.Images.Select(r => r.ImagePath));
         Assert.Equal([3, 4], seen.Select(p => p.Done));
-        Assert.All(result.Samples, s => Assert.Equal(24 * 24, s.Score.PixelMap.Length));
         var m = result.Metrics;
         foreach (double v in new[] { m.ImageAuroc, m.ImageAupr, m.ImageF1Max, m.PixelAuroc, m.PixelAupro })
-            Assert.InRange(v, 0, 100);
+            Assert.InRange(v, 0, 1);
+
+        // The streamed metrics equal the metric functions (checked against sklearn/SciPy goldens) applied to every
+        // image scored on its own, with every mask loaded and resized (nearest) to the map.
+        var pre2 = new global::PromptAD.Clip.Imaging.ClipPreprocessor(config.Vision.ImageSize);
+        var one = dataset.TestSamples.Select(s => detector.ScoreImages([pre2.Preprocess(s.ImagePath)])[0]).ToList();
+        var masks = dataset.TestSamples.Select(s => s.MaskPath is { } p ? MaskLoader.Load(p, 24, 24) : null).ToList();
+        double[] scores = [.. one.Select(x => (double)x.Score)];
+        bool[] labels = [.. dataset.TestSamples.Select(s => s.IsAnomalous)];
+        Assert.Equal(global::PromptAD.Evaluation.ImageMetrics.Auroc(scores, labels), m.ImageAuroc, 12);
+        Assert.Equal(global::PromptAD.Evaluation.ImageMetrics.AveragePrecision(scores, labels), m.ImageAupr, 12);
+        Assert.Equal(global::PromptAD.Evaluation.ImageMetrics.F1Max(scores, labels), m.ImageF1Max, 12);
+        Assert.Equal(global::PromptAD.Evaluation.PixelMetrics.Auroc([.. one.Select(x => x.PixelMap)], masks), m.PixelAuroc, 12);
+        Assert.Equal(global::PromptAD.Evaluation.PixelMetrics.Aupro([.. one.Select(x => x.PixelMap)], masks), m.PixelAupro, 12);
     }
 
     private static void Png(string path, int w, int h, int seed, bool spot)
