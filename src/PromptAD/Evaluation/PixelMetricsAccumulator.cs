@@ -23,6 +23,6 @@ public sealed class PixelMetricsAccumulator
 
     /// <summary>(AUROC, AUPRO) as fractions; both NaN when no image has an anomalous pixel.</summary>
     public (double Auroc, double Aupro) Compute() => _anyDefectPixel
-        ? (PixelMetrics.Auroc(_maps, _masks), PixelMetrics.Aupro(_maps, _masks))
+        ? PixelMetrics.AurocAndAupro(_maps, _masks)
         : (double.NaN, double.NaN);
 }
