@@ -43,6 +43,7 @@ internal static class RunCommand
         var device = BackendChoice.CreateOption();
         var cacheLimit = new Option<int>("--cache-limit") { Description = "MiB of host memory for a category's encoded image features (≈ 2.2 MB per image for ViT-B-16-plus-240); above it they go to a temporary file", DefaultValueFactory = _ => 4096 };
         var shard = new Option<string?>("--shard") { Description = "i/N: do only the i-th (0-based) of N disjoint parts of the job, whole categories (category c goes to part c mod N); same results layout" };
+        var maxBatch = new Option<int>("--max-batch") { Description = "runs of a category trained together, their prompts in one text-encoder batch per epoch (bounds the activations' memory)", DefaultValueFactory = _ => 4 };
         var merge = new Option<DirectoryInfo[]>("--merge") { Description = "build the tables in --out from finished shards' folders (copies their runs/ into --out); nothing is trained", AllowMultipleArgumentsPerToken = true };
         // Not required with --merge (checked in Run).
         weights.Required = false;
@@ -50,7 +51,7 @@ internal static class RunCommand
         var command = new Command("run", "The paper's protocol: every category × k × seed trained and tested, results table in the paper's shape; resumes an interrupted job.")
         {
             weights, backbone, dataset, data, categories, shots, seeds, shotsDir, epochs, logitScale, prompts, heatmaps, keepModels, size, batch, output, device,
-            cacheLimit, shard, merge,
+            cacheLimit, maxBatch, shard, merge,
         };
         command.SetAction(p =>
         {
@@ -63,6 +64,7 @@ internal static class RunCommand
                 p.GetValue(prompts), p.GetValue(heatmaps), p.GetValue(keepModels), p.GetValue(size), p.GetValue(batch), p.GetValue(output)!, p.GetValue(device)!)
             {
                 CacheLimitMiB = p.GetValue(cacheLimit),
+                MaxBatch = p.GetValue(maxBatch),
                 Shard = p.GetValue(shard) is { } sh ? JobShard.Parse(sh) : null,
             });
         });
@@ -76,6 +78,9 @@ internal static class RunCommand
         /// <summary>Host memory for one category's cached image features before they go to a temporary file.</summary>
         public int CacheLimitMiB { get; init; } = 4096;
 
+        /// <summary>Runs of a category trained together (one text-encoder batch per head and epoch).</summary>
+        public int MaxBatch { get; init; } = 4;
+
         /// <summary>Only this part of the categories (null: all).</summary>
         public JobShard? Shard { get; init; }
     }
@@ -83,6 +88,7 @@ internal static class RunCommand
     internal static int Run(Job job)
     {
         CommonOptions.CheckPositive(job.Seeds, "--seeds");
+        CommonOptions.CheckPositive(job.MaxBatch, "--max-batch");
         if (job.CacheLimitMiB < 0) throw new ArgumentException($"--cache-limit: {job.CacheLimitMiB} MiB is negative");
         CommonOptions.CheckPositive(job.Size, "--size");
         CommonOptions.CheckPositive(job.Batch, "--batch");
@@ -141,26 +147,38 @@ internal static class RunCommand
                 stages.Decode += cache.DecodeSeconds;
                 stages.Encode += cache.EncodeSeconds;
 
-                foreach (var (i, k, seed, dir, files, how) in pending)
+                // Runs trained together need distinct seeds (Trainer.TrainTogether): one shot count at a time.
+                foreach (var batch in pending.GroupBy(r => r.K).SelectMany(g => g.Chunk(job.MaxBatch)))
                 {
-                    Console.WriteLine($"{Head(i)}: shots {how}: {string.Join(", ", files.Select(Path.GetFileName))}");
-                    var options = new TrainOptions { Epochs = job.Epochs, Seed = seed, LogitScale = job.LogitScale };
-                    TrainOutcome trained;
-                    using (var shotFeatures = cache.Load(backend, [.. files.Select(cache.IndexOf)]))
-                        trained = TrainRunner.Train(weights, ds, files, options, prompts, sha, shotFeatures: shotFeatures);
-                    stages.Train += trained.Seconds;
-                    using var model = trained.Model;
-                    if (job.KeepModels) model.Save(Path.Combine(dir, "model.safetensors"));
-                    using var detector = new Detector(weights, model, job.Size, job.Batch);
-                    var source = new CachedFeatureSource(detector, cache);
-                    var tested = TestRunner.Run(source, ds, new TestRunOptions { OutDir = dir, Heatmaps = job.Heatmaps, TrainSeconds = trained.Seconds });
-                    // The rest of the test time: masks, metrics, result files (and heatmaps when asked).
-                    stages.Score += source.ScoreSeconds;
-                    stages.Metrics += tested.Metrics.TestSeconds - source.ScoreSeconds;
-                    var m = tested.Metrics;
-                    Console.WriteLine($"{Head(i)}: image AUROC {Fmt.F(m.Metrics.ImageAuroc * 100, 1)}, pixel AUROC {Fmt.F(m.Metrics.PixelAuroc * 100, 1)}");
-                    all.Add(m);
-                    WriteTables(job.Out.FullName, all); // after every run, so the tables are current even if the job stops
+                    foreach (var run in batch) Console.WriteLine($"{Head(run.Index)}: shots {run.How}: {string.Join(", ", run.Shots.Select(Path.GetFileName))}");
+                    var shotFeatures = new List<ImageFeatures>(batch.Length);
+                    IReadOnlyList<TrainOutcome> outcomes;
+                    try
+                    {
+                        foreach (var run in batch) shotFeatures.Add(cache.Load(backend, [.. run.Shots.Select(cache.IndexOf)]));
+                        outcomes = TrainRunner.TrainTogether(weights, ds, [.. batch.Select((run, j) => (run.Shots,
+                            new TrainOptions { Epochs = job.Epochs, Seed = run.Seed, LogitScale = job.LogitScale }, shotFeatures[j]))], prompts, sha);
+                    }
+                    finally
+                    {
+                        foreach (var f in shotFeatures) f.Dispose();
+                    }
+                    stages.Train += outcomes.Sum(o => o.Seconds);
+                    foreach (var ((i, _, _, dir, _, _), trained) in batch.Zip(outcomes))
+                    {
+                        using var model = trained.Model;
+                        if (job.KeepModels) model.Save(Path.Combine(dir, "model.safetensors"));
+                        using var detector = new Detector(weights, model, job.Size, job.Batch);
+                        var source = new CachedFeatureSource(detector, cache);
+                        var tested = TestRunner.Run(source, ds, new TestRunOptions { OutDir = dir, Heatmaps = job.Heatmaps, TrainSeconds = trained.Seconds });
+                        // The rest of the test time: masks, metrics, result files (and heatmaps when asked).
+                        stages.Score += source.ScoreSeconds;
+                        stages.Metrics += tested.Metrics.TestSeconds - source.ScoreSeconds;
+                        var m = tested.Metrics;
+                        Console.WriteLine($"{Head(i)}: image AUROC {Fmt.F(m.Metrics.ImageAuroc * 100, 1)}, pixel AUROC {Fmt.F(m.Metrics.PixelAuroc * 100, 1)}");
+                        all.Add(m);
+                        WriteTables(job.Out.FullName, all); // after every run, so the tables are current even if the job stops
+                    }
                 }
             }
         }

@@ -10,7 +10,7 @@ namespace PromptAD.Tests.Cli;
 /// <summary>
 /// `run`'s protocol machinery on the synthetic dataset with the tiny random-weight backbone: the feature cache
 /// (each image encoded once) reproduces the per-run path bit for bit, in memory and in its temporary file; shards
-/// and --merge rebuild the same tables as one unsharded job.
+/// and --merge rebuild the same tables as one unsharded job; runs trained together score as runs trained alone.
 /// </summary>
 [Collection("Console")]
 public sealed class RunProtocolTests : IDisposable
@@ -88,7 +88,9 @@ public sealed class RunProtocolTests : IDisposable
     {
         string[] common = ["--weights", _weights, "--model", "tiny-test", "--data", _data, "--shots", "1,2", "--seeds", "2", "--epochs", "2", "--size", "32"];
         string whole = Path.Combine(_dir, "whole"), s0 = Path.Combine(_dir, "shard0"), s1 = Path.Combine(_dir, "shard1"), merged = Path.Combine(_dir, "merged");
-        var r = Cli(["run", .. common, "--cache-limit", "0", "--out", whole]);
+        // The whole job trains each run alone with its features in the temporary file; the shards (default
+        // --max-batch) train a category's runs together from memory: same scores to the last bit.
+        var r = Cli(["run", .. common, "--cache-limit", "0", "--max-batch", "1", "--out", whole]);
         Assert.True(r.Code == 0, r.Err);
         Assert.Contains("8 done now", r.Out);
         Assert.Contains("time per stage: decode ", r.Out);
@@ -105,7 +107,8 @@ public sealed class RunProtocolTests : IDisposable
         Assert.Contains("8 run(s)", r.Out);
         Assert.Equal(File.ReadAllText(Path.Combine(whole, "results.csv")), File.ReadAllText(Path.Combine(merged, "results.csv")));
         Assert.Equal(File.ReadAllText(Path.Combine(whole, "results.md")), File.ReadAllText(Path.Combine(merged, "results.md")));
-        Assert.True(File.Exists(Path.Combine(merged, "runs", "widget", "k2_seed1", "scores.csv")));
+        foreach (var run in new[] { Path.Combine("widget", "k2_seed1"), Path.Combine("gadget", "k1_seed0") })
+            Assert.Equal(File.ReadAllText(Path.Combine(whole, "runs", run, "scores.csv")), File.ReadAllText(Path.Combine(merged, "runs", run, "scores.csv")));
 
         // The merged folder resumes as a whole job: nothing left to do.
         r = Cli(["run", .. common, "--out", merged]);
@@ -124,20 +127,5 @@ public sealed class RunProtocolTests : IDisposable
         Assert.Contains("--shard", r.Err);
     }
 
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o);
-        Console.SetError(e);
-        try
-        {
-            return (PromptAD.Program.Main(args), o.ToString(), e.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
-    }
+    private static (int Code, string Out, string Err) Cli(params string[] args) => VerbTests.Cli(args);
 }

@@ -29,7 +29,7 @@ public sealed class VerbTests : IDisposable
 
     private string Cat => Path.Combine(_data, SyntheticDataset.Category);
 
-    private static (int Code, string Out, string Err) Cli(params string[] args)
+    internal static (int Code, string Out, string Err) Cli(params string[] args)
     {
         var (oldOut, oldErr) = (Console.Out, Console.Error);
         var (o, e) = (new StringWriter(), new StringWriter());
