@@ -2,7 +2,8 @@
 # PromptAD build entry point. Run through the pinned tool: `dotnet tool restore; dotnet pwsh build.ps1 <target>`.
 #   build    Release build of the whole solution
 #   test     every test (xunit.v3 executable); extra arguments go to the xunit runner, e.g. -class "*CpuOpTests*"
-#   bench    benchmarks side by side with the PyTorch reference (same machine, same run): `bench gemm`, `bench all`
+#   bench    our benchmarks side by side with the PyTorch reference (tools/PromptAD.DevBench: same machine, same run):
+#            `bench gemm`, `bench clip`, `bench e2e`, `bench all`; extra arguments go to the suite
 #   device   artifacts/device.tgz for scripts/device-check.sh on a GPU machine without .NET (tests + CLI, published)
 #   publish  the NativeAOT `promptad` executable into artifacts/publish (-Isa x86-64-v4|native for AVX-512)
 param(
@@ -41,7 +42,7 @@ switch ($Target) {
     }
     'bench' {
         $what = if ($Rest.Count -gt 0) { $Rest } else { @('all') }
-        Invoke-Checked dotnet (@('run', '-c', 'Release', '--project', 'src/PromptAD', '--', 'bench') + $what)
+        Invoke-Checked dotnet (@('run', '-c', 'Release', '--project', 'tools/PromptAD.DevBench', '--') + $what)
     }
     'device' {
         Remove-Item -Recurse -Force artifacts/device, artifacts/device.tgz -ErrorAction SilentlyContinue

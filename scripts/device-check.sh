@@ -56,7 +56,7 @@ fi
 
 section "GPU op table and kernel checks"
 if [[ -x "$tests" ]]; then
-    PROMPTAD_CUDA_SYNC=1 timeout 150 "$tests" "${filter[@]}" -noColor 2>&1 | tee "$log" | grep -vE '^\s+\[SKIP\]|^\s+No CUDA GPU|^\s*$' | tail -n 60
+    PROMPTAD_REQUIRE_GPU=1 PROMPTAD_CUDA_SYNC=1 timeout 150 "$tests" "${filter[@]}" -noColor 2>&1 | tee "$log" | grep -vE '^\s+\[SKIP\]|^\s+No CUDA GPU|^\s*$' | tail -n 60
     count "$log"
 
     section "compute-sanitizer memcheck"

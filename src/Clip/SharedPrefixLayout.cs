@@ -68,6 +68,40 @@ internal sealed class SharedPrefixLayout
         return new SharedPrefixLayout([.. representatives], expand, endRows);
     }
 
+    /// <summary>
+    /// The same layout from the prompts' structure instead of their values: <paramref name="keys"/>[b·seq + t] names
+    /// what goes into position t of prompt b (a token id, or a distinct negative key per learned vector, equal for
+    /// positions that receive the same vector). Equal keys at equal positions mean equal rows, so no values are needed
+    /// and the layout can be built once per prompt set. Vectors that merely happen to be equal are not merged (exact
+    /// either way).
+    /// </summary>
+    public static SharedPrefixLayout FromKeys(ReadOnlySpan<int> keys, int batch, int seq, int[] endPositions)
+    {
+        var representatives = new List<int>();
+        var expand = new int[batch * seq];
+        var endRows = new int[batch];
+        var known = new Dictionary<(int Parent, int Key), int>();
+        for (int b = 0; b < batch; b++)
+        {
+            int parent = -1;
+            for (int t = 0; t <= endPositions[b]; t++)
+            {
+                int row = b * seq + t;
+                if (!known.TryGetValue((parent, keys[row]), out int unique))
+                {
+                    unique = representatives.Count;
+                    representatives.Add(row);
+                    known[(parent, keys[row])] = unique;
+                }
+                expand[row] = unique;
+                parent = unique;
+            }
+            for (int t = endPositions[b] + 1; t < seq; t++) expand[b * seq + t] = parent;
+            endRows[b] = parent;
+        }
+        return new SharedPrefixLayout([.. representatives], expand, endRows);
+    }
+
     private static long Hash(ReadOnlySpan<int> bits)
     {
         var h = new HashCode();

@@ -16,6 +16,7 @@ public static class Program
         root.Subcommands.Add(BenchCommand.Create());
         root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(EncodeCommand.Create());
+        root.Subcommands.Add(ProfileCommand.Create());
         // Our own handler turns known errors into one clear line (PROMPTAD_DEBUG=1 for the stack trace).
         var parse = root.Parse(args);
         return CliErrors.Run(() =>

@@ -5,22 +5,26 @@ namespace PromptAD.Kernels;
 /// <summary>
 /// The GPU backend: every <see cref="IBackend"/> op as launches of our kernels (kernels/*.cu) plus GEMMs, on an
 /// <see cref="IDeviceRuntime"/> — the CUDA driver for real, or the CPU emulation in tests. Ops are split by family into
-/// partial files (CudaBackend.*.cs). Host index arrays are uploaded into one growing scratch buffer: the upload is
-/// stream-ordered after the previous kernel that read it, so reusing it is safe without a synchronization.
+/// partial files (CudaBackend.*.cs). Memory comes from a caching pool (<see cref="Memory"/>) and host index arrays
+/// are kept on the device by content (<see cref="DeviceIndexCache"/>), so a repeated step uploads and allocates nothing.
 /// </summary>
 public sealed unsafe partial class CudaBackend : IBackend
 {
     private const int Threads = 256;
-    private ulong indexScratch;
-    private ulong indexScratchBytes;
+    private readonly DeviceIndexCache indices;
 
     public CudaBackend(IDeviceRuntime runtime, bool ownsRuntime = true)
     {
         Runtime = runtime;
         OwnsRuntime = ownsRuntime;
+        Memory = new DeviceMemoryPool(runtime);
+        indices = new DeviceIndexCache(runtime, Memory);
     }
 
     public IDeviceRuntime Runtime { get; }
+
+    /// <summary>Where every tensor, temporary and index buffer of this backend comes from.</summary>
+    public DeviceMemoryPool Memory { get; }
 
     private bool OwnsRuntime { get; }
 
@@ -48,7 +52,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     public Storage Allocate(long length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
-        return new CudaStorage(this, Runtime, length);
+        return new CudaStorage(this, Memory, length);
     }
 
     /// <summary>Device address of a tensor's first element; checks it belongs to this backend and is alive.</summary>
@@ -105,37 +109,23 @@ public sealed unsafe partial class CudaBackend : IBackend
     private void Launch(string file, string kernel, Dim3 grid, Dim3 block, in KernelArgs args) =>
         Runtime.Launch(file, kernel, grid, block, 0, args);
 
-    /// <summary>Uploads host indices into the index scratch buffer and returns its address.</summary>
-    private ulong UploadIndices(ReadOnlySpan<int> indices)
-    {
-        ulong bytes = (ulong)Math.Max(1, indices.Length) * sizeof(int);
-        if (bytes > indexScratchBytes)
-        {
-            if (indexScratch != 0) Runtime.Free(indexScratch);
-            indexScratch = 0;
-            ulong size = Math.Max(bytes, 4096);
-            indexScratch = Runtime.Allocate(size);
-            indexScratchBytes = size;
-        }
-        fixed (int* p = indices) Runtime.CopyHtoD(indexScratch, p, (ulong)indices.Length * sizeof(int));
-        return indexScratch;
-    }
+    /// <summary>The device copy of host indices (uploaded on first use of these contents).</summary>
+    private ulong UploadIndices(ReadOnlySpan<int> values) => indices.Get(values);
 
     /// <summary>Temporary device memory for one op's intermediates, freed by <see cref="DeviceTemp.Dispose"/>.</summary>
-    private DeviceTemp Temp(long floats) => new(Runtime, Runtime.Allocate((ulong)Math.Max(1, floats) * sizeof(float)));
+    private DeviceTemp Temp(long floats) => new(Memory, Memory.Rent((ulong)Math.Max(1, floats) * sizeof(float)));
 
-    private readonly struct DeviceTemp(IDeviceRuntime runtime, ulong pointer) : IDisposable
+    private readonly struct DeviceTemp(DeviceMemoryPool pool, ulong pointer) : IDisposable
     {
         public ulong Pointer { get; } = pointer;
 
-        public void Dispose() => runtime.Free(Pointer);
+        public void Dispose() => pool.Return(Pointer);
     }
 
     public void Dispose()
     {
-        if (indexScratch != 0) Runtime.Free(indexScratch);
-        indexScratch = 0;
-        indexScratchBytes = 0;
+        indices.Dispose();
+        Memory.Dispose();
         if (OwnsRuntime) Runtime.Dispose();
     }
 }

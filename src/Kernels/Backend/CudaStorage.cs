@@ -2,15 +2,15 @@ using PromptAD.Tensors;
 
 namespace PromptAD.Kernels;
 
-/// <summary>Float32 device memory of a <see cref="CudaBackend"/>: a device address from its runtime.</summary>
+/// <summary>Float32 device memory of a <see cref="CudaBackend"/>: a block of its memory pool.</summary>
 public sealed class CudaStorage : Storage
 {
-    private readonly IDeviceRuntime runtime;
+    private readonly DeviceMemoryPool pool;
 
-    internal CudaStorage(CudaBackend backend, IDeviceRuntime runtime, long length) : base(backend, length)
+    internal CudaStorage(CudaBackend backend, DeviceMemoryPool pool, long length) : base(backend, length)
     {
-        this.runtime = runtime;
-        Pointer = runtime.Allocate((ulong)Math.Max(1, length) * sizeof(float));
+        this.pool = pool;
+        Pointer = pool.Rent((ulong)Math.Max(1, length) * sizeof(float));
     }
 
     ~CudaStorage() => Dispose();
@@ -24,7 +24,7 @@ public sealed class CudaStorage : Storage
         ulong p = Pointer;
         Pointer = 0;
         // A finalizer may run after the runtime was disposed (process exit); the device memory is gone with it then.
-        try { runtime.Free(p); }
+        try { pool.Return(p); }
         catch (Exception e) when (e is ObjectDisposedException or CudaException) { }
     }
 }

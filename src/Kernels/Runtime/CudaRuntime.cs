@@ -39,6 +39,8 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
 
     public string Name => "cuda";
 
+    public DeviceCounters Counters { get; } = new();
+
     /// <summary>
     /// Theoretical peaks for benchmark ratios: DRAM bandwidth = 2 (double data rate) × memory clock × bus width, and
     /// FP32 FMA throughput = SMs × 128 lanes × 2 flops × core clock (128 FP32 lanes per SM on sm_80+ consumer and
@@ -58,6 +60,7 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
     public ulong Allocate(ulong bytes)
     {
         MakeCurrent();
+        Counters.Allocation();
         CudaException.Check(CudaDriver.cuMemAlloc_v2(out ulong p, (nuint)Math.Max(bytes, 4)), "cuMemAlloc_v2");
         return p;
     }
@@ -65,6 +68,7 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
     public void Free(ulong pointer)
     {
         MakeCurrent();
+        Counters.Free();
         CudaException.Check(CudaDriver.cuMemFree_v2(pointer), "cuMemFree_v2");
     }
 
@@ -72,6 +76,7 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
     {
         if (bytes == 0) return;
         MakeCurrent();
+        Counters.HostToDevice(bytes);
         // Pageable source: the driver stages it before returning, so the caller may reuse it at once.
         CudaException.Check(CudaDriver.cuMemcpyHtoDAsync_v2(destination, source, (nuint)bytes, stream.Handle), "cuMemcpyHtoDAsync_v2");
     }
@@ -80,6 +85,8 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
     {
         if (bytes == 0) return;
         MakeCurrent();
+        Counters.DeviceToHost(bytes);
+        Counters.Synchronization();
         CudaException.Check(CudaDriver.cuMemcpyDtoHAsync_v2(destination, source, (nuint)bytes, stream.Handle), "cuMemcpyDtoHAsync_v2");
         stream.Synchronize();
     }
@@ -88,6 +95,7 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
     {
         if (bytes == 0 || destination == source) return;
         MakeCurrent();
+        Counters.DeviceToDevice();
         CudaException.Check(CudaDriver.cuMemcpyDtoDAsync_v2(destination, source, (nuint)bytes, stream.Handle), "cuMemcpyDtoDAsync_v2");
     }
 
@@ -95,12 +103,14 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
     {
         if (count == 0) return;
         MakeCurrent();
+        Counters.Memset();
         CudaException.Check(CudaDriver.cuMemsetD32Async(destination, value, (nuint)count, stream.Handle), "cuMemsetD32Async");
     }
 
     public void Launch(string kernelFile, string kernelName, Dim3 grid, Dim3 block, uint sharedBytes, in KernelArgs args)
     {
         MakeCurrent();
+        Counters.KernelLaunch();
         if (!modules.TryGetValue(kernelFile, out KernelModule? module))
             modules[kernelFile] = module = new KernelModule(context, compiler, kernelFile);
         module.Launch(kernelName, grid, block, sharedBytes, stream, args);
@@ -116,6 +126,7 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
     {
         if (m == 0 || n == 0 || batch == 0) return;
         MakeCurrent();
+        Counters.Gemm();
         // cuBLAS is column-major and a row-major matrix is its transpose there: C^T = op(B)^T op(A)^T, so pass B
         // first with the sizes swapped. k = 0 still scales C by beta, as the row-major contract asks.
         CublasException.Check(Cublas.cublasSgemmStridedBatched(cublas.Handle,
@@ -128,6 +139,7 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
     public void Synchronize()
     {
         MakeCurrent();
+        Counters.Synchronization();
         stream.Synchronize();
     }
 

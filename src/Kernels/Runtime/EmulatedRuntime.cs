@@ -28,11 +28,14 @@ public sealed unsafe class EmulatedRuntime : IDeviceRuntime
 
     public string Name => "emulated";
 
+    public DeviceCounters Counters { get; } = new();
+
     /// <summary>Number of allocations not yet freed (tests use it to catch leaked temporaries).</summary>
     public int LiveAllocations { get { lock (live) return live.Count; } }
 
     public ulong Allocate(ulong bytes)
     {
+        Counters.Allocation();
         ulong p = (ulong)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 4), 256);
         if (p == 0) throw new OutOfMemoryException($"emulated device: could not allocate {bytes} bytes");
         lock (live) live.Add(p);
@@ -41,21 +44,45 @@ public sealed unsafe class EmulatedRuntime : IDeviceRuntime
 
     public void Free(ulong pointer)
     {
+        Counters.Free();
         lock (live)
             if (!live.Remove(pointer)) throw new InvalidOperationException($"emulated device: free of unknown pointer 0x{pointer:x}");
         NativeMemory.AlignedFree((void*)pointer);
     }
 
-    public void CopyHtoD(ulong destination, void* source, ulong bytes) => Buffer.MemoryCopy(source, (void*)destination, bytes, bytes);
+    // Counted as CudaRuntime counts them: empty copies and copies onto themselves are no calls there.
+    public void CopyHtoD(ulong destination, void* source, ulong bytes)
+    {
+        if (bytes == 0) return;
+        Counters.HostToDevice(bytes);
+        Buffer.MemoryCopy(source, (void*)destination, bytes, bytes);
+    }
 
-    public void CopyDtoH(void* destination, ulong source, ulong bytes) => Buffer.MemoryCopy((void*)source, destination, bytes, bytes);
+    public void CopyDtoH(void* destination, ulong source, ulong bytes)
+    {
+        if (bytes == 0) return;
+        Counters.DeviceToHost(bytes);
+        Counters.Synchronization();
+        Buffer.MemoryCopy((void*)source, destination, bytes, bytes);
+    }
 
-    public void CopyDtoD(ulong destination, ulong source, ulong bytes) => Buffer.MemoryCopy((void*)source, (void*)destination, bytes, bytes);
+    public void CopyDtoD(ulong destination, ulong source, ulong bytes)
+    {
+        if (bytes == 0 || destination == source) return;
+        Counters.DeviceToDevice();
+        Buffer.MemoryCopy((void*)source, (void*)destination, bytes, bytes);
+    }
 
-    public void Memset32(ulong destination, uint value, ulong count) => new Span<uint>((void*)destination, checked((int)count)).Fill(value);
+    public void Memset32(ulong destination, uint value, ulong count)
+    {
+        if (count == 0) return;
+        Counters.Memset();
+        new Span<uint>((void*)destination, checked((int)count)).Fill(value);
+    }
 
     public void Launch(string kernelFile, string kernelName, Dim3 grid, Dim3 block, uint sharedBytes, in KernelArgs args)
     {
+        Counters.KernelLaunch();
         int n = args.Count;
         ulong* values = stackalloc ulong[Math.Max(n, 1)];
         void** pointers = stackalloc void*[Math.Max(n, 1)];
@@ -77,11 +104,12 @@ public sealed unsafe class EmulatedRuntime : IDeviceRuntime
         ulong b, int ldb, long strideB, float beta, ulong c, int ldc, long strideC, int batch)
     {
         if (m == 0 || n == 0 || batch == 0) return;
+        Counters.Gemm();
         CpuGemm.SgemmStridedBatched(transA, transB, m, n, k, alpha, (float*)a, lda, strideA, (float*)b, ldb, strideB, beta,
             (float*)c, ldc, strideC, batch);
     }
 
-    public void Synchronize() { }
+    public void Synchronize() => Counters.Synchronization();
 
     public void Dispose()
     {

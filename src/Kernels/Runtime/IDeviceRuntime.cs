@@ -12,6 +12,9 @@ public unsafe interface IDeviceRuntime : IDisposable
     /// <summary>"cuda" or "emulated".</summary>
     string Name { get; }
 
+    /// <summary>What this runtime has done, by kind (driver calls, not pooled tensor allocations).</summary>
+    DeviceCounters Counters { get; }
+
     ulong Allocate(ulong bytes);
     void Free(ulong pointer);
 

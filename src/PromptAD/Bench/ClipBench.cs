@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Globalization;
 using PromptAD.Clip;
 using PromptAD.Tensors;
 using PromptAD.Tensors.Autograd;
@@ -8,19 +7,29 @@ using PromptAD.Tensors.Cpu;
 namespace PromptAD.Bench;
 
 /// <summary>
-/// CLIP encoder throughput with random weights, beside the same work in the PyTorch reference
-/// (tests/reference/clip_reference.py --bench): image encoder (with the V-V path) at batch 1 and 8, and the text
-/// encoder on 54 prompts of PromptAD's shape (4 learned vectors each), forward and forward+backward.
+/// `promptad bench clip`: CLIP encoder throughput with random weights: image encoder (with the V-V path) at batch 1
+/// and 8 in images/s, and the text encoder on 54 prompts of PromptAD's shape (4 learned vectors each), forward and
+/// forward+backward, in prompts/s.
 /// Options: --config NAME (default ViT-B-16-plus-240), --reps N (timed repetitions after one warm-up, default 1),
-/// --device cpu|cuda (the PyTorch side always runs on the CPU),
-/// --no-torch (skip the reference), --python PATH (default /usr/bin/python3), --reference PATH (the script); see
-/// <see cref="PyTorchReference"/>.
+/// --device cpu|cuda.
 /// </summary>
 public static class ClipBench
 {
     private const int Prompts = 54, LearnedPerPrompt = 4, PromptEnd = 12;
 
     public static int Run(IReadOnlyList<string> args)
+    {
+        var ours = Measure(args);
+        Console.WriteLine();
+        Console.WriteLine($"{"measure",-38} {"per second",12}");
+        foreach (var (key, value) in ours)
+            Console.WriteLine($"{key,-38} {value,12:F2}");
+        return 0;
+    }
+
+    /// <summary>Our throughputs (keys like image_b8_images_per_s, text_forward_prompts_per_s, in table order) for
+    /// the suite's options --config, --reps and --device.</summary>
+    public static Dictionary<string, double> Measure(IReadOnlyList<string> args)
     {
         string configName = BenchArgs.String(args, "--config") ?? ClipConfigs.Default;
         int reps = BenchArgs.Int(args, "--reps", 1);
@@ -29,57 +38,37 @@ public static class ClipBench
         Console.WriteLine($"CLIP bench: {configName}, backend {be.Name}, {Environment.ProcessorCount} cores, {reps} rep(s) after a warm-up");
 
         var ours = new Dictionary<string, double>();
-        using (var weights = ClipWeights.Random(config, be, seed: 0))
+        using var weights = ClipWeights.Random(config, be, seed: 0);
+        var image = new ClipImageEncoder(weights);
+        var text = new ClipTextEncoder(weights);
+        var rng = new Random(1);
+        foreach (int batch in new[] { 1, 8 })
         {
-            var image = new ClipImageEncoder(weights);
-            var text = new ClipTextEncoder(weights);
-            var rng = new Random(1);
-            foreach (int batch in new[] { 1, 8 })
-            {
-                var pixels = new float[batch * 3 * config.Vision.ImageSize * config.Vision.ImageSize];
-                for (int i = 0; i < pixels.Length; i++) pixels[i] = (float)(rng.NextDouble() * 2 - 1);
-                ours[$"image_b{batch}_images_per_s"] = batch / Time(reps, () => { using var f = image.EncodeRaw(pixels, batch); be.Synchronize(); });
-            }
-
-            var (ids, positions) = BenchPrompts(config);
-            var learnedHost = new float[Prompts * LearnedPerPrompt * config.Text.Width];
-            for (int i = 0; i < learnedHost.Length; i++) learnedHost[i] = (float)(rng.NextDouble() - 0.5) * 0.04f;
-            ours["text_forward_prompts_per_s"] = Prompts / Time(reps, () =>
-            {
-                using var scope = TensorScope.Open();
-                var learned = Tensor.FromArray(be, learnedHost, Prompts * LearnedPerPrompt, config.Text.Width);
-                text.Encode(ids, learned, positions);
-                be.Synchronize();
-            });
-            ours["text_forward_backward_prompts_per_s"] = Prompts / Time(reps, () =>
-            {
-                using var scope = TensorScope.Open();
-                var learned = Tensor.FromArray(be, learnedHost, Prompts * LearnedPerPrompt, config.Text.Width);
-                learned.RequiresGrad = true;
-                Backprop.Backward(Ops.Mean(text.Encode(ids, learned, positions)));
-                be.Synchronize();
-                learned.ZeroGrad();
-            });
+            var pixels = new float[batch * 3 * config.Vision.ImageSize * config.Vision.ImageSize];
+            for (int i = 0; i < pixels.Length; i++) pixels[i] = (float)(rng.NextDouble() * 2 - 1);
+            ours[$"image_b{batch}_images_per_s"] = batch / Time(reps, () => { using var f = image.EncodeRaw(pixels, batch); be.Synchronize(); });
         }
 
-        Dictionary<string, double>? torch = null;
-        if (!BenchArgs.Flag(args, "--no-torch")
-            && !PyTorchReference.TryRun("clip_reference.py", ["--bench", "--config", configName, "--reps", reps.ToString(CultureInfo.InvariantCulture)],
-                args, out torch, out string why))
-            PyTorchReference.ReportUnavailable(why);
-        Console.WriteLine();
-        Console.WriteLine($"{"measure",-38} {"ours",12} {"pytorch",12} {"ours/pytorch",13}");
-        foreach (var (key, value) in ours)
+        var (ids, positions) = BenchPrompts(config);
+        var learnedHost = new float[Prompts * LearnedPerPrompt * config.Text.Width];
+        for (int i = 0; i < learnedHost.Length; i++) learnedHost[i] = (float)(rng.NextDouble() - 0.5) * 0.04f;
+        ours["text_forward_prompts_per_s"] = Prompts / Time(reps, () =>
         {
-            string theirs = "-", ratio = "-";
-            if (torch is not null && torch.TryGetValue(key, out double t) && t > 0) { theirs = t.ToString("F2"); ratio = (value / t).ToString("F2"); }
-            Console.WriteLine($"{key,-38} {value,12:F2} {theirs,12} {ratio,13}");
-            // Against the published method, which runs all 77 text positions (we stop at the last end token).
-            string fullKey = key.Replace("_prompts_per_s", "_full_context_prompts_per_s");
-            if (fullKey != key && torch is not null && torch.TryGetValue(fullKey, out double f) && f > 0)
-                Console.WriteLine($"{"  vs pytorch over all 77 positions",-38} {value,12:F2} {f,12:F2} {value / f,13:F2}");
-        }
-        return 0;
+            using var scope = TensorScope.Open();
+            var learned = Tensor.FromArray(be, learnedHost, Prompts * LearnedPerPrompt, config.Text.Width);
+            text.Encode(ids, learned, positions);
+            be.Synchronize();
+        });
+        ours["text_forward_backward_prompts_per_s"] = Prompts / Time(reps, () =>
+        {
+            using var scope = TensorScope.Open();
+            var learned = Tensor.FromArray(be, learnedHost, Prompts * LearnedPerPrompt, config.Text.Width);
+            learned.RequiresGrad = true;
+            Backprop.Backward(Ops.Mean(text.Encode(ids, learned, positions)));
+            be.Synchronize();
+            learned.ZeroGrad();
+        });
+        return ours;
     }
 
     /// <summary>PromptAD-shaped prompts: [SOT, 4 learned slots, 7 ordinary tokens, EOT], end at position 12.</summary>

@@ -3,7 +3,8 @@ using PromptAD.Bench;
 
 namespace PromptAD.Cli;
 
-/// <summary>`promptad bench`: timings of our engine side by side with the PyTorch reference on the same machine.</summary>
+/// <summary>`promptad bench`: how fast this machine runs the engine: GFLOP/s and images/s, against the machine's
+/// peak where it is known (measured FMA peak on the CPU, the device's theoretical peaks on a GPU).</summary>
 internal static class BenchCommand
 {
     private static readonly string[] Suites = ["gemm", "clip", "gpu", "e2e", "all"];
@@ -12,16 +13,16 @@ internal static class BenchCommand
     {
         var what = new Argument<string>("what")
         {
-            Description = "what to measure: gemm (CPU SGEMM at CLIP's shapes vs torch.matmul), clip (random-weight encoders vs the PyTorch reference), gpu (CUDA kernels vs the device's peaks, ViT block time), e2e (train + test on MVTec bottle, 1 shot, vs the PyTorch pipeline; --epochs N, --test-images N, --device cuda), all (gemm and clip)",
+            Description = "what to measure: gemm (CPU SGEMM at CLIP's shapes, GFLOP/s and share of the CPU's peak; --threads N, --min-time S, --rounds N), clip (random-weight encoders, images/s and prompts/s; --config NAME, --reps N, --device cuda), gpu (CUDA kernels vs the device's peaks, ViT block time), e2e (train + test on one category, 1 shot: --data DIR, --epochs N, --test-images N, --device cuda), all (gemm and clip)",
             DefaultValueFactory = _ => "all",
         };
         what.AcceptOnlyFromAmong(Suites);
         var extra = new Argument<string[]>("options")
         {
-            Description = "options passed to the suite (e.g. --threads 2, --no-reference)",
+            Description = "options passed to the suite (e.g. --threads 2)",
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var command = new Command("bench", "Benchmarks: prints our figures and, in the same run, the PyTorch reference's, as ratios.")
+        var command = new Command("bench", "Benchmarks this machine: GFLOP/s and images/s of the engine, against the machine's peak where known.")
         {
             what,
             extra,

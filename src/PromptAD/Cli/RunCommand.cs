@@ -147,8 +147,7 @@ internal static class RunCommand
                 stages.Decode += cache.DecodeSeconds;
                 stages.Encode += cache.EncodeSeconds;
 
-                // Runs trained together need distinct seeds (Trainer.TrainTogether): one shot count at a time.
-                foreach (var batch in pending.GroupBy(r => r.K).SelectMany(g => g.Chunk(job.MaxBatch)))
+                foreach (var batch in pending.Chunk(job.MaxBatch))
                 {
                     foreach (var run in batch) Console.WriteLine($"{Head(run.Index)}: shots {run.How}: {string.Join(", ", run.Shots.Select(Path.GetFileName))}");
                     var shotFeatures = new List<ImageFeatures>(batch.Length);

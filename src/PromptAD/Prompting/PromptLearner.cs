@@ -67,7 +67,10 @@ public sealed class PromptLearner : IDisposable
         var learned = perLearner.Length == 1 ? perLearner[0] : Ops.ConcatRows(perLearner);
         int[][] tokenIds = [.. learners.SelectMany(_ => p.TokenIds)];
         int[][] positions = [.. learners.SelectMany(_ => p.LearnedPositions)];
-        var f = learners[0]._encoder.Encode(tokenIds, learned, positions);
+        // Rows holding the same learned vector share their prefix computation; each learner's vectors are its own.
+        int perLearnerRows = p.CtxRows + p.CtxAbRows;
+        int[] keys = [.. learners.SelectMany((_, r) => p.LearnedRows.Select(row => r * perLearnerRows + row))];
+        var f = learners[0]._encoder.Encode(tokenIds, learned, positions, keys);
         int n = p.TokenIds.Length;
         return [.. learners.Select((_, r) => new PromptFeatures(
             Ops.SliceRows(f, r * n, p.NormalCount),

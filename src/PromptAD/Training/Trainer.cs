@@ -40,7 +40,7 @@ public static class Trainer
     /// structure, so each head's prompts of every run go through the text encoder as one batch per epoch, while each
     /// run keeps its own learned vectors, shots, losses, gradients and SGD state. The text encoder works row by row
     /// (and sequence by sequence in attention), so every run gets exactly the model it gets trained alone. The runs
-    /// must agree on everything but the seed (same category, prompts and hyper-parameters), and their seeds must differ.
+    /// must agree on everything but the seed (same category, prompts and hyper-parameters).
     /// </summary>
     public static IReadOnlyList<PromptAdModel> TrainTogether(ClipWeights weights, IReadOnlyList<TrainingRun> runs,
         IReadOnlyList<IProgress<TrainProgress>?>? progress = null, CancellationToken cancellationToken = default)
@@ -53,11 +53,6 @@ public static class Trainer
                 || !r.Data.States.SequenceEqual(first.Data.States))
                 throw new ArgumentException("runs trained together must share the category's prompts and every option but the seed", nameof(runs));
         }
-        // The text encoder computes rows shared by several prompts once, recognized by their values (shared prompt
-        // prefixes): two runs starting from the same vectors (same seed) would have their rows merged and their
-        // gradients mixed, so runs trained together need distinct seeds.
-        if (runs.Select(r => r.Options.Seed).Distinct().Count() != runs.Count)
-            throw new ArgumentException("runs trained together need distinct seeds (equal seeds start from equal vectors)", nameof(runs));
         if (progress is not null && progress.Count != runs.Count) throw new ArgumentException($"{progress.Count} progress sinks for {runs.Count} runs", nameof(progress));
         return TrainRuns(weights, runs, new PromptAdModel?[runs.Count], progress ?? new IProgress<TrainProgress>?[runs.Count], cancellationToken);
     }

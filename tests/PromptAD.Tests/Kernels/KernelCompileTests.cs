@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using PromptAD.Kernels;
+using PromptAD.Tests.Requirements;
 
 namespace PromptAD.Tests.Kernels;
 
@@ -22,7 +23,7 @@ public partial class KernelCompileTests
     [MemberData(nameof(FilesAndArchitectures))]
     public void CompilesWithoutWarningsAndExportsEveryEntry(string file, int architecture)
     {
-        NvrtcRequirement.Ensure();
+        OptionalPart.Nvrtc.Require();
         CompiledPtx result;
         try
         {
@@ -59,7 +60,7 @@ public partial class KernelCompileTests
     [Fact]
     public void BrokenSourceThrowsWithFileNameAndLog()
     {
-        NvrtcRequirement.Ensure();
+        OptionalPart.Nvrtc.Require();
         const string source = "extern \"C\" __global__ void broken(float* x) { x[0] = undefined_name; }\n";
         var e = Assert.Throws<NvrtcException>(() => KernelCompiler.Compile("broken_test.cu", source, 80));
         Assert.Contains("broken_test.cu", e.Message);
@@ -71,7 +72,7 @@ public partial class KernelCompileTests
     [Fact]
     public void WarningsAreErrors()
     {
-        NvrtcRequirement.Ensure();
+        OptionalPart.Nvrtc.Require();
         const string source = "extern \"C\" __global__ void warns(float* x) { int unused_local; x[0] = 1.0f; }\n";
         var e = Assert.Throws<NvrtcException>(() => KernelCompiler.Compile("warns_test.cu", source, 80));
         Assert.Contains("warnings are errors", e.Message);
@@ -82,7 +83,7 @@ public partial class KernelCompileTests
     [Fact]
     public void PtxIsCachedOnDiskByContentHash()
     {
-        NvrtcRequirement.Ensure();
+        OptionalPart.Nvrtc.Require();
         string dir = Path.Combine(Path.GetTempPath(), "promptad-ptx-" + Guid.NewGuid().ToString("N"));
         try
         {

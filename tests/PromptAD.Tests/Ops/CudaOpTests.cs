@@ -1,18 +1,21 @@
 using PromptAD.Kernels;
 using PromptAD.Tensors;
+using PromptAD.Tests.Requirements;
 
 namespace PromptAD.Tests.Ops;
 
-/// <summary>The op table on the real GPU in FP32. Skips, with the reason, where there is no driver or device.</summary>
+/// <summary>The op table on the real GPU in FP32. Skips, with the reason, where there is no driver or device
+/// (fails instead with PROMPTAD_REQUIRE_GPU=1).</summary>
 public sealed class CudaOpTests : DeviceBackendOpTests
 {
     private static readonly Lazy<(CudaBackend? Backend, string Reason)> Shared = new(() =>
-        CudaBackend.TryCreate(out CudaBackend? backend, out string reason) ? (backend, "") : (null, "No CUDA GPU: " + reason));
+        CudaBackend.TryCreate(out CudaBackend? backend, out string reason) ? (backend, "") : (null, reason));
 
     protected override IBackend? Backend(out string? skipReason)
     {
         var (backend, reason) = Shared.Value;
-        skipReason = backend is null ? reason : null;
+        if (backend is null) OptionalPart.CudaGpu.Unavailable(reason);
+        skipReason = null;
         return backend;
     }
 }
@@ -24,14 +27,15 @@ public sealed class CudaOpTests : DeviceBackendOpTests
 public sealed class CudaTf32OpTests : DeviceBackendOpTests
 {
     private static readonly Lazy<(CudaBackend? Backend, string Reason)> Shared = new(() =>
-        CudaBackend.TryCreate(out CudaBackend? backend, out string reason, tf32: true) ? (backend, "") : (null, "No CUDA GPU: " + reason));
+        CudaBackend.TryCreate(out CudaBackend? backend, out string reason, tf32: true) ? (backend, "") : (null, reason));
 
     protected override double ToleranceScale => 100.0;
 
     protected override IBackend? Backend(out string? skipReason)
     {
         var (backend, reason) = Shared.Value;
-        skipReason = backend is null ? reason : null;
+        if (backend is null) OptionalPart.CudaGpu.Unavailable(reason);
+        skipReason = null;
         return backend;
     }
 }

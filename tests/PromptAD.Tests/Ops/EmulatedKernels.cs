@@ -1,29 +1,56 @@
 using System.Diagnostics;
 using PromptAD.Kernels;
+using PromptAD.Tests.Requirements;
 
 namespace PromptAD.Tests.Ops;
 
 /// <summary>
 /// Builds (once per test run, and only when a kernel or emulation source is newer than the library) and loads
-/// libpromptad_emu.so: our CUDA kernels compiled for the CPU by kernels/emulation/build.sh. Needs bash and g++ ≥ 11,
-/// which CI has; the build takes a few seconds.
+/// libpromptad_emu.so: our CUDA kernels compiled for the CPU by kernels/emulation/build.sh. Needs bash and g++ ≥ 11
+/// for that build (a few seconds): without them the emulated-GPU tests skip, saying how to install them
+/// (<see cref="OptionalPart.EmulationCompiler"/>; CI sets PROMPTAD_REQUIRE_GXX=1 to make that a failure).
 /// </summary>
 internal static class EmulatedKernels
 {
     private static readonly Lazy<EmulatedRuntime> Shared = new(Create, LazyThreadSafetyMode.ExecutionAndPublication);
 
-    public static EmulatedRuntime Runtime => Shared.Value;
+    public static EmulatedRuntime Runtime
+    {
+        get
+        {
+            if (!Shared.IsValueCreated && NeedsBuild(out _, out _)) OptionalPart.EmulationCompiler.Require();
+            return Shared.Value;
+        }
+    }
 
-    private static EmulatedRuntime Create()
+    /// <summary>A runtime of its own (own counters and allocations) on the same library, for tests that count device work
+    /// while other tests use <see cref="Runtime"/> in parallel.</summary>
+    public static EmulatedRuntime CreateRuntime()
+    {
+        if (!LibraryPath.IsValueCreated && NeedsBuild(out _, out _)) OptionalPart.EmulationCompiler.Require();
+        return new(LibraryPath.Value);
+    }
+
+    private static readonly Lazy<string> LibraryPath = new(BuildLibrary, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private static EmulatedRuntime Create() => new(LibraryPath.Value);
+
+    private static string BuildLibrary()
+    {
+        if (NeedsBuild(out string library, out string emulation))
+            Build(Path.Combine(emulation, "build.sh"), Path.GetDirectoryName(library)!);
+        return library;
+    }
+
+    /// <summary>Whether libpromptad_emu.so is missing or older than a kernel or emulation source.</summary>
+    private static bool NeedsBuild(out string library, out string emulation)
     {
         string root = RepositoryRoot();
-        string emulation = Path.Combine(root, "kernels", "emulation");
-        string output = Path.Combine(emulation, "build");
-        string library = Path.Combine(output, "libpromptad_emu.so");
+        emulation = Path.Combine(root, "kernels", "emulation");
+        library = Path.Combine(emulation, "build", "libpromptad_emu.so");
         var sources = Directory.GetFiles(Path.Combine(root, "kernels"), "*.cu*").Concat(Directory.GetFiles(emulation, "*.*"));
-        if (!File.Exists(library) || sources.Any(s => File.GetLastWriteTimeUtc(s) > File.GetLastWriteTimeUtc(library)))
-            Build(Path.Combine(emulation, "build.sh"), output);
-        return new EmulatedRuntime(library);
+        string built = library;
+        return !File.Exists(built) || sources.Any(s => File.GetLastWriteTimeUtc(s) > File.GetLastWriteTimeUtc(built));
     }
 
     private static void Build(string script, string output)

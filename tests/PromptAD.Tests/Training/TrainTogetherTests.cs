@@ -21,7 +21,8 @@ public class TrainTogetherTests
         int len = 3 * config.Vision.ImageSize * config.Vision.ImageSize;
         ImageFeatures Shots(int k) => encoder.EncodeNormalized([.. Enumerable.Range(0, k * len).Select(_ => (float)rng.NextDouble() - 0.5f)], k);
         var data = new TrainingSet("bottle", "bottle", PipelineParityTests.States, [], ["a.png"]);
-        var runs = new[] { (K: 1, Seed: 0), (K: 2, Seed: 1), (K: 1, Seed: 2), (K: 4, Seed: 3) }
+        // Equal seeds (equal starting vectors) in one batch too: each run's rows stay its own.
+        var runs = new[] { (K: 1, Seed: 0), (K: 1, Seed: 1), (K: 2, Seed: 0), (K: 4, Seed: 1) }
             .Select(r => new TrainingRun(data, Shots(r.K), new TrainOptions { Epochs = 2, Seed = r.Seed })).ToList();
         try
         {
@@ -57,18 +58,16 @@ public class TrainTogetherTests
         }
     }
 
-    [Theory]
-    [InlineData(0, 1, "distinct seeds")] // equal seeds start from equal vectors, whose rows the text encoder would merge
-    [InlineData(1, 2, "every option but the seed")]
-    public void TrainTogether_RefusesRunsThatCannotShareABatch(int secondSeed, int secondEpochs, string message)
+    [Fact]
+    public void TrainTogether_RefusesRunsWithOtherOptions()
     {
         var config = ClipConfigs.Load("tiny-test");
         using var weights = ClipWeights.Random(config, CpuBackend.Instance, seed: 4);
         var data = new TrainingSet("bottle", "bottle", PipelineParityTests.States, [], ["a.png"]);
         using var f = new ClipImageEncoder(weights).EncodeNormalized(new float[3 * config.Vision.ImageSize * config.Vision.ImageSize], 1);
         var e = Assert.Throws<ArgumentException>(() => Trainer.TrainTogether(weights,
-            [new TrainingRun(data, f, new TrainOptions { Epochs = 1 }), new TrainingRun(data, f, new TrainOptions { Epochs = secondEpochs, Seed = secondSeed })],
+            [new TrainingRun(data, f, new TrainOptions { Epochs = 1 }), new TrainingRun(data, f, new TrainOptions { Epochs = 2, Seed = 1 })],
             cancellationToken: TestContext.Current.CancellationToken));
-        Assert.Contains(message, e.Message);
+        Assert.Contains("every option but the seed", e.Message);
     }
 }

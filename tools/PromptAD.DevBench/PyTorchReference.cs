@@ -1,8 +1,9 @@
 using System.Diagnostics;
 using System.Diagnostics.CodeAnalysis;
 using System.Text.Json;
+using PromptAD.Bench;
 
-namespace PromptAD.Bench;
+namespace PromptAD.DevBench;
 
 /// <summary>
 /// Runs a PyTorch reference script from tests/reference/ for a benchmark and collects what it prints as JSON, one

@@ -1,0 +1,71 @@
+using PromptAD.Clip;
+using PromptAD.Kernels;
+using PromptAD.Model;
+using PromptAD.Pipeline;
+using PromptAD.Training;
+
+namespace PromptAD.Profiling;
+
+/// <summary>One measured phase: what the device did between two points of a run.</summary>
+public sealed record ProfilePhase(string Name, DeviceCounts Counts);
+
+/// <summary>What <see cref="DeviceProfiler.Run"/> measured, and the backend's memory pool at the end.</summary>
+public sealed record DeviceProfile(IReadOnlyList<ProfilePhase> Phases, DeviceMemoryStats Memory)
+{
+    /// <summary>The last training step of a head: the steady state once every buffer and index is on the device.</summary>
+    public DeviceCounts SteadyTrainingStep(PromptHead head) =>
+        Phases.Last(p => p.Name.StartsWith($"train {Head(head)} step", StringComparison.Ordinal)).Counts;
+
+    /// <summary>The last scoring batch: the steady state.</summary>
+    public DeviceCounts SteadyScoringBatch => Phases.Last(p => p.Name.StartsWith("score batch", StringComparison.Ordinal)).Counts;
+
+    internal static string Head(PromptHead head) => head == PromptHead.Image ? "image" : "pixel";
+}
+
+/// <summary>
+/// Counts what the device does per training step and per scoring batch: trains both heads of a random-weight model on
+/// synthetic shots (the real <see cref="Trainer"/>; a step is the work between two progress reports) and scores
+/// synthetic images in batches (the real <see cref="Detector"/>). Inputs are random, so only the counts mean anything.
+/// </summary>
+public static class DeviceProfiler
+{
+    public sealed record Options(int Shots = 2, int Epochs = 4, int Batches = 3, int BatchSize = 4, int OutputSize = 64, int Seed = 0);
+
+    public static DeviceProfile Run(CudaBackend backend, ClipConfig config, Options options, CancellationToken ct = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Epochs, 2); // a step is measured between two epochs
+        var phases = new List<ProfilePhase>();
+        var counters = backend.Runtime.Counters;
+        using var weights = ClipWeights.Random(config, backend, options.Seed);
+        var rng = new Random(options.Seed);
+        int length = 3 * config.Vision.ImageSize * config.Vision.ImageSize;
+        float[] Image()
+        {
+            var chw = new float[length];
+            for (int i = 0; i < chw.Length; i++) chw[i] = (float)(rng.NextDouble() * 2 - 1);
+            return chw;
+        }
+
+        var shots = Enumerable.Range(0, options.Shots).Select(_ => Image()).ToList();
+        var set = new TrainingSet("object", "object", ["damaged {}", "{} with flaw"], shots,
+            [.. Enumerable.Range(0, options.Shots).Select(i => $"shot{i}")]);
+        DeviceCounts last = counters.Snapshot();
+        var progress = new Cli.SyncProgress<TrainProgress>(p =>
+        {
+            var now = counters.Snapshot();
+            if (p.Epoch > 1) phases.Add(new ProfilePhase($"train {DeviceProfile.Head(p.Head)} step {p.Epoch}", now - last));
+            last = now;
+        });
+        using PromptAdModel model = Trainer.Train(weights, set, new TrainOptions { Epochs = options.Epochs, Seed = options.Seed }, null, progress, ct);
+
+        using var detector = new Detector(weights, model, options.OutputSize, options.BatchSize);
+        for (int b = 1; b <= options.Batches; b++)
+        {
+            var batch = Enumerable.Range(0, options.BatchSize).Select(_ => Image()).ToList();
+            var before = counters.Snapshot();
+            detector.ScoreImages(batch);
+            phases.Add(new ProfilePhase($"score batch {b}", counters.Snapshot() - before));
+        }
+        return new DeviceProfile(phases, backend.Memory.Stats);
+    }
+}
