@@ -42,31 +42,69 @@ internal static class RunCommand
         var batch = CommonOptions.Batch();
         var output = new Option<DirectoryInfo>("--out") { Description = "results folder (re-run with the same --out to resume)", Required = true };
         var device = BackendChoice.CreateOption();
+        var cacheLimit = new Option<int>("--cache-limit") { Description = "MiB of host memory for a category's encoded image features (≈ 2.2 MB per image for ViT-B-16-plus-240); above it they go to a temporary file", DefaultValueFactory = _ => 4096 };
+        var shard = new Option<string?>("--shard") { Description = "i/N: do only the i-th (0-based) of N disjoint parts of the job, whole categories (category c goes to part c mod N); same results layout" };
+        var maxBatch = new Option<int>("--max-batch") { Description = "runs of a category trained together, their prompts in one text-encoder batch per epoch (bounds the activations' memory)", DefaultValueFactory = _ => 4 };
+        var merge = new Option<DirectoryInfo[]>("--merge") { Description = "build the tables in --out from finished shards' folders (copies their runs/ into --out); nothing is trained", AllowMultipleArgumentsPerToken = true };
+        // Not required with --merge (checked in Run).
+        weights.Required = false;
+        data.Required = false;
         var command = new Command("run", "The paper's protocol: every category × k × seed trained and tested, results table in the paper's shape; resumes an interrupted job.")
         {
             weights, backbone, renamed, dataset, data, categories, shots, seeds, shotsDir, epochs, logitScale, prompts, heatmaps, keepModels, size, batch, output, device,
+            cacheLimit, maxBatch, shard, merge,
         };
-        command.SetAction(p => CommonOptions.RejectRenamedModel(p.GetValue(renamed)) ?? Run(new Job(p.GetValue(weights)!, p.GetValue(backbone)!, p.GetValue(data)!, p.GetValue(categories), ParseList(p.GetValue(shots)!, "--shots"),
-            p.GetValue(seeds), p.GetValue(shotsDir), p.GetValue(epochs), CommonOptions.ParseLogitScale(p.GetValue(logitScale)!),
-            p.GetValue(prompts), p.GetValue(heatmaps), p.GetValue(keepModels), p.GetValue(size), p.GetValue(batch), p.GetValue(output)!, p.GetValue(device)!)));
+        command.SetAction(p =>
+        {
+            if (CommonOptions.RejectRenamedModel(p.GetValue(renamed)) is { } renamedError) return renamedError;
+            var mergeDirs = p.GetValue(merge) ?? [];
+            if (mergeDirs.Length > 0) return Merge(mergeDirs, p.GetValue(output)!);
+            return Run(new Job(p.GetValue(weights) ?? throw new ArgumentException("run: --weights is required (only --merge goes without it)"),
+                p.GetValue(backbone)!, p.GetValue(data) ?? throw new ArgumentException("run: --data is required (only --merge goes without it)"),
+                p.GetValue(categories), ParseList(p.GetValue(shots)!, "--shots"),
+                p.GetValue(seeds), p.GetValue(shotsDir), p.GetValue(epochs), CommonOptions.ParseLogitScale(p.GetValue(logitScale)!),
+                p.GetValue(prompts), p.GetValue(heatmaps), p.GetValue(keepModels), p.GetValue(size), p.GetValue(batch), p.GetValue(output)!, p.GetValue(device)!)
+            {
+                CacheLimitMiB = p.GetValue(cacheLimit),
+                MaxBatch = p.GetValue(maxBatch),
+                Shard = p.GetValue(shard) is { } sh ? JobShard.Parse(sh) : null,
+            });
+        });
         return command;
     }
 
     internal sealed record Job(FileInfo Weights, string Backbone, DirectoryInfo Data, string? Categories, IReadOnlyList<int> Shots, int Seeds,
         DirectoryInfo? ShotsDir, int Epochs, LogitScaleMode LogitScale, string? Prompts, bool Heatmaps, bool KeepModels, int Size, int Batch,
-        DirectoryInfo Out, string Device);
+        DirectoryInfo Out, string Device)
+    {
+        /// <summary>Host memory for one category's cached image features before they go to a temporary file.</summary>
+        public int CacheLimitMiB { get; init; } = 4096;
+
+        /// <summary>Runs of a category trained together (one text-encoder batch per head and epoch).</summary>
+        public int MaxBatch { get; init; } = 4;
+
+        /// <summary>Only this part of the categories (null: all).</summary>
+        public JobShard? Shard { get; init; }
+    }
 
     internal static int Run(Job job)
     {
         OptionRanges.Check(job.Seeds, "--seeds", OptionRanges.Seeds);
         OptionRanges.Check(job.Size, "--size", OptionRanges.Size);
         OptionRanges.Check(job.Batch, "--batch", OptionRanges.Batch);
+        CommonOptions.CheckPositive(job.MaxBatch, "--max-batch");
+        if (job.CacheLimitMiB < 0) throw new ArgumentException($"--cache-limit: {job.CacheLimitMiB} MiB is negative");
         CommonOptions.CheckEpochs(job.Epochs);
         CommonOptions.CheckExists(job.Weights, "Weights");
         OutputGuard.Folder(job.Out.FullName, "--out", RunJobParameters.Written, new("weights file", job.Weights.FullName), new("dataset", job.Data.FullName),
             new("shots folder", job.ShotsDir?.FullName), new("prompts file", job.Prompts));
         if (!job.Data.Exists) throw new DatasetException($"Dataset root '{job.Data.FullName}' does not exist.");
         var categories = job.Categories is { } list ? ParseNames(list) : DiscoverCategories(job.Data.FullName);
+        if (job.Shard is { } part)
+        {
+            categories = part.Select(categories);
+            Console.WriteLine($"shard {part}: {(categories.Count == 0 ? "no category" : string.Join(", ", categories))}");
+        }
         // Open every category up front: a layout problem in the last one should not surface hours in.
         var datasets = categories.Select(c => AnomalyDataset.Open(job.Data.FullName, c)).ToList();
         var prompts = PromptSource.Resolve(job.Prompts);
@@ -78,39 +116,76 @@ internal static class RunCommand
         using var folder = ResultsFolder.Open(job.Out.FullName, "run");
         ResultsFolder.CheckJob(job.Out.FullName, RunJobParameters.Of(job, prompts, out string jobSha), "metrics.csv");
         var all = new List<RunMetrics>();
+        var stages = new StageTimes();
         int skipped = 0;
         IBackend? backend = null;
         ClipWeights? weights = null;
         string? sha = jobSha;
         try
         {
-            for (int i = 0; i < plan.Count; i++)
+            // Category by category: its images are decoded and encoded once, then every (k, seed) run of it trains from
+            // its shots' cached features and scores the cached test features.
+            foreach (var group in plan.Select((run, index) => (run, index)).GroupBy(r => r.run.Dataset))
             {
-                var (ds, k, seed) = plan[i];
-                string dir = Path.Combine(job.Out.FullName, "runs", ds.Category, $"k{k}_seed{seed}");
-                string metricsFile = Path.Combine(dir, TestRunner.MetricsJson);
-                string head = $"[{i + 1}/{plan.Count}] {ds.Category} k={k} seed {seed}";
-                if (File.Exists(metricsFile))
+                var ds = group.Key;
+                var pending = new List<(int Index, int K, int Seed, string Dir, IReadOnlyList<string> Shots, string How)>();
+                foreach (var ((_, k, seed), i) in group)
                 {
-                    all.Add(ReadMetrics(metricsFile));
-                    skipped++;
-                    Console.WriteLine($"{head}: done earlier, skipped ({metricsFile})");
-                    continue;
+                    string dir = Path.Combine(job.Out.FullName, "runs", ds.Category, $"k{k}_seed{seed}");
+                    string metricsFile = Path.Combine(dir, TestRunner.MetricsJson);
+                    if (File.Exists(metricsFile))
+                    {
+                        all.Add(ReadMetrics(metricsFile));
+                        skipped++;
+                        Console.WriteLine($"{Head(i)}: done earlier, skipped ({metricsFile})");
+                        continue;
+                    }
+                    var (files, how) = ShotChoice.Select(ds, k, seed, ShotsFile(job, ds, seed), null);
+                    pending.Add((i, k, seed, dir, files, how));
                 }
+                if (pending.Count == 0) continue;
+
+                sha ??= FileHash.Sha256(job.Weights.FullName);
                 backend ??= BackendChoice.Create(job.Device);
                 weights ??= ClipWeights.Load(job.Weights.FullName, ClipConfigs.Load(job.Backbone), backend);
-                var (files, how) = ShotChoice.Select(ds, k, seed, ShotsFile(job, ds, seed), null);
-                Console.WriteLine($"{head}: shots {how}: {string.Join(", ", files.Select(Path.GetFileName))}");
-                var options = new TrainOptions { Epochs = job.Epochs, Seed = seed, LogitScale = job.LogitScale };
-                var trained = TrainRunner.Train(weights, ds, files, options, prompts, sha);
-                using var model = trained.Model;
-                if (job.KeepModels) model.Save(Path.Combine(dir, "model.safetensors"));
-                using var detector = new Detector(weights, model, job.Size, job.Batch);
-                var tested = TestRunner.Run(detector, ds, new TestRunOptions { OutDir = dir, Heatmaps = job.Heatmaps, TrainSeconds = trained.Seconds });
-                var m = tested.Metrics;
-                Console.WriteLine($"{head}: image AUROC {Fmt.F(m.Metrics.ImageAuroc * 100, 1)}, pixel AUROC {Fmt.F(m.Metrics.PixelAuroc * 100, 1)}");
-                all.Add(m);
-                WriteTables(job.Out.FullName, all); // after every run, so the tables are current even if the job stops
+                var paths = pending.SelectMany(r => r.Shots).Concat(ds.TestSamples.Select(t => t.ImagePath)).Distinct().ToList();
+                using var cache = BuildCache(weights, ds.Category, paths, job);
+                CachedFeatureSource.CheckMasks(cache, ds.TestSamples);
+                stages.Decode += cache.DecodeSeconds;
+                stages.Encode += cache.EncodeSeconds;
+
+                foreach (var batch in pending.Chunk(job.MaxBatch))
+                {
+                    foreach (var run in batch) Console.WriteLine($"{Head(run.Index)}: shots {run.How}: {string.Join(", ", run.Shots.Select(Path.GetFileName))}");
+                    var shotFeatures = new List<ImageFeatures>(batch.Length);
+                    IReadOnlyList<TrainOutcome> outcomes;
+                    try
+                    {
+                        foreach (var run in batch) shotFeatures.Add(cache.Load(backend, [.. run.Shots.Select(cache.IndexOf)]));
+                        outcomes = TrainRunner.TrainTogether(weights, ds, [.. batch.Select((run, j) => (run.Shots,
+                            new TrainOptions { Epochs = job.Epochs, Seed = run.Seed, LogitScale = job.LogitScale }, shotFeatures[j]))], prompts, sha);
+                    }
+                    finally
+                    {
+                        foreach (var f in shotFeatures) f.Dispose();
+                    }
+                    stages.Train += outcomes.Sum(o => o.Seconds);
+                    foreach (var ((i, _, _, dir, _, _), trained) in batch.Zip(outcomes))
+                    {
+                        using var model = trained.Model;
+                        if (job.KeepModels) model.Save(Path.Combine(dir, "model.safetensors"));
+                        using var detector = new Detector(weights, model, job.Size, job.Batch);
+                        var source = new CachedFeatureSource(detector, cache);
+                        var tested = TestRunner.Run(source, ds, new TestRunOptions { OutDir = dir, Heatmaps = job.Heatmaps, TrainSeconds = trained.Seconds });
+                        // The rest of the test time: masks, metrics, result files (and heatmaps when asked).
+                        stages.Score += source.ScoreSeconds;
+                        stages.Metrics += tested.Metrics.TestSeconds - source.ScoreSeconds;
+                        var m = tested.Metrics;
+                        Console.WriteLine($"{Head(i)}: image AUROC {Fmt.F(m.Metrics.ImageAuroc * 100, 1)}, pixel AUROC {Fmt.F(m.Metrics.PixelAuroc * 100, 1)}");
+                        all.Add(m);
+                        WriteTables(job.Out.FullName, all); // after every run, so the tables are current even if the job stops
+                    }
+                }
             }
         }
         finally
@@ -119,9 +194,88 @@ internal static class RunCommand
             backend?.Dispose(); // after the weights: their device memory belongs to it
         }
 
+        string Head(int i) => $"[{i + 1}/{plan.Count}] {plan[i].Dataset.Category} k={plan[i].K} seed {plan[i].Seed}";
+
+        // A shard's folder may be shared with the other shards': its tables cover every finished run there.
+        if (job.Shard is not null) all = [.. FinishedRuns(job.Out.FullName).Select(ReadMetrics)];
         WriteTables(job.Out.FullName, all);
+        PrintTable(job.Shots, all);
+        Console.WriteLine($"{plan.Count} run(s): {plan.Count - skipped} done now, {skipped} done earlier (resumed)");
+        if (plan.Count > skipped) Console.WriteLine($"time per stage: {stages}");
+        Console.WriteLine($"results: {Path.Combine(job.Out.FullName, "results.md")}, results.csv, metrics.csv, runs/<category>/k<k>_seed<s>/");
+        return 0;
+    }
+
+    /// <summary>The category's shots and test images decoded and encoded once, with a progress bar.</summary>
+    private static FeatureCache BuildCache(ClipWeights weights, string category, List<string> paths, Job job)
+    {
+        using var bar = new ConsoleProgress($"encode {category}", paths.Count);
+        var cache = FeatureCache.Build(weights, paths, job.Batch, (long)job.CacheLimitMiB << 20, bar.Advance);
+        bar.Complete();
+        if (cache.OnDisk)
+            Console.WriteLine($"{category}: {paths.Count} images' features ({FeatureCache.BytesPerImage(weights.Config) * paths.Count >> 20} MiB) " +
+                $"exceed --cache-limit {job.CacheLimitMiB} MiB: kept in a temporary file");
+        return cache;
+    }
+
+    /// <summary>
+    /// `run --merge DIR…`: copies the finished runs (runs/&lt;category&gt;/k&lt;k&gt;_seed&lt;s&gt;/) of shards' folders
+    /// into <paramref name="output"/> (a run already there is kept) and writes the tables over every finished run there.
+    /// </summary>
+    internal static int Merge(IReadOnlyList<DirectoryInfo> shards, DirectoryInfo output)
+    {
+        int copied = 0;
+        foreach (var shard in shards)
+        {
+            string runs = Path.Combine(shard.FullName, "runs");
+            if (!Directory.Exists(runs)) throw new DatasetException($"--merge: '{shard.FullName}' has no runs/ folder (not a run's results folder).");
+            if (Path.GetFullPath(shard.FullName) == Path.GetFullPath(output.FullName)) continue;
+            foreach (string metrics in FinishedRuns(shard.FullName))
+            {
+                string runDir = Path.GetDirectoryName(metrics)!;
+                string target = Path.Combine(output.FullName, Path.GetRelativePath(shard.FullName, runDir));
+                if (File.Exists(Path.Combine(target, TestRunner.MetricsJson))) continue;
+                CopyRun(runDir, target);
+                copied++;
+            }
+        }
+        var all = FinishedRuns(output.FullName).Select(ReadMetrics).ToList();
+        if (all.Count == 0) throw new DatasetException($"--merge: no finished run (runs/<category>/<run>/{TestRunner.MetricsJson}) in {string.Join(", ", shards.Select(s => s.FullName))}.");
+        WriteTables(output.FullName, all);
+        PrintTable([.. all.Select(m => m.Shots).Distinct().Order()], all);
+        Console.WriteLine($"{all.Count} run(s) in {output.FullName} ({copied} copied from {shards.Count} folder(s))");
+        Console.WriteLine($"results: {Path.Combine(output.FullName, "results.md")}, results.csv, metrics.csv");
+        return 0;
+    }
+
+    /// <summary>metrics.json of every finished run under &lt;dir&gt;/runs/&lt;category&gt;/&lt;run&gt;/, in name order.</summary>
+    private static IEnumerable<string> FinishedRuns(string dir)
+    {
+        string runs = Path.Combine(dir, "runs");
+        if (!Directory.Exists(runs)) return [];
+        return Directory.GetDirectories(runs).Order(StringComparer.Ordinal)
+            .SelectMany(c => Directory.GetDirectories(c).Order(StringComparer.Ordinal))
+            .Select(r => Path.Combine(r, TestRunner.MetricsJson)).Where(File.Exists);
+    }
+
+    /// <summary>Copies one run's folder; metrics.json last, so an interrupted merge never leaves a half-copied run
+    /// that looks finished.</summary>
+    private static void CopyRun(string from, string to)
+    {
+        foreach (string file in Directory.GetFiles(from, "*", SearchOption.AllDirectories).OrderBy(f => Path.GetFileName(f) == TestRunner.MetricsJson))
+        {
+            string dest = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(dest)!);
+            string temp = dest + ".partial";
+            File.Copy(file, temp, overwrite: true);
+            File.Move(temp, dest, overwrite: true);
+        }
+    }
+
+    private static void PrintTable(IReadOnlyList<int> shots, List<RunMetrics> all)
+    {
         Console.WriteLine();
-        var table = new SummaryTable(["category", .. job.Shots.SelectMany(k => new[] { $"{k}-shot img", $"{k}-shot pix" })]);
+        var table = new SummaryTable(["category", .. shots.SelectMany(k => new[] { $"{k}-shot img", $"{k}-shot pix" })]);
         var img = ResultsTable.Build(all, ResultMetric.ImageAuroc);
         var pix = ResultsTable.Build(all, ResultMetric.PixelAuroc);
         for (int row = 0; row <= img.Categories.Count; row++)
@@ -131,9 +285,6 @@ internal static class RunCommand
             table.AddRow([.. cells]);
         }
         table.Write(Console.Out);
-        Console.WriteLine($"{plan.Count} run(s): {plan.Count - skipped} done now, {skipped} done earlier (resumed)");
-        Console.WriteLine($"results: {Path.Combine(job.Out.FullName, "results.md")}, results.csv, metrics.csv, runs/<category>/k<k>_seed<s>/");
-        return 0;
     }
 
     private static string? ShotsFile(Job job, AnomalyDataset ds, int seed) =>

@@ -18,6 +18,24 @@ public static class PixelMetrics
     public static double Auroc(IReadOnlyList<float[]> maps, IReadOnlyList<BinaryMask?> masks)
     {
         (uint[] positives, uint[] negatives) = SplitSorted(maps, masks, regionWeights: null, out _);
+        return Auroc(positives, negatives);
+    }
+
+    /// <summary>
+    /// <see cref="Auroc(IReadOnlyList{float[]}, IReadOnlyList{BinaryMask?})"/> and
+    /// <see cref="Aupro(IReadOnlyList{float[]}, IReadOnlyList{BinaryMask?}, double)"/> from one split and sort of the
+    /// pixels (the costly part), with the same results as each on its own.
+    /// </summary>
+    public static (double Auroc, double Aupro) AurocAndAupro(IReadOnlyList<float[]> maps, IReadOnlyList<BinaryMask?> masks, double fprLimit = 0.3)
+    {
+        CheckLimit(fprLimit);
+        var weights = new List<double>();
+        (uint[] positives, uint[] negatives) = SplitSorted(maps, masks, weights, out int[] regionOf);
+        return (Auroc(positives, negatives), Aupro(positives, negatives, weights, regionOf, fprLimit));
+    }
+
+    private static double Auroc(uint[] positives, uint[] negatives)
+    {
         ImageMetrics.RequireBothClasses(positives.Length, negatives.Length);
 
         // Mann–Whitney: for each positive count the negatives below it (×2) and those equal to it (×1).
@@ -56,13 +74,22 @@ public static class PixelMetrics
     /// </summary>
     public static double Aupro(IReadOnlyList<float[]> maps, IReadOnlyList<BinaryMask?> masks, double fprLimit = 0.3)
     {
+        CheckLimit(fprLimit);
+        var weights = new List<double>();
+        (uint[] positives, uint[] negatives) = SplitSorted(maps, masks, weights, out int[] regionOf);
+        return Aupro(positives, negatives, weights, regionOf, fprLimit);
+    }
+
+    private static void CheckLimit(double fprLimit)
+    {
         if (!(fprLimit > 0 && fprLimit <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(fprLimit), fprLimit, "The FPR limit must be in (0, 1].");
         }
+    }
 
-        var weights = new List<double>();
-        (uint[] positives, uint[] negatives) = SplitSorted(maps, masks, weights, out int[] regionOf);
+    private static double Aupro(uint[] positives, uint[] negatives, List<double> weights, int[] regionOf, double fprLimit)
+    {
         if (weights.Count == 0)
         {
             throw new ArgumentException("AUPRO is undefined: no mask has an anomalous region.");
@@ -113,7 +140,8 @@ public static class PixelMetrics
     /// <summary>
     /// Splits all pixels into sorted anomalous and normal score keys. When <paramref name="regionWeights"/> is given,
     /// it receives 1/area for each connected region and <paramref name="regionOf"/> the region index of each
-    /// (sorted) anomalous pixel.
+    /// (sorted) anomalous pixel. Images are labelled and split in parallel, each into its own slice of the arrays
+    /// (slices in image order), so the result is the same as one thread's.
     /// </summary>
     private static (uint[] Positives, uint[] Negatives) SplitSorted(
         IReadOnlyList<float[]> maps, IReadOnlyList<BinaryMask?> masks, List<double>? regionWeights, out int[] regionOf)
@@ -125,8 +153,10 @@ public static class PixelMetrics
             throw new ArgumentException($"Got {maps.Count} anomaly maps but {masks.Count} masks.");
         }
 
-        long positiveCount = 0, total = 0;
-        for (int i = 0; i < maps.Count; i++)
+        int count = maps.Count;
+        var positiveStart = new long[count + 1];
+        var negativeStart = new long[count + 1];
+        for (int i = 0; i < count; i++)
         {
             BinaryMask? mask = masks[i];
             if (mask is not null && maps[i].Length != mask.Pixels.Length)
@@ -135,61 +165,94 @@ public static class PixelMetrics
                     $"Map {i} has {maps[i].Length} values but its mask is {mask.Width}x{mask.Height}; resize the mask to the map first.");
             }
 
-            total += maps[i].Length;
-            if (mask is not null)
-            {
-                positiveCount += mask.Pixels.AsSpan().Count((byte)1);
-            }
+            long positive = mask is null ? 0 : mask.Pixels.AsSpan().Count((byte)1);
+            positiveStart[i + 1] = positiveStart[i] + positive;
+            negativeStart[i + 1] = negativeStart[i] + maps[i].Length - positive;
         }
 
-        var positives = new uint[checked((int)positiveCount)];
-        var negatives = new uint[checked((int)(total - positiveCount))];
-        regionOf = regionWeights is null ? [] : new int[positives.Length];
-        int pc = 0, nc = 0;
-        for (int i = 0; i < maps.Count; i++)
+        // Regions: labelled per image in parallel, numbered in image order.
+        var labelsOf = new int[]?[count];
+        var firstRegion = new int[count];
+        if (regionWeights is not null)
         {
-            float[] map = maps[i];
-            BinaryMask? mask = masks[i];
-            int[]? labels = null;
-            int firstRegion = 0;
-            if (regionWeights is not null && mask is not null)
+            var areasOf = new long[]?[count];
+            Parallel.For(0, count, i =>
             {
-                (labels, int count) = ConnectedComponents.Label(mask);
-                var areas = new long[count + 1];
+                if (masks[i] is not { } mask)
+                {
+                    return;
+                }
+
+                (int[] labels, int regions) = ConnectedComponents.Label(mask);
+                var areas = new long[regions + 1];
                 foreach (int l in labels)
                 {
                     areas[l]++;
                 }
 
-                firstRegion = regionWeights.Count - 1; // label l → weight index firstRegion + l
-                for (int l = 1; l <= count; l++)
+                labelsOf[i] = labels;
+                areasOf[i] = areas;
+            });
+            for (int i = 0; i < count; i++)
+            {
+                if (areasOf[i] is not { } areas)
+                {
+                    continue;
+                }
+
+                firstRegion[i] = regionWeights.Count - 1; // label l → weight index firstRegion + l
+                for (int l = 1; l < areas.Length; l++)
                 {
                     regionWeights.Add(1.0 / areas[l]);
                 }
             }
-
-            string what = $"Anomaly map {i}";
-            for (int j = 0; j < map.Length; j++)
-            {
-                uint key = FloatKeys.ToKey(map[j], what);
-                if (mask is not null && mask.Pixels[j] != 0)
-                {
-                    if (labels is not null)
-                    {
-                        regionOf[pc] = firstRegion + labels[j];
-                    }
-
-                    positives[pc++] = key;
-                }
-                else
-                {
-                    negatives[nc++] = key;
-                }
-            }
         }
 
-        FloatKeys.Sort(positives, regionWeights is null ? null : regionOf);
-        FloatKeys.Sort(negatives, null);
+        var positives = new uint[checked((int)positiveStart[count])];
+        var negatives = new uint[checked((int)negativeStart[count])];
+        int[] regions = regionWeights is null ? [] : new int[positives.Length];
+        var errors = new Exception?[count];
+        Parallel.For(0, count, i =>
+        {
+            float[] map = maps[i];
+            BinaryMask? mask = masks[i];
+            int[]? labels = labelsOf[i];
+            int pc = (int)positiveStart[i], nc = (int)negativeStart[i];
+            string what = $"Anomaly map {i}";
+            try
+            {
+                for (int j = 0; j < map.Length; j++)
+                {
+                    uint key = FloatKeys.ToKey(map[j], what);
+                    if (mask is not null && mask.Pixels[j] != 0)
+                    {
+                        if (labels is not null)
+                        {
+                            regions[pc] = firstRegion[i] + labels[j];
+                        }
+
+                        positives[pc++] = key;
+                    }
+                    else
+                    {
+                        negatives[nc++] = key;
+                    }
+                }
+            }
+            catch (ArgumentException e)
+            {
+                errors[i] = e;
+            }
+        });
+        if (errors.FirstOrDefault(e => e is not null) is { } error)
+        {
+            throw error; // the first image's, whatever thread found it
+        }
+
+        regionOf = regions;
+        Parallel.Invoke(
+            () => FloatKeys.Sort(positives, regionWeights is null ? null : regions),
+            () => FloatKeys.Sort(negatives, null));
         return (positives, negatives);
     }
 }

@@ -38,6 +38,9 @@ public sealed class Detector : IDisposable
     public int BatchSize { get; }
     public int OutputSize => _scorer.OutputSize;
 
+    /// <summary>The backend the detector's banks and scoring live on (the weights').</summary>
+    public IBackend Backend => _bank1.Backend;
+
     /// <summary>Length of one preprocessed image: 3 × size × size.</summary>
     public int ImageLength => 3 * Config.Vision.ImageSize * Config.Vision.ImageSize;
 

@@ -48,14 +48,34 @@ public sealed class PromptLearner : IDisposable
     }
 
     /// <summary>Raw features of every prompt, in the caller's scope; gradients flow to <see cref="Ctx"/>/<see cref="CtxAb"/>.</summary>
-    public PromptFeatures Encode()
+    public PromptFeatures Encode() => EncodeTogether([this])[0];
+
+    /// <summary>
+    /// <see cref="Encode"/> for several learners of one prompt structure (one head of several runs) as one text
+    /// encoder batch: their prompts one learner after another, each learner's features sliced back out.
+    /// </summary>
+    public static IReadOnlyList<PromptFeatures> EncodeTogether(IReadOnlyList<PromptLearner> learners)
     {
-        var learned = Ops.GatherRows(Ops.ConcatRows(Ctx, CtxAb), Prompts.LearnedRows);
-        var f = _encoder.Encode(Prompts.TokenIds, learned, Prompts.LearnedPositions, Prompts.LearnedRows);
-        return new PromptFeatures(
-            Ops.SliceRows(f, 0, Prompts.NormalCount),
-            Ops.SliceRows(f, Prompts.NormalCount, Prompts.ManualCount),
-            Ops.SliceRows(f, Prompts.NormalCount + Prompts.ManualCount, Prompts.LearnedCount));
+        if (learners.Count == 0) return [];
+        var p = learners[0].Prompts;
+        foreach (var l in learners)
+        {
+            if (!l.Prompts.TokenIds.SelectMany(t => t).SequenceEqual(p.TokenIds.SelectMany(t => t)) || l.Prompts.LearnedRows.Length != p.LearnedRows.Length)
+                throw new ArgumentException("learners encoded together must share one prompt structure", nameof(learners));
+        }
+        var perLearner = learners.Select(l => Ops.GatherRows(Ops.ConcatRows(l.Ctx, l.CtxAb), l.Prompts.LearnedRows)).ToArray();
+        var learned = perLearner.Length == 1 ? perLearner[0] : Ops.ConcatRows(perLearner);
+        int[][] tokenIds = [.. learners.SelectMany(_ => p.TokenIds)];
+        int[][] positions = [.. learners.SelectMany(_ => p.LearnedPositions)];
+        // Rows holding the same learned vector share their prefix computation; each learner's vectors are its own.
+        int perLearnerRows = p.CtxRows + p.CtxAbRows;
+        int[] keys = [.. learners.SelectMany((_, r) => p.LearnedRows.Select(row => r * perLearnerRows + row))];
+        var f = learners[0]._encoder.Encode(tokenIds, learned, positions, keys);
+        int n = p.TokenIds.Length;
+        return [.. learners.Select((_, r) => new PromptFeatures(
+            Ops.SliceRows(f, r * n, p.NormalCount),
+            Ops.SliceRows(f, r * n + p.NormalCount, p.ManualCount),
+            Ops.SliceRows(f, r * n + p.NormalCount + p.ManualCount, p.LearnedCount)))];
     }
 
     /// <summary>The head's prototypes from the current vectors (SPEC §6).</summary>

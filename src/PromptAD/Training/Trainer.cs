@@ -22,46 +22,99 @@ public static class Trainer
     {
         options.Validate();
         if (data.Shots.Count == 0) throw new ArgumentException("no few-shot images", nameof(data));
-        var config = weights.Config;
-        int k = data.Shots.Count, P = config.Vision.Patches;
-        if (init is not null) init.CheckCompatible(config);
-        float scale = LogitScale(weights, options.LogitScale);
+        var chw = Concat(data.Shots, 3 * weights.Config.Vision.ImageSize * weights.Config.Vision.ImageSize);
+        using var features = new ClipImageEncoder(weights, options.MidFeatures).EncodeNormalized(chw, data.Shots.Count);
+        return Train(weights, data, features, options, init, progress, cancellationToken);
+    }
 
-        // Initial vectors: seeded N(0, 0.02²) in a fixed order (image ctx, image ctx_ab, pixel ctx, pixel ctx_ab).
-        int width = config.Text.Width;
-        var rng = new Random(options.Seed);
-        var imageInit = new HeadVectors(PromptLearner.InitialVectors(options.NProImage * options.NCtx * width, rng),
-            PromptLearner.InitialVectors(options.NProAb * options.NCtxAb * width, rng), width);
-        var pixelInit = new HeadVectors(PromptLearner.InitialVectors(options.NProPixel * options.NCtx * width, rng),
-            PromptLearner.InitialVectors(options.NProAb * options.NCtxAb * width, rng), width);
-        if (init is not null)
+    /// <summary>
+    /// Trains from the shots' normalized features, computed elsewhere (a feature cache that encodes each image once);
+    /// <paramref name="data"/>'s images are not used. Same result as encoding the shots here.
+    /// </summary>
+    public static PromptAdModel Train(ClipWeights weights, TrainingSet data, ImageFeatures features, TrainOptions options,
+        PromptAdModel? init = null, IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        TrainRuns(weights, [new TrainingRun(data, features, options)], [init], [progress], cancellationToken)[0];
+
+    /// <summary>
+    /// Trains several runs of one category together (the protocol's seeds and shot counts): their prompts share one
+    /// structure, so each head's prompts of every run go through the text encoder as one batch per epoch, while each
+    /// run keeps its own learned vectors, shots, losses, gradients and SGD state. The text encoder works row by row
+    /// (and sequence by sequence in attention), so every run gets exactly the model it gets trained alone. The runs
+    /// must agree on everything but the seed (same category, prompts and hyper-parameters).
+    /// </summary>
+    public static IReadOnlyList<PromptAdModel> TrainTogether(ClipWeights weights, IReadOnlyList<TrainingRun> runs,
+        IReadOnlyList<IProgress<TrainProgress>?>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (runs.Count == 0) return [];
+        var first = runs[0];
+        foreach (var r in runs)
         {
-            imageInit = Checked(init.Image, imageInit, "image");
-            pixelInit = Checked(init.Pixel, pixelInit, "pixel");
+            if (r.Options with { Seed = 0 } != first.Options with { Seed = 0 } || r.Data.ClassName != first.Data.ClassName
+                || !r.Data.States.SequenceEqual(first.Data.States))
+                throw new ArgumentException("runs trained together must share the category's prompts and every option but the seed", nameof(runs));
+        }
+        if (progress is not null && progress.Count != runs.Count) throw new ArgumentException($"{progress.Count} progress sinks for {runs.Count} runs", nameof(progress));
+        return TrainRuns(weights, runs, new PromptAdModel?[runs.Count], progress ?? new IProgress<TrainProgress>?[runs.Count], cancellationToken);
+    }
+
+    private static PromptAdModel[] TrainRuns(ClipWeights weights, IReadOnlyList<TrainingRun> runs, IReadOnlyList<PromptAdModel?> inits,
+        IReadOnlyList<IProgress<TrainProgress>?> progress, CancellationToken cancellationToken)
+    {
+        var config = weights.Config;
+        int P = config.Vision.Patches, width = config.Text.Width;
+        var imageInit = new HeadVectors[runs.Count];
+        var pixelInit = new HeadVectors[runs.Count];
+        for (int r = 0; r < runs.Count; r++)
+        {
+            var (data, features, options) = runs[r];
+            options.Validate();
+            if (!features.IsNormalized) throw new ArgumentException("training needs the shots' L2-normalized features", nameof(runs));
+            if (features.Batch == 0) throw new ArgumentException("no few-shot images", nameof(runs));
+            if (features.Patches != P) throw new ArgumentException($"shot features have {features.Patches} patches per image, the backbone {P}", nameof(runs));
+            var init = inits[r];
+            if (init is not null) init.CheckCompatible(config);
+
+            // Initial vectors: seeded N(0, 0.02²) in a fixed order (image ctx, image ctx_ab, pixel ctx, pixel ctx_ab).
+            var rng = new Random(options.Seed);
+            imageInit[r] = new HeadVectors(PromptLearner.InitialVectors(options.NProImage * options.NCtx * width, rng),
+                PromptLearner.InitialVectors(options.NProAb * options.NCtxAb * width, rng), width);
+            pixelInit[r] = new HeadVectors(PromptLearner.InitialVectors(options.NProPixel * options.NCtx * width, rng),
+                PromptLearner.InitialVectors(options.NProAb * options.NCtxAb * width, rng), width);
+            if (init is not null)
+            {
+                imageInit[r] = Checked(init.Image, imageInit[r], "image");
+                pixelInit[r] = Checked(init.Pixel, pixelInit[r], "pixel");
+            }
         }
 
-        var chw = Concat(data.Shots, 3 * config.Vision.ImageSize * config.Vision.ImageSize);
-        using var features = new ClipImageEncoder(weights, options.MidFeatures).EncodeNormalized(chw, k);
+        var o = runs[0].Options;
+        float scale = LogitScale(weights, o.LogitScale);
+        var image = TrainHeads(weights, runs[0].Data, o, PromptHead.Image, o.NProImage, imageInit, [.. runs.Select(r => r.Shots.Global)], scale, progress, cancellationToken);
+        var pixel = TrainHeads(weights, runs[0].Data, o, PromptHead.Pixel, o.NProPixel, pixelInit, [.. runs.Select(r => r.Shots.Local)], scale, progress, cancellationToken);
 
-        var image = TrainHead(weights, data, options, PromptHead.Image, options.NProImage, imageInit, features.Global, scale, progress, cancellationToken);
-        var pixel = TrainHead(weights, data, options, PromptHead.Pixel, options.NProPixel, pixelInit, features.Local, scale, progress, cancellationToken);
-
-        var metadata = new ModelMetadata
+        var models = new PromptAdModel[runs.Count];
+        for (int r = 0; r < runs.Count; r++)
         {
-            Backbone = config.Name,
-            WeightsSha256 = data.WeightsSha256,
-            Category = data.Category,
-            ClassName = data.ClassName,
-            AnomalyStates = [.. data.States],
-            Shots = k,
-            ShotFiles = [.. data.ShotFiles],
-            Options = options,
-            LogitScaleValue = scale,
-            CreatedUtc = DateTimeOffset.UtcNow,
-        };
-        return new PromptAdModel(metadata, image.Vectors, pixel.Vectors, image.Prototypes, pixel.Prototypes,
-            new MemoryBank(features.Mid1.ToArray(), k * P, config.Vision.Width),
-            new MemoryBank(features.Mid2.ToArray(), k * P, config.Vision.Width));
+            var (data, features, options) = runs[r];
+            int k = features.Batch;
+            var metadata = new ModelMetadata
+            {
+                Backbone = config.Name,
+                WeightsSha256 = data.WeightsSha256,
+                Category = data.Category,
+                ClassName = data.ClassName,
+                AnomalyStates = [.. data.States],
+                Shots = k,
+                ShotFiles = [.. data.ShotFiles],
+                Options = options,
+                LogitScaleValue = scale,
+                CreatedUtc = DateTimeOffset.UtcNow,
+            };
+            models[r] = new PromptAdModel(metadata, image[r].Vectors, pixel[r].Vectors, image[r].Prototypes, pixel[r].Prototypes,
+                new MemoryBank(features.Mid1.ToArray(), k * P, config.Vision.Width),
+                new MemoryBank(features.Mid2.ToArray(), k * P, config.Vision.Width));
+        }
+        return models;
     }
 
     /// <summary>The temperature s of SPEC §5.5 from the checkpoint's stored logit_scale.</summary>
@@ -71,30 +124,57 @@ public static class Trainer
         return mode == LogitScaleMode.Exp ? MathF.Exp(raw) : raw;
     }
 
-    private static (HeadVectors Vectors, Prototypes Prototypes) TrainHead(ClipWeights weights, TrainingSet data, TrainOptions o,
-        PromptHead head, int nPro, HeadVectors start, Tensor v, float scale, IProgress<TrainProgress>? progress, CancellationToken ct)
+    /// <summary>One head of every run: all runs' prompts encoded as one batch per epoch, one backward pass over the
+    /// sum of the runs' losses (each run's vectors get exactly their own loss's gradient), one SGD step per run.</summary>
+    private static (HeadVectors Vectors, Prototypes Prototypes)[] TrainHeads(ClipWeights weights, TrainingSet data, TrainOptions o,
+        PromptHead head, int nPro, IReadOnlyList<HeadVectors> starts, IReadOnlyList<Tensor> v, float scale,
+        IReadOnlyList<IProgress<TrainProgress>?> progress, CancellationToken ct)
     {
         var prompts = PromptSet.Create(weights.Config, data.ClassName, data.States, nPro, o.NCtx, o.NProAb, o.NCtxAb);
-        using var learner = new PromptLearner(weights, prompts, start.Ctx, start.CtxAb);
-        using var sgd = new SgdOptimizer([learner.Ctx, learner.CtxAb], o.Momentum, o.WeightDecay);
-        using var losses = new LossReadback(head, o.Epochs, progress); // losses reach the progress line without a device stall
-        for (int epoch = 0; epoch < o.Epochs; epoch++)
+        var learners = new List<PromptLearner>(starts.Count);
+        // Each run's losses reach its progress line without a device stall (read behind the step, reported when ready).
+        var losses = progress.Select(p => new LossReadback(head, o.Epochs, p)).ToList();
+        var sgds = new List<SgdOptimizer>(starts.Count);
+        try
         {
-            ct.ThrowIfCancellationRequested();
-            float lr = CosineAnnealing.LearningRate(o.LearningRate, o.MinLearningRate, epoch, o.Epochs);
-            using (TensorScope.Open())
+            foreach (var start in starts)
             {
-                var f = learner.Encode();
-                var terms = PromptLosses.Compute(v, f.Normal, f.Manual, f.Learned, scale, o.Margin, o.AlignWeight);
-                losses.Read(terms, epoch + 1, lr);
-                sgd.ZeroGrad();
-                Backprop.Backward(terms.Total);
+                var learner = new PromptLearner(weights, prompts, start.Ctx, start.CtxAb);
+                learners.Add(learner);
+                sgds.Add(new SgdOptimizer([learner.Ctx, learner.CtxAb], o.Momentum, o.WeightDecay));
             }
-            sgd.Step(lr);
-            sgd.ZeroGrad();
+            for (int epoch = 0; epoch < o.Epochs; epoch++)
+            {
+                ct.ThrowIfCancellationRequested();
+                float lr = CosineAnnealing.LearningRate(o.LearningRate, o.MinLearningRate, epoch, o.Epochs);
+                using (TensorScope.Open())
+                {
+                    var features = PromptLearner.EncodeTogether(learners);
+                    Tensor? sum = null;
+                    for (int r = 0; r < learners.Count; r++)
+                    {
+                        var f = features[r];
+                        var terms = PromptLosses.Compute(v[r], f.Normal, f.Manual, f.Learned, scale, o.Margin, o.AlignWeight);
+                        losses[r].Read(terms, epoch + 1, lr);
+                        sum = sum is null ? terms.Total : Ops.Add(sum, terms.Total);
+                    }
+                    foreach (var sgd in sgds) sgd.ZeroGrad();
+                    Backprop.Backward(sum!);
+                }
+                foreach (var sgd in sgds)
+                {
+                    sgd.Step(lr);
+                    sgd.ZeroGrad();
+                }
+            }
+            return [.. learners.Select(l => (new HeadVectors(l.Ctx.ToArray(), l.CtxAb.ToArray(), weights.Config.Text.Width), l.Prototypes()))];
         }
-        var vectors = new HeadVectors(learner.Ctx.ToArray(), learner.CtxAb.ToArray(), weights.Config.Text.Width);
-        return (vectors, learner.Prototypes());
+        finally
+        {
+            foreach (var l in losses) l.Dispose();
+            foreach (var sgd in sgds) sgd.Dispose();
+            foreach (var learner in learners) learner.Dispose();
+        }
     }
 
     private static HeadVectors Checked(HeadVectors from, HeadVectors expected, string head)

@@ -7,3 +7,7 @@ namespace PromptAD.Training;
 /// </summary>
 public sealed record TrainingSet(string Category, string ClassName, IReadOnlyList<string> States,
     IReadOnlyList<float[]> Shots, IReadOnlyList<string> ShotFiles, string? WeightsSha256 = null);
+
+/// <summary>One run of <see cref="Trainer.TrainTogether"/>: its data (class word, states, shot names), its shots'
+/// normalized features and its options.</summary>
+public sealed record TrainingRun(TrainingSet Data, Clip.ImageFeatures Shots, TrainOptions Options);

@@ -31,6 +31,8 @@ public class PixelMetricsTests
                 double pro = PixelMetrics.Aupro(maps, masks, fprLimit);
                 // Same definition and curve points as the reference; only summation order differs.
                 MetricsGolden.AssertRelative(limit.Value.GetDouble(), pro, 1e-9, $"{name} AUPRO@{limit.Name}");
+                // Both from one shared split (what the evaluation loop uses): the same values.
+                Assert.Equal((actual, pro), PixelMetrics.AurocAndAupro(maps, masks, fprLimit));
                 worstAupro = Math.Max(worstAupro, Math.Abs(pro - limit.Value.GetDouble()));
             }
         }
