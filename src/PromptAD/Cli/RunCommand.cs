@@ -224,6 +224,9 @@ internal static class RunCommand
     /// </summary>
     internal static int Merge(IReadOnlyList<DirectoryInfo> shards, DirectoryInfo output)
     {
+        Directory.CreateDirectory(output.FullName);
+        using var folder = ResultsFolder.Open(output.FullName, "run --merge");
+        MergeJobFile(shards, output.FullName);
         int copied = 0;
         foreach (var shard in shards)
         {
@@ -246,6 +249,26 @@ internal static class RunCommand
         Console.WriteLine($"{all.Count} run(s) in {output.FullName} ({copied} copied from {shards.Count} folder(s))");
         Console.WriteLine($"results: {Path.Combine(output.FullName, "results.md")}, results.csv, metrics.csv");
         return 0;
+    }
+
+    /// <summary>
+    /// Shards of one job record the same parameters (job.json); the merged folder gets them too, so that rerunning the
+    /// job over it resumes instead of refusing a folder whose parameters nothing records.
+    /// </summary>
+    private static void MergeJobFile(IReadOnlyList<DirectoryInfo> shards, string output)
+    {
+        string? job = null, from = null;
+        foreach (var shard in shards)
+        {
+            string path = Path.Combine(shard.FullName, ResultsFolder.JobFile);
+            if (!File.Exists(path)) throw new DatasetException($"--merge: '{shard.FullName}' has no {ResultsFolder.JobFile} (not the results folder of a run).");
+            string text = File.ReadAllText(path);
+            if (job is null) (job, from) = (text, path);
+            else if (text != job) throw new DatasetException($"--merge: '{path}' records other job parameters than '{from}'; only shards of one job can be merged.");
+        }
+        string target = Path.Combine(output, ResultsFolder.JobFile);
+        if (!File.Exists(target)) AtomicFile.WriteAllText(target, job!);
+        else if (File.ReadAllText(target) != job) throw new DatasetException($"--merge: --out '{output}' holds results of another job ({target} differs from '{from}').");
     }
 
     /// <summary>metrics.json of every finished run under &lt;dir&gt;/runs/&lt;category&gt;/&lt;run&gt;/, in name order.</summary>

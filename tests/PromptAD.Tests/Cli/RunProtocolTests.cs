@@ -86,7 +86,7 @@ public sealed class RunProtocolTests : IDisposable
     [Fact]
     public void Shards_AndMerge_BuildTheTablesOfOneJob()
     {
-        string[] common = ["--weights", _weights, "--model", "tiny-test", "--data", _data, "--shots", "1,2", "--seeds", "2", "--epochs", "2", "--size", "32"];
+        string[] common = ["--weights", _weights, "--backbone", "tiny-test", "--data", _data, "--shots", "1,2", "--seeds", "2", "--epochs", "2", "--size", "32"];
         string whole = Path.Combine(_dir, "whole"), s0 = Path.Combine(_dir, "shard0"), s1 = Path.Combine(_dir, "shard1"), merged = Path.Combine(_dir, "merged");
         // The whole job trains each run alone with its features in the temporary file; the shards (default
         // --max-batch) train a category's runs together from memory: same scores to the last bit.
@@ -122,7 +122,7 @@ public sealed class RunProtocolTests : IDisposable
     [InlineData("1/0")]
     public void Shard_OutOfRange_IsAUsageError(string shard)
     {
-        var r = Cli("run", "--weights", _weights, "--model", "tiny-test", "--data", _data, "--shard", shard, "--out", Path.Combine(_dir, "bad"));
+        var r = Cli("run", "--weights", _weights, "--backbone", "tiny-test", "--data", _data, "--shard", shard, "--out", Path.Combine(_dir, "bad"));
         Assert.NotEqual(0, r.Code);
         Assert.Contains("--shard", r.Err);
     }
