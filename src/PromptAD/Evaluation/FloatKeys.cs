@@ -19,6 +19,9 @@ internal static class FloatKeys
         return (bits & 0x8000_0000u) != 0 ? ~bits : bits | 0x8000_0000u;
     }
 
+    /// <summary>Below this many keys one thread sorts (the per-pass fork/join costs more than it saves).</summary>
+    private const int ParallelMinimum = 1 << 16;
+
     /// <summary>Sorts <paramref name="keys"/> ascending, applying the same permutation to <paramref name="payload"/> when given.</summary>
     public static void Sort(uint[] keys, int[]? payload)
     {
@@ -27,36 +30,57 @@ internal static class FloatKeys
             return;
         }
 
-        Sort(keys, payload, new uint[keys.Length], payload is null ? null : new int[keys.Length]);
+        Sort(keys, payload, keys.Length, new uint[keys.Length], payload is null ? null : new int[keys.Length]);
     }
 
     /// <summary>
-    /// Sorts <paramref name="keys"/> ascending (stable), applying the same permutation to <paramref name="payload"/>
-    /// when given; the scratch spans (at least as long) let a caller that sorts many times reuse its memory.
+    /// Sorts the first <paramref name="count"/> keys ascending, applying the same permutation to
+    /// <paramref name="payload"/> when given; the scratch arrays (at least <paramref name="count"/> long) let a caller
+    /// that sorts many times reuse its memory. Stable, so equal keys keep their input order (the metrics' sums over
+    /// ties run in a fixed order). Each pass is split over the cores: every chunk counts its bytes, the chunks' output
+    /// slots follow bucket by bucket in chunk order, and every chunk scatters its own keys — the same permutation as
+    /// one thread's.
     /// </summary>
-    public static void Sort(Span<uint> keys, Span<int> payload, Span<uint> keyScratch, Span<int> payloadScratch)
+    public static void Sort(uint[] keys, int[]? payload, int count, uint[] keyScratch, int[]? payloadScratch)
     {
-        int n = keys.Length;
+        int n = count;
         if (n < 2)
         {
             return;
         }
 
-        bool withPayload = !payload.IsEmpty;
-        Span<int> counts = stackalloc int[256];
-        Span<uint> src = keys, dst = keyScratch[..n];
-        Span<int> srcPayload = withPayload ? payload[..n] : default, dstPayload = withPayload ? payloadScratch[..n] : default;
-        bool inScratch = false;
+        if (payload is not null && payloadScratch is null)
+        {
+            throw new ArgumentNullException(nameof(payloadScratch), "a payload needs payload scratch");
+        }
+
+        int chunks = n < ParallelMinimum ? 1 : Math.Max(1, Math.Min(Environment.ProcessorCount, n / (ParallelMinimum / 4)));
+        int chunkSize = (n + chunks - 1) / chunks;
+        var counts = new int[chunks * 256];
+        uint[] src = keys, dst = keyScratch;
+        int[]? srcPayload = payload, dstPayload = payloadScratch;
         for (int shift = 0; shift < 32; shift += 8)
         {
-            counts.Clear();
-            foreach (uint k in src)
+            Array.Clear(counts);
+            uint[] from = src;
+            Parallel.For(0, chunks, c =>
             {
-                counts[(int)((k >> shift) & 0xFF)]++;
-            }
+                int end = Math.Min(n, (c + 1) * chunkSize);
+                var mine = counts.AsSpan(c * 256, 256);
+                for (int i = c * chunkSize; i < end; i++)
+                {
+                    mine[(int)((from[i] >> shift) & 0xFF)]++;
+                }
+            });
 
             // A byte shared by every key leaves the order unchanged: skip the pass (common for scores in [0, 1]).
-            if (counts[(int)((src[0] >> shift) & 0xFF)] == n)
+            int first = (int)((src[0] >> shift) & 0xFF), same = 0;
+            for (int c = 0; c < chunks; c++)
+            {
+                same += counts[c * 256 + first];
+            }
+
+            if (same == n)
             {
                 continue;
             }
@@ -64,36 +88,41 @@ internal static class FloatKeys
             int sum = 0;
             for (int b = 0; b < 256; b++)
             {
-                int c = counts[b];
-                counts[b] = sum;
-                sum += c;
-            }
-
-            for (int i = 0; i < n; i++)
-            {
-                int slot = counts[(int)((src[i] >> shift) & 0xFF)]++;
-                dst[slot] = src[i];
-                if (withPayload)
+                for (int c = 0; c < chunks; c++)
                 {
-                    dstPayload[slot] = srcPayload[i];
+                    int k = counts[c * 256 + b];
+                    counts[c * 256 + b] = sum;
+                    sum += k;
                 }
             }
 
-            Span<uint> t = src;
-            src = dst;
-            dst = t;
-            Span<int> tp = srcPayload;
-            srcPayload = dstPayload;
-            dstPayload = tp;
-            inScratch = !inScratch;
+            uint[] to = dst;
+            int[]? fromPayload = srcPayload, toPayload = dstPayload;
+            Parallel.For(0, chunks, c =>
+            {
+                int end = Math.Min(n, (c + 1) * chunkSize);
+                var slots = counts.AsSpan(c * 256, 256);
+                for (int i = c * chunkSize; i < end; i++)
+                {
+                    int slot = slots[(int)((from[i] >> shift) & 0xFF)]++;
+                    to[slot] = from[i];
+                    if (fromPayload is not null)
+                    {
+                        toPayload![slot] = fromPayload[i];
+                    }
+                }
+            });
+
+            (src, dst) = (dst, src);
+            (srcPayload, dstPayload) = (dstPayload, srcPayload);
         }
 
-        if (inScratch)
+        if (!ReferenceEquals(src, keys))
         {
-            src.CopyTo(keys);
-            if (withPayload)
+            Array.Copy(src, keys, n);
+            if (payload is not null)
             {
-                srcPayload.CopyTo(payload);
+                Array.Copy(srcPayload!, payload, n);
             }
         }
     }

@@ -256,9 +256,9 @@ public sealed class PixelMetricsAccumulator : IDisposable
         }
 
         // Stable: within a tie, pixels keep the order they were added in, as PixelMetrics sums them.
+        FloatKeys.Sort(work.Keys, work.Regions, n, work.KeyScratch, work.RegionScratch);
         var keys = work.Keys.AsSpan(0, n);
         var regions = work.Regions.AsSpan(0, n);
-        FloatKeys.Sort(keys, regions, work.KeyScratch, work.RegionScratch);
         int i = n - 1;
         while (i >= 0)
         {
