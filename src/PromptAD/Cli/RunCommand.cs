@@ -112,7 +112,7 @@ internal static class RunCommand
 
         var plan = (from d in datasets from k in job.Shots from s in Enumerable.Range(0, job.Seeds) select (Dataset: d, K: k, Seed: s)).ToList();
         // Every run's shots up front: `--shots 1,1000` must fail before hours of k = 1 training, not after.
-        foreach (var (ds, k, seed) in plan) ShotChoice.Select(ds, k, seed, ShotsFile(job, ds, seed), null);
+        var shots = plan.Select(r => ShotChoice.Select(r.Dataset, r.K, r.Seed, ShotsFile(job, r.Dataset, r.Seed), null)).ToList();
         using var folder = ResultsFolder.Open(job.Out.FullName, "run");
         ResultsFolder.CheckJob(job.Out.FullName, RunJobParameters.Of(job, prompts, out string jobSha), "metrics.csv");
         var all = new List<RunMetrics>();
@@ -120,7 +120,6 @@ internal static class RunCommand
         int skipped = 0;
         IBackend? backend = null;
         ClipWeights? weights = null;
-        string? sha = jobSha;
         try
         {
             // Category by category: its images are decoded and encoded once, then every (k, seed) run of it trains from
@@ -140,12 +139,11 @@ internal static class RunCommand
                         Console.WriteLine($"{Head(i)}: done earlier, skipped ({metricsFile})");
                         continue;
                     }
-                    var (files, how) = ShotChoice.Select(ds, k, seed, ShotsFile(job, ds, seed), null);
+                    var (files, how) = shots[i];
                     pending.Add((i, k, seed, dir, files, how));
                 }
                 if (pending.Count == 0) continue;
 
-                sha ??= FileHash.Sha256(job.Weights.FullName);
                 backend ??= BackendChoice.Create(job.Device);
                 weights ??= ClipWeights.Load(job.Weights.FullName, ClipConfigs.Load(job.Backbone), backend);
                 var paths = pending.SelectMany(r => r.Shots).Concat(ds.TestSamples.Select(t => t.ImagePath)).Distinct().ToList();
@@ -163,7 +161,7 @@ internal static class RunCommand
                     {
                         foreach (var run in batch) shotFeatures.Add(cache.Load(backend, [.. run.Shots.Select(cache.IndexOf)]));
                         outcomes = TrainRunner.TrainTogether(weights, ds, [.. batch.Select((run, j) => (run.Shots,
-                            new TrainOptions { Epochs = job.Epochs, Seed = run.Seed, LogitScale = job.LogitScale }, shotFeatures[j]))], prompts, sha);
+                            new TrainOptions { Epochs = job.Epochs, Seed = run.Seed, LogitScale = job.LogitScale }, shotFeatures[j]))], prompts, jobSha);
                     }
                     finally
                     {
@@ -210,7 +208,8 @@ internal static class RunCommand
     private static FeatureCache BuildCache(ClipWeights weights, string category, List<string> paths, Job job)
     {
         using var bar = new ConsoleProgress($"encode {category}", paths.Count);
-        var cache = FeatureCache.Build(weights, paths, job.Batch, (long)job.CacheLimitMiB << 20, bar.Advance);
+        // run trains with the default options' mid-level features; the cache holds the same.
+        var cache = FeatureCache.Build(weights, new TrainOptions().MidFeatures, paths, job.Batch, (long)job.CacheLimitMiB << 20, bar.Advance);
         bar.Complete();
         if (cache.OnDisk)
             Console.WriteLine($"{category}: {paths.Count} images' features ({FeatureCache.BytesPerImage(weights.Config) * paths.Count >> 20} MiB) " +

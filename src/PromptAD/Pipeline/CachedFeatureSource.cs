@@ -12,7 +12,9 @@ namespace PromptAD.Pipeline;
 /// </summary>
 public sealed class CachedFeatureSource(Detector detector, FeatureCache cache) : IScoreSource
 {
-    public Detector Detector { get; } = detector;
+    public Detector Detector { get; } = detector.Model.Metadata.Options.MidFeatures == cache.MidFeatures ? detector
+        : throw new ArgumentException($"the model was trained with {detector.Model.Metadata.Options.MidFeatures} mid-level features, " +
+            $"the feature cache holds {cache.MidFeatures} ones");
 
     /// <summary>Seconds spent loading cached features and scoring them (the run's score stage).</summary>
     public double ScoreSeconds { get; private set; }

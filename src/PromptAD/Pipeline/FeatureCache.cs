@@ -40,6 +40,9 @@ public sealed class FeatureCache : IDisposable
                 FileAccess.ReadWrite, FileShare.None, 1 << 16, FileOptions.DeleteOnClose | FileOptions.RandomAccess);
     }
 
+    /// <summary>Which mid-level features the cache holds; a model scores from it only when it was trained with the same.</summary>
+    public MidFeatureMode MidFeatures { get; private init; }
+
     /// <summary>The cached images, in the order given to <see cref="Build"/>.</summary>
     public IReadOnlyList<string> Paths { get; }
 
@@ -60,16 +63,16 @@ public sealed class FeatureCache : IDisposable
     /// Decodes, preprocesses and encodes <paramref name="paths"/> (duplicates are encoded once) in batches of
     /// <paramref name="batchSize"/>. Features stay in memory when all of them fit in <paramref name="limitBytes"/>.
     /// </summary>
-    public static FeatureCache Build(ClipWeights weights, IReadOnlyList<string> paths, int batchSize, long limitBytes,
+    public static FeatureCache Build(ClipWeights weights, MidFeatureMode midFeatures, IReadOnlyList<string> paths, int batchSize, long limitBytes,
         Action<int>? onBatchDone = null, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var distinct = paths.Distinct(StringComparer.Ordinal).ToList();
         var config = weights.Config;
-        var cache = new FeatureCache(config, distinct, BytesPerImage(config) * distinct.Count > limitBytes);
+        var cache = new FeatureCache(config, distinct, BytesPerImage(config) * distinct.Count > limitBytes) { MidFeatures = midFeatures };
         try
         {
-            cache.Fill(new ClipImageEncoder(weights), batchSize, onBatchDone, cancellationToken);
+            cache.Fill(new ClipImageEncoder(weights, midFeatures), batchSize, onBatchDone, cancellationToken);
             return cache;
         }
         catch

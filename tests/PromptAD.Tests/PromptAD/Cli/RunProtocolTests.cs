@@ -34,6 +34,21 @@ public sealed class RunProtocolTests : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
+    [Fact]
+    public void CachedFeatures_OfAnotherMidFeatureMode_AreRefused()
+    {
+        using var weights = ClipWeights.Load(_weights, ClipConfigs.Load("tiny-test"), CpuBackend.Instance);
+        var ds = AnomalyDataset.Open(_data, SyntheticDataset.Category);
+        var shots = ShotChoice.Select(ds, 1, 0, null, null).Files;
+        using var cache = FeatureCache.Build(weights, MidFeatureMode.BlockOutput, [.. shots], 1, 1L << 30,
+            cancellationToken: TestContext.Current.CancellationToken);
+        var trained = TrainRunner.Train(weights, ds, shots, new TrainOptions { Epochs = 1 }, PromptSource.Resolve(null), null, progressWriter: TextWriter.Null);
+        using var model = trained.Model;
+        using var detector = new Detector(weights, model, outputSize: 32, batchSize: 1);
+        var e = Assert.Throws<ArgumentException>(() => new CachedFeatureSource(detector, cache));
+        Assert.Contains("BlockOutput", e.Message);
+    }
+
     [Theory]
     [InlineData(4096)] // features in memory
     [InlineData(0)] // features in the temporary file
@@ -45,7 +60,7 @@ public sealed class RunProtocolTests : IDisposable
         var runs = new[] { (K: 1, Seed: 0), (K: 2, Seed: 1), (K: 4, Seed: 2) };
         var shots = runs.Select(r => ShotChoice.Select(ds, r.K, r.Seed, null, null).Files).ToList();
         const int batch = 3; // 8 test images: batches of 3, 3, 2
-        using var cache = FeatureCache.Build(weights, [.. shots.SelectMany(s => s), .. ds.TestSamples.Select(t => t.ImagePath)], batch, (long)limitMiB << 20, cancellationToken: TestContext.Current.CancellationToken);
+        using var cache = FeatureCache.Build(weights, new TrainOptions().MidFeatures, [.. shots.SelectMany(s => s), .. ds.TestSamples.Select(t => t.ImagePath)], batch, (long)limitMiB << 20, cancellationToken: TestContext.Current.CancellationToken);
         Assert.Equal(limitMiB == 0, cache.OnDisk);
 
         for (int r = 0; r < runs.Length; r++)
