@@ -35,22 +35,7 @@ internal sealed class Hostile : IDisposable
     }
 
     /// <summary>Program.Main in this process with stdout and stderr captured (tests using it share the Console collection).</summary>
-    public static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o);
-        Console.SetError(e);
-        try
-        {
-            return (PromptAD.Program.Main(args), o.ToString(), e.ToString());
-        }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
-    }
+    public static (int Code, string Out, string Err) Cli(params string[] args) => ConsoleCapture.Run(() => PromptAD.Program.Main(args));
 
     public string[] TrainArgs(string output, int epochs = 2, string shots = "2") =>
         ["train", "--weights", Weights, "--backbone", "tiny-test", "--data", Data, "--category", SyntheticDataset.Category, "--shots", shots,

@@ -32,19 +32,7 @@ public sealed class CalibrateVerbTests : IDisposable
 
     private string Good => Path.Combine(_data, SyntheticDataset.Category, "test", "good");
 
-    private static (int Code, string Out, string Err) Cli(params string[] args)
-    {
-        var (oldOut, oldErr) = (Console.Out, Console.Error);
-        var (o, e) = (new StringWriter(), new StringWriter());
-        Console.SetOut(o);
-        Console.SetError(e);
-        try { return (PromptAD.Program.Main(args), o.ToString(), e.ToString()); }
-        finally
-        {
-            Console.SetOut(oldOut);
-            Console.SetError(oldErr);
-        }
-    }
+    private static (int Code, string Out, string Err) Cli(params string[] args) => ConsoleCapture.Run(() => PromptAD.Program.Main(args));
 
     private string Train(string name, params string[] shotNames)
     {
