@@ -12,27 +12,16 @@ namespace PromptAD.Tests.Adversarial;
 /// </summary>
 internal sealed class Hostile : IDisposable
 {
-    public Hostile()
-    {
-        Dir = Directory.CreateTempSubdirectory("promptad-adv-").FullName;
-        Data = Path.Combine(Dir, "data");
-        SyntheticDataset.Generate(Data, size: 32);
-        Weights = Path.Combine(Dir, "tiny.safetensors");
-        using var w = ClipWeights.Random(ClipConfigs.Load("tiny-test"), CpuBackend.Instance, seed: 1);
-        w.SaveSafetensors(Weights);
-    }
+    private readonly TinyWorkspace _workspace = new("promptad-adv-", size: 32);
 
-    public string Dir { get; }
-    public string Data { get; }
-    public string Weights { get; }
+    public string Dir => _workspace.Dir;
+    public string Data => _workspace.Data;
+    public string Weights => _workspace.Weights;
     public string Category => Path.Combine(Data, SyntheticDataset.Category);
 
     public string P(params string[] parts) => Path.Combine([Dir, .. parts]);
 
-    public void Dispose()
-    {
-        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    public void Dispose() => _workspace.Dispose();
 
     /// <summary>Program.Main in this process with stdout and stderr captured (tests using it share the Console collection).</summary>
     public static (int Code, string Out, string Err) Cli(params string[] args) => ConsoleCapture.Run(() => PromptAD.Program.Main(args));

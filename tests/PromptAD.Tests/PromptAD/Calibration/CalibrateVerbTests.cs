@@ -15,20 +15,12 @@ namespace PromptAD.Tests.Calibration;
 [Collection("Console")]
 public sealed class CalibrateVerbTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("promptad-calibrate-").FullName;
-    private readonly string _data;
-    private readonly string _weights;
+    private readonly TinyWorkspace _workspace = new("promptad-calibrate-", size: 40);
+    private string _dir => _workspace.Dir;
+    private string _data => _workspace.Data;
+    private string _weights => _workspace.Weights;
 
-    public CalibrateVerbTests()
-    {
-        _data = Path.Combine(_dir, "data");
-        SyntheticDataset.Generate(_data, size: 40);
-        _weights = Path.Combine(_dir, "tiny.safetensors");
-        using var w = ClipWeights.Random(ClipConfigs.Load("tiny-test"), CpuBackend.Instance, seed: 1);
-        w.SaveSafetensors(_weights);
-    }
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _workspace.Dispose();
 
     private string Good => Path.Combine(_data, SyntheticDataset.Category, "test", "good");
 

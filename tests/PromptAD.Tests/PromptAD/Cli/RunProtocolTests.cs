@@ -15,24 +15,20 @@ namespace PromptAD.Tests.Cli;
 [Collection("Console")]
 public sealed class RunProtocolTests : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("promptad-run-").FullName;
-    private readonly string _data;
-    private readonly string _weights;
+    private readonly TinyWorkspace _workspace = new("promptad-run-", size: 48);
+    private string _dir => _workspace.Dir;
+    private string _data => _workspace.Data;
+    private string _weights => _workspace.Weights;
 
     public RunProtocolTests()
     {
         // Two categories: the synthetic generator's widget, and a second one from another seed renamed to gadget.
-        _data = Path.Combine(_dir, "data");
-        SyntheticDataset.Generate(_data, seed: 0, size: 48);
         string other = Path.Combine(_dir, "other");
         SyntheticDataset.Generate(other, seed: 1, size: 48);
         Directory.Move(Path.Combine(other, SyntheticDataset.Category), Path.Combine(_data, "gadget"));
-        _weights = Path.Combine(_dir, "tiny.safetensors");
-        using var w = ClipWeights.Random(ClipConfigs.Load("tiny-test"), CpuBackend.Instance, seed: 1);
-        w.SaveSafetensors(_weights);
     }
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _workspace.Dispose();
 
     [Fact]
     public void CachedFeatures_OfAnotherMidFeatureMode_AreRefused()
