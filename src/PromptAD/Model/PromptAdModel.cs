@@ -44,7 +44,7 @@ public sealed class PromptAdModel(ModelMetadata metadata, HeadVectors image, Hea
         ], Metadata.ToDictionary());
     }
 
-    /// <summary>The brief's signature: the model is host-side, so <paramref name="backend"/> is only checked for null;
+    /// <summary>The backend-taking form of Load: the model is host-side, so <paramref name="backend"/> is only checked for null;
     /// <see cref="Pipeline.Detector"/> uploads the banks to the weights' backend.</summary>
     public static PromptAdModel Load(string path, IBackend backend)
     {
