@@ -117,7 +117,13 @@ public sealed class ClipWeights : IDisposable
     }
 
     // Like every tensor, these join an open TensorScope: load weights outside one (they live as long as this object).
-    private static Tensor UploadUnscoped(IBackend backend, ReadOnlySpan<float> data, int[] shape) => Tensor.FromArray(backend, data, shape);
+    // Frozen: CLIP weights never change, so a backend may keep a converted copy (the GPU's BF16 weights).
+    private static Tensor UploadUnscoped(IBackend backend, ReadOnlySpan<float> data, int[] shape)
+    {
+        var tensor = Tensor.FromArray(backend, data, shape);
+        tensor.Storage.Freeze();
+        return tensor;
+    }
 
     private static float Gaussian(Random rng)
     {

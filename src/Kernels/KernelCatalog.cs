@@ -90,6 +90,12 @@ public static class KernelCatalog
         public const string RowMax = "row_max", AnomalyFuse = "anomaly_fuse", BlurAxis = "gaussian_blur_axis";
     }
 
+    public static class Convert
+    {
+        public const string File = "convert.cu";
+        public const string F32ToBf16 = "f32_to_bf16";
+    }
+
     /// <summary>File name to its entry points.</summary>
     public static IReadOnlyDictionary<string, string[]> EntriesByFile { get; } = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {
@@ -107,5 +113,6 @@ public static class KernelCatalog
         [Reduce.File] = [Reduce.SumRows, Reduce.BroadcastRows],
         [Upsample.File] = [Upsample.Bilinear],
         [Scoring.File] = [Scoring.RowMax, Scoring.AnomalyFuse, Scoring.BlurAxis],
+        [Convert.File] = [Convert.F32ToBf16],
     };
 }

@@ -19,6 +19,15 @@ public abstract class Storage : IDisposable
 
     public bool IsDisposed { get; private set; }
 
+    /// <summary>
+    /// Whether the contents are final (<see cref="Freeze"/>): frozen model weights. A backend may then keep derived copies
+    /// of them (the GPU's BF16 weights) and refuses to write into them.
+    /// </summary>
+    public bool IsFrozen { get; private set; }
+
+    /// <summary>Declares the contents final; call it once they are written (e.g. after a weight's upload).</summary>
+    public void Freeze() => IsFrozen = true;
+
     public void Dispose()
     {
         if (IsDisposed) return;

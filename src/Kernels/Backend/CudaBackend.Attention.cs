@@ -26,9 +26,9 @@ public sealed partial class CudaBackend
         using var buffer = Temp(4 * n);
         ulong q = buffer.Pointer, k = q + (ulong)n * 4, v = k + (ulong)n * 4, o = v + (ulong)n * 4, p = P(probs, op);
         LayoutKernel(K.Attention.QkvSplitHeads, batch, seq, heads, hd, new KernelArgs().Pointer(P(qkv, op)).Pointer(q).Pointer(k).Pointer(v));
-        Runtime.Gemm(false, true, seq, seq, hd, 1f, q, hd, td, k, hd, td, 0f, p, seq, tt, bh);
+        DeviceGemm(false, true, seq, seq, hd, 1f, q, hd, td, k, hd, td, 0f, p, seq, tt, bh);
         AttentionSoftmax(p, bh * seq, seq, 1f / MathF.Sqrt(hd), causal);
-        Runtime.Gemm(false, false, seq, hd, seq, 1f, p, seq, tt, v, hd, td, 0f, o, hd, td, bh);
+        DeviceGemm(false, false, seq, hd, seq, 1f, p, seq, tt, v, hd, td, 0f, o, hd, td, bh);
         LayoutKernel(K.Attention.MergeHeads, batch, seq, heads, hd, new KernelArgs().Pointer(o).Pointer(P(output, op)));
     }
 
@@ -45,12 +45,12 @@ public sealed partial class CudaBackend
         LayoutKernel(K.Attention.QkvSplitHeads, batch, seq, heads, hd, new KernelArgs().Pointer(P(qkv, op)).Pointer(q).Pointer(k).Pointer(v));
         LayoutKernel(K.Attention.SplitHeads, batch, seq, heads, hd, new KernelArgs().Pointer(P(dOutput, op)).Pointer(dO));
         // dV = Pᵀ dO ; dP = dO Vᵀ ; dS = scale·softmax'(dP) ; dQ = dS K ; dK = dSᵀ Q.
-        Runtime.Gemm(true, false, seq, hd, seq, 1f, p, seq, tt, dO, hd, td, 0f, dv, hd, td, bh);
-        Runtime.Gemm(false, true, seq, seq, hd, 1f, dO, hd, td, v, hd, td, 0f, ds, seq, tt, bh);
+        DeviceGemm(true, false, seq, hd, seq, 1f, p, seq, tt, dO, hd, td, 0f, dv, hd, td, bh);
+        DeviceGemm(false, true, seq, seq, hd, 1f, dO, hd, td, v, hd, td, 0f, ds, seq, tt, bh);
         Launch(K.Attention.File, K.Attention.SoftmaxBackward, RowBlocks(bh * seq), AttentionSoftmaxThreads,
             new KernelArgs().Pointer(p).Pointer(ds).Int(bh * seq).Int(seq).Float(scale));
-        Runtime.Gemm(false, false, seq, hd, seq, 1f, ds, seq, tt, k, hd, td, 0f, dq, hd, td, bh);
-        Runtime.Gemm(true, false, seq, hd, seq, 1f, ds, seq, tt, q, hd, td, 0f, dk, hd, td, bh);
+        DeviceGemm(false, false, seq, hd, seq, 1f, ds, seq, tt, k, hd, td, 0f, dq, hd, td, bh);
+        DeviceGemm(true, false, seq, hd, seq, 1f, ds, seq, tt, q, hd, td, 0f, dk, hd, td, bh);
         LayoutKernel(K.Attention.QkvMergeHeadsBackward, batch, seq, heads, hd,
             new KernelArgs().Pointer(dq).Pointer(dk).Pointer(dv).Pointer(P(dqkv, op)));
     }
@@ -74,9 +74,9 @@ public sealed partial class CudaBackend
         using var buffer = Temp(4 * n + bh * tt);
         ulong q = buffer.Pointer, k = q + (ulong)n * 4, v = k + (ulong)n * 4, o = v + (ulong)n * 4, s = o + (ulong)n * 4;
         LayoutKernel(K.Attention.QkvSplitHeads, batch, seq, heads, hd, new KernelArgs().Pointer(P(qkv, op)).Pointer(q).Pointer(k).Pointer(v));
-        Runtime.Gemm(false, true, seq, seq, hd, 1f, v, hd, td, v, hd, td, 0f, s, seq, tt, bh);
+        DeviceGemm(false, true, seq, seq, hd, 1f, v, hd, td, v, hd, td, 0f, s, seq, tt, bh);
         AttentionSoftmax(s, bh * seq, seq, scale, causal: false);
-        Runtime.Gemm(false, false, seq, hd, seq, 1f, s, seq, tt, v, hd, td, 0f, o, hd, td, bh);
+        DeviceGemm(false, false, seq, hd, seq, 1f, s, seq, tt, v, hd, td, 0f, o, hd, td, bh);
         LayoutKernel(K.Attention.MergeHeads, batch, seq, heads, hd, new KernelArgs().Pointer(o).Pointer(P(output, op)));
     }
 }

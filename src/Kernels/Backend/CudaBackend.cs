@@ -31,11 +31,11 @@ public sealed unsafe partial class CudaBackend : IBackend
     public string Name => Runtime.Name == "cuda" ? "cuda" : $"cuda-{Runtime.Name}";
 
     /// <summary>A backend on the real GPU, or false with the reason (no driver, no device, no NVRTC/cuBLAS).</summary>
-    public static bool TryCreate(out CudaBackend? backend, out string reason, bool tf32 = false)
+    public static bool TryCreate(out CudaBackend? backend, out string reason, GemmPrecision precision = GemmPrecision.Fp32)
     {
         try
         {
-            backend = new CudaBackend(new CudaRuntime(tf32: tf32));
+            backend = new CudaBackend(new CudaRuntime(precision: precision));
             NvtxTraceSink.TryInstall(); // named op/stage ranges in Nsight traces (NVTX3 injection, else libnvToolsExt)
             reason = "";
             return true;
@@ -67,7 +67,7 @@ public sealed unsafe partial class CudaBackend : IBackend
     public void Upload(ReadOnlySpan<float> source, Tensor destination)
     {
         OpChecks.Upload(source, destination);
-        fixed (float* s = source) Runtime.CopyHtoD(P(destination, OpChecks.Names.Upload), s, (ulong)source.Length * sizeof(float));
+        fixed (float* s = source) Runtime.CopyHtoD(Written(destination, OpChecks.Names.Upload), s, (ulong)source.Length * sizeof(float));
     }
 
     public void Download(Tensor source, Span<float> destination)
@@ -79,11 +79,11 @@ public sealed unsafe partial class CudaBackend : IBackend
     public void Copy(Tensor source, Tensor destination)
     {
         OpChecks.Copy(source, destination);
-        Runtime.CopyDtoD(P(destination, OpChecks.Names.Copy), P(source, OpChecks.Names.Copy), (ulong)source.Length * sizeof(float));
+        Runtime.CopyDtoD(Written(destination, OpChecks.Names.Copy), P(source, OpChecks.Names.Copy), (ulong)source.Length * sizeof(float));
     }
 
     public void Fill(Tensor destination, float value) =>
-        Runtime.Memset32(P(destination, "fill"), BitConverter.SingleToUInt32Bits(value), (ulong)destination.Length);
+        Runtime.Memset32(Written(destination, "fill"), BitConverter.SingleToUInt32Bits(value), (ulong)destination.Length);
 
     public void Synchronize() => Runtime.Synchronize();
 
@@ -94,10 +94,11 @@ public sealed unsafe partial class CudaBackend : IBackend
     {
         GemmBounds.Check(transA, transB, m, n, k, a, aOffset, lda, strideA, b, bOffset, ldb, strideB, c, cOffset, ldc, strideC, batch);
         if (batch == 0 || m == 0 || n == 0) return;
-        Runtime.Gemm(transA, transB, m, n, k, alpha,
+        DeviceGemm(transA, transB, m, n, k, alpha,
             P(a, "gemm") + (ulong)aOffset * sizeof(float), lda, strideA,
             P(b, "gemm") + (ulong)bOffset * sizeof(float), ldb, strideB, beta,
-            P(c, "gemm") + (ulong)cOffset * sizeof(float), ldc, strideC, batch);
+            Written(c, "gemm") + (ulong)cOffset * sizeof(float), ldc, strideC, batch,
+            k == 0 ? 0 : Bf16Operand(a, aOffset), k == 0 ? 0 : Bf16Operand(b, bOffset));
     }
 
     /// <summary>Launch shape of grid-stride kernels over <paramref name="n"/> elements.</summary>

@@ -18,14 +18,42 @@ public sealed class CudaStorage : Storage
     /// <summary>The device address of element 0 (0 once released).</summary>
     public ulong Pointer { get; private set; }
 
+    private ulong bf16Copy;
+
+    /// <summary>
+    /// The device address of a BF16 copy of the whole storage, converted on first use and kept as long as the storage:
+    /// only for frozen storage (<see cref="Storage.IsFrozen"/>), whose contents cannot change after the copy is made.
+    /// The copy belongs to this object, so a later storage at the same address never sees it.
+    /// </summary>
+    internal ulong Bf16Copy(CudaBackend backend)
+    {
+        if (!IsFrozen) throw new InvalidOperationException("a BF16 copy is kept only for frozen storage (weights), whose contents cannot change");
+        ObjectDisposedException.ThrowIf(Pointer == 0, this);
+        lock (pool)
+        {
+            if (bf16Copy == 0)
+            {
+                ulong copy = pool.Rent((ulong)Math.Max(1, Length) * sizeof(ushort));
+                backend.ConvertToBf16(Pointer, copy, Length);
+                bf16Copy = copy;
+            }
+            return bf16Copy;
+        }
+    }
+
     protected override void Release()
     {
         if (Pointer == 0) return;
-        ulong p = Pointer;
+        ulong p = Pointer, copy = bf16Copy;
         Pointer = 0;
+        bf16Copy = 0;
         // A finalizer may run after the runtime was disposed (process exit); the device memory is gone with it then.
         // A fault the driver reports at a free is not dropped: the runtime keeps it for the next synchronization.
-        try { pool.Return(p); }
+        try
+        {
+            pool.Return(p);
+            if (copy != 0) pool.Return(copy);
+        }
         catch (ObjectDisposedException) { }
     }
 }

@@ -17,14 +17,16 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
     private bool disposed;
     private readonly bool syncEachLaunch = Environment.GetEnvironmentVariable("PROMPTAD_CUDA_SYNC") == "1";
 
-    /// <param name="tf32">Let GEMMs use TF32 tensor cores (about 10 mantissa bits); off by default for FP32-exact results.</param>
-    public CudaRuntime(int device = 0, bool tf32 = false)
+    /// <param name="precision">How GEMMs treat their inputs (<see cref="GemmPrecision"/>): TF32 sets cuBLAS' TF32 tensor-op
+    /// math mode; FP32 (the default) keeps FP32-exact products.</param>
+    public CudaRuntime(int device = 0, GemmPrecision precision = GemmPrecision.Fp32)
     {
+        Precision = precision;
         context = CudaContext.Create(device);
         try
         {
             stream = new CudaStream(context);
-            cublas = new CublasHandle(context, stream, tf32 ? CublasMath.Tf32TensorOp : CublasMath.Default);
+            cublas = new CublasHandle(context, stream, precision == GemmPrecision.Tf32 ? CublasMath.Tf32TensorOp : CublasMath.Default);
             compiler = new KernelCompiler();
         }
         catch
@@ -149,6 +151,24 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
             transB ? CublasOperation.T : CublasOperation.N, transA ? CublasOperation.T : CublasOperation.N,
             n, m, k, &alpha, b, Math.Max(ldb, 1), strideB, a, Math.Max(lda, 1), strideA, &beta, c, Math.Max(ldc, 1), strideC, batch),
             "cublasSgemmStridedBatched");
+        if (syncEachLaunch) stream.Synchronize();
+    }
+
+    public GemmPrecision Precision { get; }
+
+    public void GemmBf16(bool transA, bool transB, int m, int n, int k, float alpha, ulong a, int lda, long strideA,
+        ulong b, int ldb, long strideB, float beta, ulong c, int ldc, long strideC, int batch)
+    {
+        if (m == 0 || n == 0 || batch == 0) return;
+        MakeCurrent();
+        Counters.Gemm();
+        History.Record($"gemm bf16 {m}x{n}x{k}" + (batch > 1 ? $" x{batch}" : ""));
+        // Column-major as in Gemm (B first, sizes swapped); BF16 inputs, FP32 output and FP32 accumulation.
+        CublasException.Check(Cublas.cublasGemmStridedBatchedEx(cublas.Handle,
+            transB ? CublasOperation.T : CublasOperation.N, transA ? CublasOperation.T : CublasOperation.N,
+            n, m, k, &alpha, b, CudaDataType.R16BF, Math.Max(ldb, 1), strideB, a, CudaDataType.R16BF, Math.Max(lda, 1), strideA,
+            &beta, c, CudaDataType.R32F, Math.Max(ldc, 1), strideC, batch, CublasComputeType.Compute32F, CublasGemmAlgo.Default),
+            "cublasGemmStridedBatchedEx");
         if (syncEachLaunch) stream.Synchronize();
     }
 

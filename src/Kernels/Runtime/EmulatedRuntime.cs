@@ -19,8 +19,10 @@ public sealed unsafe class EmulatedRuntime : IDeviceRuntime
     private readonly delegate* unmanaged<byte*> lastError;
     private readonly HashSet<ulong> live = [];
 
-    public EmulatedRuntime(string libraryPath)
+    /// <param name="precision">The GEMM precision to emulate (see <see cref="Precision"/>).</param>
+    public EmulatedRuntime(string libraryPath, GemmPrecision precision = GemmPrecision.Fp32)
     {
+        Precision = precision;
         library = NativeLibrary.Load(libraryPath);
         launch = (delegate* unmanaged<byte*, uint, uint, uint, uint, uint, uint, nuint, void**, int>)NativeLibrary.GetExport(library, "emu_launch");
         lastError = (delegate* unmanaged<byte*>)NativeLibrary.GetExport(library, "emu_last_error");
@@ -105,8 +107,59 @@ public sealed unsafe class EmulatedRuntime : IDeviceRuntime
     {
         if (m == 0 || n == 0 || batch == 0) return;
         Counters.Gemm();
+        if (Precision == GemmPrecision.Tf32)
+        {
+            float[] ta = Widened(a, GemmExtent.A(transA, m, k, lda, strideA, batch), bf16: false);
+            float[] tb = Widened(b, GemmExtent.B(transB, n, k, ldb, strideB, batch), bf16: false);
+            fixed (float* pa = ta, pb = tb)
+                CpuGemm.SgemmStridedBatched(transA, transB, m, n, k, alpha, pa, lda, strideA, pb, ldb, strideB, beta,
+                    (float*)c, ldc, strideC, batch);
+            return;
+        }
         CpuGemm.SgemmStridedBatched(transA, transB, m, n, k, alpha, (float*)a, lda, strideA, (float*)b, ldb, strideB, beta,
             (float*)c, ldc, strideC, batch);
+    }
+
+    /// <summary>
+    /// The emulated reduced-precision GEMMs. TF32: A and B are rounded to TF32 (to nearest, <see cref="Bf16.RoundToTf32"/>)
+    /// before an FP32 GEMM. BF16: A and B are read as the BF16 bit patterns the backend's conversion kernel (our
+    /// convert.cu, run by the emulation) or a weight's BF16 copy left in "device" memory, widened exactly, then an FP32
+    /// GEMM. Since a BF16×BF16 or TF32×TF32 product is exact in FP32, this is what the tensor cores compute up to the
+    /// order of the FP32 accumulation. What that proves: the conversion kernel's rounding, that the backend passes the
+    /// right buffers, offsets, leading dimensions and strides, that weights' copies are used and current, and the
+    /// numerical effect of the precision on every op and on the end-to-end result. What it does not: cuBLAS' kernel
+    /// choice and accumulation order (split-K), its alignment rules, whether the hardware truncates TF32 inputs instead of
+    /// rounding them (then up to 2^-10 instead of 2^-11 per input; the GPU tests' tolerances allow that), or speed.
+    /// </summary>
+    public GemmPrecision Precision { get; }
+
+    public void GemmBf16(bool transA, bool transB, int m, int n, int k, float alpha, ulong a, int lda, long strideA,
+        ulong b, int ldb, long strideB, float beta, ulong c, int ldc, long strideC, int batch)
+    {
+        if (m == 0 || n == 0 || batch == 0) return;
+        Counters.Gemm();
+        float[] wa = Widened(a, GemmExtent.A(transA, m, k, lda, strideA, batch), bf16: true);
+        float[] wb = Widened(b, GemmExtent.B(transB, n, k, ldb, strideB, batch), bf16: true);
+        fixed (float* pa = wa, pb = wb)
+            CpuGemm.SgemmStridedBatched(transA, transB, m, n, k, alpha, pa, lda, strideA, pb, ldb, strideB, beta,
+                (float*)c, ldc, strideC, batch);
+    }
+
+    /// <summary>An operand's elements as FP32: BF16 patterns widened, or FP32 values rounded to TF32.</summary>
+    private static float[] Widened(ulong pointer, long count, bool bf16)
+    {
+        var values = new float[Math.Max(count, 1)];
+        if (bf16)
+        {
+            var source = new ReadOnlySpan<ushort>((void*)pointer, checked((int)count));
+            for (int i = 0; i < source.Length; i++) values[i] = Bf16.ToFloat(source[i]);
+        }
+        else
+        {
+            var source = new ReadOnlySpan<float>((void*)pointer, checked((int)count));
+            for (int i = 0; i < source.Length; i++) values[i] = Bf16.RoundToTf32(source[i]);
+        }
+        return values;
     }
 
     public void Synchronize() => Counters.Synchronization();

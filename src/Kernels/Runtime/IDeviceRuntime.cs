@@ -50,4 +50,16 @@ public unsafe interface IDeviceRuntime : IDisposable
     bool FenceReached(ulong fence);
     void WaitFence(ulong fence);
     void ReleaseFence(ulong fence);
+
+    /// <summary>How <see cref="Gemm"/> treats its inputs: FP32, or rounded to TF32 (cuBLAS' TF32 math mode) with
+    /// <see cref="GemmPrecision.Tf32"/>. With <see cref="GemmPrecision.Bf16"/> the backend converts and calls
+    /// <see cref="GemmBf16"/>; <see cref="Gemm"/> itself stays FP32 then.</summary>
+    GemmPrecision Precision { get; }
+
+    /// <summary>
+    /// <see cref="Gemm"/> with A and B in BF16 (raw 16-bit patterns; leading dimensions and strides in elements) and C
+    /// in FP32, accumulated in FP32 (cublasGemmStridedBatchedEx, CUBLAS_COMPUTE_32F).
+    /// </summary>
+    void GemmBf16(bool transA, bool transB, int m, int n, int k, float alpha, ulong a, int lda, long strideA,
+        ulong b, int ldb, long strideB, float beta, ulong c, int ldc, long strideC, int batch);
 }

@@ -27,7 +27,7 @@ public sealed class CudaOpTests : DeviceBackendOpTests
 public sealed class CudaTf32OpTests : DeviceBackendOpTests
 {
     private static readonly Lazy<(CudaBackend? Backend, string Reason)> Shared = new(() =>
-        CudaBackend.TryCreate(out CudaBackend? backend, out string reason, tf32: true) ? (backend, "") : (null, reason));
+        CudaBackend.TryCreate(out CudaBackend? backend, out string reason, GemmPrecision.Tf32) ? (backend, "") : (null, reason));
 
     protected override double ToleranceScale => 100.0;
 

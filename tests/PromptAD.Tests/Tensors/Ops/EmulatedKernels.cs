@@ -25,10 +25,10 @@ internal static class EmulatedKernels
 
     /// <summary>A runtime of its own (own counters and allocations) on the same library, for tests that count device work
     /// while other tests use <see cref="Runtime"/> in parallel.</summary>
-    public static EmulatedRuntime CreateRuntime()
+    public static EmulatedRuntime CreateRuntime(GemmPrecision precision = GemmPrecision.Fp32)
     {
         if (!LibraryPath.IsValueCreated && NeedsBuild(out _, out _)) OptionalPart.EmulationCompiler.Require();
-        return new(LibraryPath.Value);
+        return new(LibraryPath.Value, precision);
     }
 
     private static readonly Lazy<string> LibraryPath = new(BuildLibrary, LazyThreadSafetyMode.ExecutionAndPublication);
