@@ -8,16 +8,18 @@
 #
 # (`dotnet pwsh build.ps1 device` runs those three.) Then on the GPU machine, from the repository root, with
 # artifacts/device.tgz carried over: bash scripts/device-check.sh — it unpacks the archive when needed.
-# It prints the GPU and the CLI's doctor report, runs the GPU op table (CudaOpTests) and the kernel checks
-# (KernelGpuTests), repeats that run under compute-sanitizer memcheck when the tool exists, runs `promptad bench gpu`
-# when the CLI has that verb, checks `promptad profile --device cuda` against the device budget, and ends with ONE line "N passed, N failed" (skipped tests count as neither; a run that
+# It prints the GPU and the CLI's doctor report, runs the GPU op table (CudaOpTests; in TF32 and BF16 too:
+# CudaTf32OpTests, CudaTf32PrecisionOpTests, CudaBf16OpTests) and the kernel checks (KernelGpuTests), repeats that run under compute-sanitizer memcheck when the tool exists, runs `promptad bench gpu`
+# when the CLI has that verb, checks `promptad profile --device cuda` against the device budget, runs
+# `promptad bench precision` (fp32 against bf16 on MVTec bottle, when ../shared/data/mvtec/bottle or $PROMPTAD_BOTTLE
+# is there), and ends with ONE line "N passed, N failed" (skipped tests count as neither; a run that
 # skips every GPU test — no device seen — is reported as failed). Budget: under 5 minutes.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 if [[ -f artifacts/device.tgz && ! -d artifacts/device ]]; then tar xzf artifacts/device.tgz -C artifacts; fi
 tests=artifacts/device/tests/PromptAD.Tests
 cli=artifacts/device/cli/promptad
-filter=(-class "*CudaOpTests*" -class "*CudaTf32OpTests*" -class "*KernelGpuTests*")
+filter=(-class "*CudaOpTests*" -class "*CudaTf32OpTests*" -class "*CudaTf32PrecisionOpTests*" -class "*CudaBf16OpTests*" -class "*KernelGpuTests*")
 passed=0
 failed=0
 log=$(mktemp)
@@ -103,6 +105,21 @@ if [[ -x "$cli" ]] && "$cli" --help 2>&1 | grep -qw profile; then
     fi
 else
     echo "(no 'profile' verb in this CLI)"
+fi
+
+section "promptad bench precision (bottle, fp32 against bf16)"
+# Same random ViT-B-16-plus-240 weights trained and scored twice on the GPU: largest image-score difference, pixel-map
+# rank correlation, image AUROC both ways. 20 epochs per head keep it inside the script's budget. A benchmark, not a
+# test: it counts as passed when it runs to its last line, whatever the figures.
+bottle=${PROMPTAD_BOTTLE:-}
+for candidate in ../shared/data/mvtec/bottle shared/data/mvtec/bottle; do
+    if [[ -z "$bottle" && -d "$candidate/test" ]]; then bottle=$candidate; fi
+done
+if [[ -x "$cli" ]] && "$cli" bench --help 2>&1 | grep -qw precision && [[ -n "$bottle" ]]; then
+    timeout 100 "$cli" bench precision --data "$bottle" --device cuda --precision bf16 --epochs 20 | tee "$log"
+    if grep -q "pixel-map Spearman correlation" "$log"; then passed=$((passed + 1)); else echo "bench precision did not finish"; failed=$((failed + 1)); fi
+else
+    echo "(no 'bench precision' verb in this CLI, or no bottle data: set PROMPTAD_BOTTLE)"
 fi
 
 echo

@@ -39,17 +39,18 @@ internal static class CalibrateCommand
         var size = CommonOptions.OutputSize();
         var batch = CommonOptions.Batch();
         var device = BackendChoice.CreateOption();
+        var precision = BackendChoice.CreatePrecisionOption();
         var command = new Command("calibrate", "Stores in a model a decision threshold for a target false-alarm rate, estimated from good parts only.")
         {
-            model, weights, backbone, good, data, fpr, prompts, output, size, batch, device,
+            model, weights, backbone, good, data, fpr, prompts, output, size, batch, device, precision,
         };
         command.SetAction(p => Run(p.GetValue(model)!, p.GetValue(weights)!, p.GetValue(backbone), p.GetValue(good), p.GetValue(data),
-            p.GetValue(fpr), p.GetValue(prompts), p.GetValue(output), p.GetValue(size), p.GetValue(batch), p.GetValue(device)!));
+            p.GetValue(fpr), p.GetValue(prompts), p.GetValue(output), p.GetValue(size), p.GetValue(batch), p.GetValue(device)!, p.GetValue(precision)!));
         return command;
     }
 
     internal static int Run(FileInfo modelFile, FileInfo weightsFile, string? backbone, IReadOnlyList<string>? good, DirectoryInfo? data,
-        double fpr, string? promptsFile, FileInfo? output, int size, int batch, string device)
+        double fpr, string? promptsFile, FileInfo? output, int size, int batch, string device, string precision = "fp32")
     {
         CommonOptions.CheckPositive(size, "--size");
         CommonOptions.CheckPositive(batch, "--batch");
@@ -59,7 +60,7 @@ internal static class CalibrateCommand
             throw new ArgumentException("give --good (good-part images not used as shots) or --data (the dataset root of the model's shots, for leave-one-out)");
         var goodFiles = heldOut ? ImageFiles.Expand(good!) : [];
 
-        using var mw = ModelAndWeights.Open(modelFile, weightsFile, backbone, device);
+        using var mw = ModelAndWeights.Open(modelFile, weightsFile, backbone, device, precision);
         var meta = mw.Model.Metadata;
         var shotPaths = data is null ? [] : ShotPaths(meta, data.FullName, modelFile.FullName, required: !heldOut);
         var pre = new ClipPreprocessor(mw.Weights.Config.Vision.ImageSize);

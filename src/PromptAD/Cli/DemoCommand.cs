@@ -20,16 +20,18 @@ internal static class DemoCommand
         var output = new Option<DirectoryInfo?>("--out") { Description = "folder for the demo's data, weights, model and results (default: a new temporary folder)" };
         var epochs = new Option<int>("--epochs") { Description = $"training epochs per head ({OptionRanges.Text(OptionRanges.Epochs)})", DefaultValueFactory = _ => 20 };
         var device = BackendChoice.CreateOption();
+        var precision = BackendChoice.CreatePrecisionOption();
         var command = new Command("demo", "Runs train → test → predict end to end on a generated dataset with a tiny random-weight model (no downloads; the scores are meaningless).")
         {
-            output, epochs, device,
+            output, epochs, device, precision,
         };
-        command.SetAction(p => Run(p.GetValue(output), p.GetValue(epochs), p.GetValue(device)!));
+        command.SetAction(p => Run(p.GetValue(output), p.GetValue(epochs), p.GetValue(device)!, p.GetValue(precision)!));
         return command;
     }
 
-    internal static int Run(DirectoryInfo? outDir, int epochs, string device)
+    internal static int Run(DirectoryInfo? outDir, int epochs, string device, string precision = "fp32")
     {
+        BackendChoice.CheckPrecision(device, precision);
         OptionRanges.Check(epochs, "--epochs", OptionRanges.Epochs);
         if (outDir is not null) Output.OutputGuard.Folder(outDir.FullName, "--out", []);
         string root = outDir?.FullName ?? Directory.CreateTempSubdirectory("promptad-demo-").FullName;
@@ -48,14 +50,14 @@ internal static class DemoCommand
         int code = TrainCommand.Run(new TrainArgs
         {
             Weights = new FileInfo(weights), Backbone = Backbone, Data = new DirectoryInfo(data), Category = SyntheticDataset.Category, Shots = 2,
-            Options = new TrainOptions { Epochs = epochs }, Out = new FileInfo(model), Device = device,
+            Options = new TrainOptions { Epochs = epochs }, Out = new FileInfo(model), Device = device, Precision = precision,
         });
         if (code != 0) return code;
         Step("2/3 test");
         var tested = TestCommand.Evaluate(new TestArgs
         {
             Model = new FileInfo(model), Weights = new FileInfo(weights), Data = new DirectoryInfo(data), Out = new DirectoryInfo(test),
-            Strict = true, Size = 192, Device = device,
+            Strict = true, Size = 192, Device = device, Precision = precision,
         });
 
         // A threshold to show the yes/no column: midway between the highest normal and the lowest defective test score.
@@ -67,7 +69,7 @@ internal static class DemoCommand
         code = PredictCommand.Run(new PredictArgs
         {
             Images = [goods, defects], Model = new FileInfo(model), Weights = new FileInfo(weights), Out = new DirectoryInfo(predict),
-            Threshold = threshold, Strict = true, Size = 192, Device = device,
+            Threshold = threshold, Strict = true, Size = 192, Device = device, Precision = precision,
         });
         if (code != 0) return code;
 

@@ -25,18 +25,19 @@ internal static class EncodeCommand
         var batch = CommonOptions.Batch();
         var midFeatures = MidFeaturesOption.Create();
         var device = BackendChoice.CreateOption();
+        var precision = BackendChoice.CreatePrecisionOption();
         var command = new Command("encode", "Writes CLIP features: per image the global, local (patch) and both mid-level features, per prompt the text feature.")
         {
-            weights, backbone, renamed, images, prompts, output, normalized, batch, device, midFeatures,
+            weights, backbone, renamed, images, prompts, output, normalized, batch, device, precision, midFeatures,
         };
         command.SetAction(parse => CommonOptions.RejectRenamedModel(parse.GetValue(renamed)) ?? Run(parse.GetValue(weights)!, parse.GetValue(backbone)!, parse.GetValue(images) ?? [],
             parse.GetValue(prompts) ?? [], parse.GetValue(output)!, parse.GetValue(normalized), parse.GetValue(batch), parse.GetValue(device)!,
-            MidFeaturesOption.Parse(parse.GetValue(midFeatures)!)));
+            MidFeaturesOption.Parse(parse.GetValue(midFeatures)!), parse.GetValue(precision)!));
         return command;
     }
 
     private static int Run(FileInfo weightsFile, string backboneName, string[] imageArgs, string[] promptTexts, FileInfo output,
-        bool normalized, int batchSize, string device, MidFeatureMode midFeatures)
+        bool normalized, int batchSize, string device, MidFeatureMode midFeatures, string precision = "fp32")
     {
         if (imageArgs.Length == 0 && promptTexts.Length == 0)
             throw new ArgumentException("encode: nothing to encode; give --images and/or --prompts");
@@ -45,7 +46,7 @@ internal static class EncodeCommand
         Output.OutputGuard.File(output.FullName, "--out", [new("weights file", weightsFile.FullName), .. imageArgs.Select(a => new Output.GuardedInput("image input", a))]);
         var files = ImageFiles.Expand(imageArgs);
         var config = ClipConfigs.Load(backboneName);
-        using var backend = BackendChoice.Create(device);
+        using var backend = BackendChoice.Create(device, precision);
         using var clip = ClipWeights.Load(weightsFile.FullName, config, backend);
 
         var entries = new List<SafeTensorsWriter.Entry>();

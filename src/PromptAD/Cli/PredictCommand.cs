@@ -24,6 +24,7 @@ internal sealed record PredictArgs
     public int Size { get; init; } = 400;
     public int Batch { get; init; } = 8;
     public string Device { get; init; } = "cpu";
+    public string Precision { get; init; } = "fp32";
 }
 
 /// <summary>
@@ -46,15 +47,16 @@ internal static class PredictCommand
         var size = CommonOptions.OutputSize();
         var batch = CommonOptions.Batch();
         var device = BackendChoice.CreateOption();
+        var precision = BackendChoice.CreatePrecisionOption();
         var command = new Command("predict", "Scores images with a trained model: anomaly score per image, heatmap per image, optional yes/no at a threshold.")
         {
-            images, model, weights, backbone, output, threshold, strict, rawMaps, size, batch, device,
+            images, model, weights, backbone, output, threshold, strict, rawMaps, size, batch, device, precision,
         };
         command.SetAction(p => Run(new PredictArgs
         {
             Images = p.GetValue(images) ?? [], Model = p.GetValue(model)!, Weights = p.GetValue(weights)!, Backbone = p.GetValue(backbone),
             Out = p.GetValue(output)!, Threshold = p.GetValue(threshold), Strict = p.GetValue(strict), RawMaps = RawMapWriter.Parse(p.GetValue(rawMaps)), Size = p.GetValue(size),
-            Batch = p.GetValue(batch), Device = p.GetValue(device)!,
+            Batch = p.GetValue(batch), Device = p.GetValue(device)!, Precision = p.GetValue(precision)!,
         }));
         return command;
     }
@@ -67,7 +69,7 @@ internal static class PredictCommand
         OutputGuard.Folder(args.Out.FullName, "--out", ["scores.csv", "heatmaps/"],
             [new("model file", args.Model.FullName), new("weights file", args.Weights.FullName), .. args.Images.Select(a => new GuardedInput("image input", a))]);
         var files = ImageFiles.Expand(args.Images);
-        using var mw = ModelAndWeights.Open(args.Model, args.Weights, args.Backbone, args.Device);
+        using var mw = ModelAndWeights.Open(args.Model, args.Weights, args.Backbone, args.Device, args.Precision);
         using var folder = ResultsFolder.Open(args.Out.FullName, "predict");
         float? threshold = args.Threshold;
         if (threshold is null && mw.Model.Metadata.Threshold is { } stored)

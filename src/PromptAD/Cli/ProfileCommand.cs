@@ -13,7 +13,7 @@ namespace PromptAD.Cli;
 /// </summary>
 internal static class ProfileCommand
 {
-    public const string EmulatorVariable = "PROMPTAD_EMULATOR";
+    public const string EmulatorVariable = BackendChoice.EmulatorVariable;
 
     public static Command Create()
     {
@@ -29,27 +29,28 @@ internal static class ProfileCommand
         };
         device.AcceptOnlyFromAmong("cuda", "emulated");
         var emulator = new Option<FileInfo?>("--emulator") { Description = "libpromptad_emu.so for --device emulated" };
+        var precision = BackendChoice.CreatePrecisionOption();
         var epochs = new Option<int>("--epochs") { Description = "training steps per head (at least 2; the last is the steady state)", DefaultValueFactory = _ => 4 };
         var batches = new Option<int>("--batches") { Description = "scoring batches (the first warms up)", DefaultValueFactory = _ => 3 };
         var batch = new Option<int>("--batch") { Description = "images per scoring batch", DefaultValueFactory = _ => 4 };
         var command = new Command("profile", "Counts the device's work per training step and per scoring batch (launches, allocations, copies, synchronizations) and the memory pool's peak, on random weights.")
         {
-            backbone, device, emulator, epochs, batches, batch,
+            backbone, device, emulator, precision, epochs, batches, batch,
         };
         command.SetAction(p => Run(p.GetValue(backbone)!, p.GetValue(device)!, p.GetValue(emulator), p.GetValue(epochs),
-            p.GetValue(batches), p.GetValue(batch)));
+            p.GetValue(batches), p.GetValue(batch), p.GetValue(precision)!));
         return command;
     }
 
-    internal static int Run(string backboneName, string device, FileInfo? emulator, int epochs, int batches, int batch)
+    internal static int Run(string backboneName, string device, FileInfo? emulator, int epochs, int batches, int batch, string precision = "fp32")
     {
         if (epochs < 2) throw new ArgumentException($"--epochs must be at least 2 (a step is measured between two epochs), got {epochs}");
         if (batches < 1) throw new ArgumentException($"--batches must be at least 1, got {batches}");
         if (batch < 1) throw new ArgumentException($"--batch must be at least 1, got {batch}");
         var config = ClipConfigs.Load(backboneName);
-        using var backend = CreateBackend(device, emulator);
+        using var backend = BackendChoice.CreateGpu(device, emulator, GemmPrecisions.Parse(precision));
         var profile = DeviceProfiler.Run(backend, config, new DeviceProfiler.Options(Epochs: epochs, Batches: batches, BatchSize: batch));
-        Console.WriteLine($"promptad profile: {config.Name}, random weights, {backend.Name}, {epochs} steps per head, {batches} batches of {batch} images");
+        Console.WriteLine($"promptad profile: {config.Name}, random weights, {backend.Name} {backend.Precision.Name()}, {epochs} steps per head, {batches} batches of {batch} images");
         Console.Write(Format(profile));
         return 0;
     }
@@ -66,19 +67,5 @@ internal static class ProfileCommand
             text.AppendLine(string.Join("  ", row.Select((cell, c) => c == 0 ? cell.PadRight(widths[c]) : cell.PadLeft(widths[c]))));
         text.AppendLine($"memory pool: {profile.Memory}");
         return text.ToString();
-    }
-
-    private static CudaBackend CreateBackend(string device, FileInfo? emulator)
-    {
-        if (device == "cuda")
-        {
-            if (CudaBackend.TryCreate(out var cuda, out var reason)) return cuda!;
-            throw new InvalidOperationException($"--device cuda: no usable CUDA device ({reason}). Run `promptad doctor` for details, or use --device emulated.");
-        }
-        string? path = emulator?.FullName ?? Environment.GetEnvironmentVariable(EmulatorVariable);
-        if (string.IsNullOrEmpty(path))
-            throw new ArgumentException($"--device emulated needs the kernels compiled for the CPU: build them with kernels/emulation/build.sh and pass --emulator <libpromptad_emu.so> (or set ${EmulatorVariable})");
-        if (!File.Exists(path)) throw new FileNotFoundException($"emulator library '{path}' does not exist (build it with kernels/emulation/build.sh)");
-        return new CudaBackend(new EmulatedRuntime(path));
     }
 }

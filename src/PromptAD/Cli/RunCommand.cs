@@ -42,6 +42,7 @@ internal static class RunCommand
         var batch = CommonOptions.Batch();
         var output = new Option<DirectoryInfo>("--out") { Description = "results folder (re-run with the same --out to resume)", Required = true };
         var device = BackendChoice.CreateOption();
+        var precision = BackendChoice.CreatePrecisionOption();
         var cacheLimit = new Option<int>("--cache-limit") { Description = "MiB of host memory for a category's encoded image features (≈ 2.2 MB per image for ViT-B-16-plus-240); above it they go to a temporary file", DefaultValueFactory = _ => 4096 };
         var shard = new Option<string?>("--shard") { Description = "i/N: do only the i-th (0-based) of N disjoint parts of the job, whole categories (category c goes to part c mod N); same results layout" };
         var maxBatch = new Option<int>("--max-batch") { Description = "runs of a category trained together, their prompts in one text-encoder batch per epoch (bounds the activations' memory)", DefaultValueFactory = _ => 4 };
@@ -51,7 +52,7 @@ internal static class RunCommand
         data.Required = false;
         var command = new Command("run", "The paper's protocol: every category × k × seed trained and tested, results table in the paper's shape; resumes an interrupted job.")
         {
-            weights, backbone, renamed, dataset, data, categories, shots, seeds, shotsDir, epochs, logitScale, prompts, heatmaps, keepModels, size, batch, output, device,
+            weights, backbone, renamed, dataset, data, categories, shots, seeds, shotsDir, epochs, logitScale, prompts, heatmaps, keepModels, size, batch, output, device, precision,
             cacheLimit, maxBatch, shard, merge,
         };
         command.SetAction(p =>
@@ -65,6 +66,7 @@ internal static class RunCommand
                 p.GetValue(seeds), p.GetValue(shotsDir), p.GetValue(epochs), CommonOptions.ParseLogitScale(p.GetValue(logitScale)!),
                 p.GetValue(prompts), p.GetValue(heatmaps), p.GetValue(keepModels), p.GetValue(size), p.GetValue(batch), p.GetValue(output)!, p.GetValue(device)!)
             {
+                Precision = p.GetValue(precision)!,
                 CacheLimitMiB = p.GetValue(cacheLimit),
                 MaxBatch = p.GetValue(maxBatch),
                 Shard = p.GetValue(shard) is { } sh ? JobShard.Parse(sh) : null,
@@ -77,6 +79,9 @@ internal static class RunCommand
         DirectoryInfo? ShotsDir, int Epochs, LogitScaleMode LogitScale, string? Prompts, bool Heatmaps, bool KeepModels, int Size, int Batch,
         DirectoryInfo Out, string Device)
     {
+        /// <summary>GEMM precision on the GPU (fp32, tf32, bf16): recorded in job.json, since it changes the numbers.</summary>
+        public string Precision { get; init; } = "fp32";
+
         /// <summary>Host memory for one category's cached image features before they go to a temporary file.</summary>
         public int CacheLimitMiB { get; init; } = 4096;
 
@@ -95,6 +100,7 @@ internal static class RunCommand
         CommonOptions.CheckPositive(job.MaxBatch, "--max-batch");
         if (job.CacheLimitMiB < 0) throw new ArgumentException($"--cache-limit: {job.CacheLimitMiB} MiB is negative");
         CommonOptions.CheckEpochs(job.Epochs);
+        BackendChoice.CheckPrecision(job.Device, job.Precision);
         CommonOptions.CheckExists(job.Weights, "Weights");
         OutputGuard.Folder(job.Out.FullName, "--out", RunJobParameters.Written, new("weights file", job.Weights.FullName), new("dataset", job.Data.FullName),
             new("shots folder", job.ShotsDir?.FullName), new("prompts file", job.Prompts));
@@ -144,7 +150,7 @@ internal static class RunCommand
                 }
                 if (pending.Count == 0) continue;
 
-                backend ??= BackendChoice.Create(job.Device);
+                backend ??= BackendChoice.Create(job.Device, job.Precision);
                 weights ??= ClipWeights.Load(job.Weights.FullName, ClipConfigs.Load(job.Backbone), backend);
                 var paths = pending.SelectMany(r => r.Shots).Concat(ds.TestSamples.Select(t => t.ImagePath)).Distinct().ToList();
                 using var cache = BuildCache(weights, ds.Category, paths, job);

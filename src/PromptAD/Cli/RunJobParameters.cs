@@ -8,7 +8,7 @@ namespace PromptAD.Cli;
 /// What decides `run`'s results, recorded in the results folder's job.json: a resumed job must use the same backbone,
 /// weights (SHA-256), epochs, map size, logit scale, prompt words and shots files, or its finished runs would answer a
 /// different question. Categories, shot counts and seeds may grow between resumptions (each run is one cell of the
-/// table); batch size, device and --heatmaps do not change the numbers.
+/// table); batch size, device and --heatmaps do not change the numbers, the GEMM precision (--precision) does.
 /// </summary>
 internal static class RunJobParameters
 {
@@ -27,6 +27,7 @@ internal static class RunJobParameters
             new("logit_scale", job.LogitScale.ToString().ToLowerInvariant()),
             new("prompts", prompts.Path is { } p ? "sha256:" + FileHash.Sha256(p) : "built-in generic states"),
             new("shots_files", job.ShotsDir is { } d ? "sha256:" + FolderHash(d.FullName) : "none (seeded random choice)"),
+            new("precision", job.Precision),
         ];
     }
 

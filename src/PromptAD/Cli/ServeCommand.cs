@@ -29,23 +29,25 @@ internal static class ServeCommand
         var size = CommonOptions.OutputSize();
         var batch = new Option<int>("--batch") { Description = "most images scored together when requests arrive at the same time", DefaultValueFactory = _ => 8 };
         var device = BackendChoice.CreateOption();
+        var precision = BackendChoice.CreatePrecisionOption();
         var command = new Command("serve", "Keeps weights and models loaded and scores images as they come: JSON lines on stdin/stdout, or HTTP (--port).")
         {
-            models, weights, backbone, port, host, maxBody, heatmaps, threshold, size, batch, device,
+            models, weights, backbone, port, host, maxBody, heatmaps, threshold, size, batch, device, precision,
         };
         command.SetAction(p => Run(p.GetValue(models) ?? [], p.GetValue(weights)!, p.GetValue(backbone), p.GetValue(port), p.GetValue(host)!,
             p.GetValue(maxBody), p.GetValue(heatmaps), p.GetValue(threshold), p.GetValue(size), p.GetValue(batch), p.GetValue(device)!,
-            Console.In, Console.Out, Console.Error));
+            Console.In, Console.Out, Console.Error, precision: p.GetValue(precision)!));
         return command;
     }
 
     /// <param name="onListening">Called with the HTTP front door once it listens (tests use its port).</param>
     internal static int Run(IReadOnlyList<string> modelSpecs, FileInfo weightsFile, string? backbone, int? port, string host, long maxBody,
         DirectoryInfo? heatmaps, float? threshold, int size, int batch, string device, TextReader stdin, TextWriter stdout, TextWriter log,
-        CancellationToken stop = default, Action<HttpFrontDoor>? onListening = null)
+        CancellationToken stop = default, Action<HttpFrontDoor>? onListening = null, string precision = "fp32")
     {
         CommonOptions.CheckPositive(size, "--size");
         CommonOptions.CheckPositive(batch, "--batch");
+        BackendChoice.CheckPrecision(device, precision);
         if (port is < 0 or > 65535) throw new ArgumentException($"--port must be between 0 and 65535, got {port}");
         if (port is not null && host != "localhost" && !System.Net.IPAddress.TryParse(host, out _))
             throw new ArgumentException($"--host must be an IP address of this machine (or localhost), got '{host}'");
@@ -59,7 +61,7 @@ internal static class ServeCommand
             var config = ClipConfigs.Load(backbone ?? loaded.Values.First().Metadata.Backbone);
             string sha = FileHash.Sha256(weightsFile.FullName);
             foreach (var m in loaded.Values) m.CheckCompatible(config, sha);
-            using var backend = BackendChoice.Create(device);
+            using var backend = BackendChoice.Create(device, precision);
             using var weights = ClipWeights.Load(weightsFile.FullName, config, backend);
             using var service = new ScoringService(weights, loaded, size, batch, threshold);
             foreach (var (name, path) in paths.OrderBy(p => p.Key, StringComparer.Ordinal))

@@ -26,6 +26,7 @@ internal sealed record TestArgs
     public int Size { get; init; } = 400;
     public int Batch { get; init; } = 8;
     public string Device { get; init; } = "cpu";
+    public string Precision { get; init; } = "fp32";
 }
 
 /// <summary>`promptad test`: scores a category's test split with a trained model; metrics, per-image scores, heatmaps.</summary>
@@ -45,15 +46,16 @@ internal static class TestCommand
         var size = CommonOptions.OutputSize();
         var batch = CommonOptions.Batch();
         var device = BackendChoice.CreateOption();
+        var precision = BackendChoice.CreatePrecisionOption();
         var command = new Command("test", "Evaluates a model on <data>/<category>/test: image AUROC/AUPR/F1-max, pixel AUROC/AUPRO, per-image scores, heatmaps beside the ground truth.")
         {
-            model, weights, backbone, data, category, output, strict, noHeatmaps, rawMaps, size, batch, device,
+            model, weights, backbone, data, category, output, strict, noHeatmaps, rawMaps, size, batch, device, precision,
         };
         command.SetAction(p => Run(new TestArgs
         {
             Model = p.GetValue(model)!, Weights = p.GetValue(weights)!, Backbone = p.GetValue(backbone), Data = p.GetValue(data)!,
             Category = p.GetValue(category), Out = p.GetValue(output)!, Strict = p.GetValue(strict), Heatmaps = !p.GetValue(noHeatmaps),
-            RawMaps = RawMapWriter.Parse(p.GetValue(rawMaps)),            Size = p.GetValue(size), Batch = p.GetValue(batch), Device = p.GetValue(device)!,
+            RawMaps = RawMapWriter.Parse(p.GetValue(rawMaps)),            Size = p.GetValue(size), Batch = p.GetValue(batch), Device = p.GetValue(device)!, Precision = p.GetValue(precision)!,
         }));
         return command;
     }
@@ -73,7 +75,7 @@ internal static class TestCommand
         OptionRanges.Check(args.Batch, "--batch", OptionRanges.Batch);
         OutputGuard.Folder(args.Out.FullName, "--out", Written, new("model file", args.Model.FullName), new("weights file", args.Weights.FullName),
             new("dataset", args.Data.FullName));
-        using var mw = ModelAndWeights.Open(args.Model, args.Weights, args.Backbone, args.Device);
+        using var mw = ModelAndWeights.Open(args.Model, args.Weights, args.Backbone, args.Device, args.Precision);
         var dataset = AnomalyDataset.Open(args.Data.FullName, args.Category ?? mw.Model.Metadata.Category);
         using var detector = new Detector(mw.Weights, mw.Model, args.Size, args.Batch);
         using var folder = ResultsFolder.Open(args.Out.FullName, "test");

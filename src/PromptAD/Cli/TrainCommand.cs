@@ -34,6 +34,7 @@ internal sealed record TrainArgs
 
     public required FileInfo Out { get; init; }
     public string Device { get; init; } = "cpu";
+    public string Precision { get; init; } = "fp32";
 }
 
 /// <summary>`promptad train`: learns one category's prompts from k normal images and writes the model file.</summary>
@@ -58,9 +59,10 @@ internal static class TrainCommand
         var prompts = CommonOptions.Prompts();
         var output = new Option<FileInfo>("--out") { Description = "model file to write (.safetensors)", Required = true };
         var device = BackendChoice.CreateOption();
+        var precision = BackendChoice.CreatePrecisionOption();
         var command = new Command("train", "Learns PromptAD's prompts for one category from k normal images; writes the model (learned vectors, prototypes, memory banks, metadata).")
         {
-            weights, backbone, renamed, data, category, shots, seed, shotsFile, shotsDir, shotNames, epochs, init, logitScale, prompts, output, device, midFeatures,
+            weights, backbone, renamed, data, category, shots, seed, shotsFile, shotsDir, shotNames, epochs, init, logitScale, prompts, output, device, precision, midFeatures,
         };
         command.SetAction(p =>
         {
@@ -81,7 +83,7 @@ internal static class TrainCommand
             {
                 Weights = p.GetValue(weights)!, Backbone = p.GetValue(backbone)!, Data = p.GetValue(data)!, Category = p.GetValue(category)!,
                 Shots = p.GetValue(shots), ShotsFile = file, ShotNames = p.GetValue(shotNames), Options = options, Init = p.GetValue(init),
-                Prompts = p.GetValue(prompts), Out = p.GetValue(output)!, Device = p.GetValue(device)!,
+                Prompts = p.GetValue(prompts), Out = p.GetValue(output)!, Device = p.GetValue(device)!, Precision = p.GetValue(precision)!,
             });
         });
         return command;
@@ -100,7 +102,7 @@ internal static class TrainCommand
         var config = ClipConfigs.Load(args.Backbone);
         string sha = FileHash.Sha256(weightsFile.FullName);
         using var init = args.Init is null ? null : PromptAdModel.Load(args.Init.FullName);
-        using var backend = BackendChoice.Create(args.Device);
+        using var backend = BackendChoice.Create(args.Device, args.Precision);
         using var weights = ClipWeights.Load(weightsFile.FullName, config, backend);
 
         Console.WriteLine($"train {category}: {args.Shots} shot(s), {how}: {string.Join(", ", files.Select(Path.GetFileName))}");
