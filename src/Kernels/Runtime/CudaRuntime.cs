@@ -141,10 +141,7 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
     public void Gemm(bool transA, bool transB, int m, int n, int k, float alpha, ulong a, int lda, long strideA,
         ulong b, int ldb, long strideB, float beta, ulong c, int ldc, long strideC, int batch)
     {
-        if (m == 0 || n == 0 || batch == 0) return;
-        MakeCurrent();
-        Counters.Gemm();
-        History.Record($"gemm {m}x{n}x{k}" + (batch > 1 ? $" x{batch}" : ""));
+        if (!StartGemm("gemm", m, n, k, batch)) return;
         // cuBLAS is column-major and a row-major matrix is its transpose there: C^T = op(B)^T op(A)^T, so pass B
         // first with the sizes swapped. k = 0 still scales C by beta, as the row-major contract asks.
         CublasException.Check(Cublas.cublasSgemmStridedBatched(cublas.Handle,
@@ -156,13 +153,20 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
 
     public GemmPrecision Precision { get; }
 
+    /// <summary>False for an empty GEMM (no call); otherwise counts and records it for fault reports.</summary>
+    private bool StartGemm(string kind, int m, int n, int k, int batch)
+    {
+        if (m == 0 || n == 0 || batch == 0) return false;
+        MakeCurrent();
+        Counters.Gemm();
+        History.Record($"{kind} {m}x{n}x{k}" + (batch > 1 ? $" x{batch}" : ""));
+        return true;
+    }
+
     public void GemmBf16(bool transA, bool transB, int m, int n, int k, float alpha, ulong a, int lda, long strideA,
         ulong b, int ldb, long strideB, float beta, ulong c, int ldc, long strideC, int batch)
     {
-        if (m == 0 || n == 0 || batch == 0) return;
-        MakeCurrent();
-        Counters.Gemm();
-        History.Record($"gemm bf16 {m}x{n}x{k}" + (batch > 1 ? $" x{batch}" : ""));
+        if (!StartGemm("gemm bf16", m, n, k, batch)) return;
         // Column-major as in Gemm (B first, sizes swapped); BF16 inputs, FP32 output and FP32 accumulation.
         CublasException.Check(Cublas.cublasGemmStridedBatchedEx(cublas.Handle,
             transB ? CublasOperation.T : CublasOperation.N, transA ? CublasOperation.T : CublasOperation.N,
