@@ -90,6 +90,12 @@ public static class KernelCatalog
         public const string RowMax = "row_max", AnomalyFuse = "anomaly_fuse", BlurAxis = "gaussian_blur_axis";
     }
 
+    public static class Optimizer
+    {
+        public const string File = "optimizer.cu";
+        public const string SgdStep = "sgd_step", WriteAtStep = "write_at_step", AdvanceStep = "advance_step";
+    }
+
     public static class Convert
     {
         public const string File = "convert.cu";
@@ -113,6 +119,7 @@ public static class KernelCatalog
         [Reduce.File] = [Reduce.SumRows, Reduce.BroadcastRows],
         [Upsample.File] = [Upsample.Bilinear],
         [Scoring.File] = [Scoring.RowMax, Scoring.AnomalyFuse, Scoring.BlurAxis],
+        [Optimizer.File] = [Optimizer.SgdStep, Optimizer.WriteAtStep, Optimizer.AdvanceStep],
         [Convert.File] = [Convert.F32ToBf16],
     };
 }
