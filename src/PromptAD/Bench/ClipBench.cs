@@ -11,7 +11,7 @@ namespace PromptAD.Bench;
 /// and 8 in images/s, and the text encoder on 54 prompts of PromptAD's shape (4 learned vectors each), forward and
 /// forward+backward, in prompts/s.
 /// Options: --config NAME (default ViT-B-16-plus-240), --reps N (timed repetitions after one warm-up, default 1),
-/// --device cpu|cuda.
+/// --device cpu|cuda, --precision fp32|tf32|bf16 (cuda).
 /// </summary>
 public static class ClipBench
 {
@@ -34,7 +34,7 @@ public static class ClipBench
         string configName = BenchArgs.String(args, "--config") ?? ClipConfigs.Default;
         int reps = BenchArgs.Int(args, "--reps", 1);
         var config = ClipConfigs.Load(configName);
-        using var be = PromptAD.Cli.BackendChoice.Create(BenchArgs.String(args, "--device") ?? "cpu");
+        using var be = PromptAD.Cli.BackendChoice.Create(BenchArgs.String(args, "--device") ?? "cpu", BenchArgs.String(args, "--precision") ?? "fp32");
         Console.WriteLine($"CLIP bench: {configName}, backend {be.Name}, {Environment.ProcessorCount} cores, {reps} rep(s) after a warm-up");
 
         var ours = new Dictionary<string, double>();

@@ -13,11 +13,11 @@ namespace PromptAD.Bench;
 /// scoring the test images (load, preprocess, encode, scores, maps, metrics), and test images per second.
 /// Options: --data DIR (the category folder, required), --shot NAME (default: a seeded choice from train/good),
 /// --config NAME (default ViT-B-16-plus-240), --epochs N (default 100), --test-images N (default: all),
-/// --device cpu|cuda.
+/// --device cpu|cuda, --precision fp32|tf32|bf16 (cuda).
 /// </summary>
 public static class EndToEndBench
 {
-    private static readonly string[] Valued = ["--data", "--shot", "--config", "--epochs", "--test-images", "--device"];
+    private static readonly string[] Valued = ["--data", "--shot", "--config", "--epochs", "--test-images", "--device", "--precision"];
 
     public static int Run(IReadOnlyList<string> args)
     {
@@ -48,11 +48,12 @@ public static class EndToEndBench
         int epochs = BenchArgs.Int(args, "--epochs", 100);
         int testImages = BenchArgs.Int(args, "--test-images", int.MaxValue);
         string device = BenchArgs.String(args, "--device") ?? "cpu";
+        string precision = BenchArgs.String(args, "--precision") ?? "fp32";
         string root = Path.GetDirectoryName(Path.GetFullPath(data).TrimEnd(Path.DirectorySeparatorChar))!;
         string category = Path.GetFileName(Path.GetFullPath(data).TrimEnd(Path.DirectorySeparatorChar));
         var dataset = AnomalyDataset.Open(root, category);
         var config = ClipConfigs.Load(BenchArgs.String(args, "--config") ?? ClipConfigs.Default);
-        using var backend = BackendChoice.Create(device);
+        using var backend = BackendChoice.Create(device, precision);
 
         var ours = new Dictionary<string, double>();
         using (var weights = ClipWeights.Random(config, backend, seed: 0))

@@ -15,19 +15,19 @@ namespace PromptAD.Serving;
 /// <c>POST /score</c>, first one request at a time (batch 1), then --clients concurrent clients whose requests the
 /// service batches together (up to --batch). Requests go through real loopback HTTP (PNG bodies, decode included).
 /// Options: --config NAME (default ViT-B-16-plus-240), --requests N per phase (default 24), --clients C (default 8),
-/// --batch B (default 8), --size S (map side, default 400), --device cpu|cuda.
+/// --batch B (default 8), --size S (map side, default 400), --device cpu|cuda, --precision fp32|tf32|bf16 (cuda).
 /// </summary>
 public static class ServeBench
 {
     public static int Run(IReadOnlyList<string> args)
     {
-        string? unknown = BenchArgs.Unknown(args, ["--config", "--requests", "--clients", "--batch", "--size", "--device"], []);
+        string? unknown = BenchArgs.Unknown(args, ["--config", "--requests", "--clients", "--batch", "--size", "--device", "--precision"], []);
         if (unknown is not null) throw new ArgumentException($"bench serve: unknown option '{unknown}'");
         string configName = BenchArgs.String(args, "--config") ?? ClipConfigs.Default;
         int requests = BenchArgs.Int(args, "--requests", 24), clients = BenchArgs.Int(args, "--clients", 8);
         int batch = BenchArgs.Int(args, "--batch", 8), size = BenchArgs.Int(args, "--size", AnomalyScorer.DefaultOutputSize);
         var config = ClipConfigs.Load(configName);
-        using var backend = Cli.BackendChoice.Create(BenchArgs.String(args, "--device") ?? "cpu");
+        using var backend = Cli.BackendChoice.Create(BenchArgs.String(args, "--device") ?? "cpu", BenchArgs.String(args, "--precision") ?? "fp32");
         Console.WriteLine($"serve bench: {configName} (RANDOM WEIGHTS), backend {backend.Name}, {Environment.ProcessorCount} cores, " +
             $"maps {size}×{size}, {requests} requests per phase, {clients} clients, --batch {batch}");
 

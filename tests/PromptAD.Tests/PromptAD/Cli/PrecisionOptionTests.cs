@@ -56,6 +56,18 @@ public sealed class PrecisionOptionTests : IDisposable
         Assert.False(Directory.Exists(Path.Combine(dir, "demo")) && Directory.EnumerateFileSystemEntries(Path.Combine(dir, "demo")).Any());
     }
 
+    [Theory]
+    [InlineData("clip")]
+    [InlineData("e2e")]
+    [InlineData("serve")]
+    public void BenchmarksTakeThePrecisionAndRefuseItOnTheCpu(string suite)
+    {
+        string[] data = suite == "e2e" ? ["--data", SyntheticDataset.Generate(Path.Combine(dir, "data"), size: 48)] : [];
+        var (code, _, err) = Cli(["bench", suite, .. data, "--config", "tiny-test", "--precision", "bf16"]);
+        Assert.Equal(2, code);
+        Assert.Contains("--precision bf16 needs --device cuda", err);
+    }
+
     [Fact]
     public void RunRecordsThePrecisionAndRefusesToResumeUnderAnother()
     {
