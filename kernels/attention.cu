@@ -136,6 +136,29 @@ extern "C" __global__ void attention_softmax_backward(const float* p, float* d, 
     }
 }
 
+// One key tile's step of an online softmax for the query row a warp holds: lane j's score s (NEG_INF where masked,
+// with visible false) joins the running max m and denominator l, and the tile's values vt[j * ld + d] join the two
+// output dims each lane accumulates (d = lane and lane + 32). m starts at -inf, so the first correction is 0.
+static __device__ __forceinline__ void online_softmax_tile(float s, bool visible, const float* vt, int ld,
+                                                           float& m, float& l, float& acc0, float& acc1)
+{
+    const int lane = threadIdx.x & 31;
+    const float mNew = fmaxf(m, warp_max(s));
+    const float p = visible ? expf(s - mNew) : 0.0f;
+    const float correction = expf(m - mNew);
+    l = l * correction + warp_sum(p);
+    float a0 = acc0 * correction, a1 = acc1 * correction;
+    for (int j = 0; j < 32; ++j)
+    {
+        const float pj = __shfl_sync(FULL_MASK, p, j);
+        a0 += pj * vt[j * ld + lane];
+        a1 += pj * vt[j * ld + lane + 32];
+    }
+    acc0 = a0;
+    acc1 = a1;
+    m = mNew;
+}
+
 #define VV_D 64          // head dim handled by the fused kernel
 #define VV_KEYS 32       // keys per shared-memory tile (one per lane)
 #define VV_WARPS 4
@@ -181,21 +204,7 @@ extern "C" __global__ void vv_attention_forward(const float* v, int v_stride, fl
             const float* q = qs[warp * VV_ROWS_PER_WARP + r];
             float dot = 0.0f;
             for (int d = 0; d < VV_D; ++d) dot += q[d] * kv[lane][d];
-            const float s = valid ? dot * scale : NEG_INF;
-            const float mNew = fmaxf(m[r], warp_max(s));
-            const float p = valid ? expf(s - mNew) : 0.0f;
-            const float correction = expf(m[r] - mNew); // 0 on the first tile (m = -inf)
-            l[r] = l[r] * correction + warp_sum(p);
-            float a0 = acc0[r] * correction, a1 = acc1[r] * correction;
-            for (int j = 0; j < VV_KEYS; ++j)
-            {
-                const float pj = __shfl_sync(FULL_MASK, p, j);
-                a0 += pj * kv[j][lane];
-                a1 += pj * kv[j][lane + 32];
-            }
-            acc0[r] = a0;
-            acc1[r] = a1;
-            m[r] = mNew;
+            online_softmax_tile(valid ? dot * scale : NEG_INF, valid, &kv[0][0], VV_D + 1, m[r], l[r], acc0[r], acc1[r]);
         }
     }
 
@@ -267,21 +276,7 @@ extern "C" __global__ void causal_attention_forward(const float* qkv, float* out
             float dot = 0.0f;
             for (int d = 0; d < D; ++d) dot += qs[row][d] * ks[lane][d];
             const bool visible = key <= t && key < T; // rows past T (padding) see the real keys, so nothing is NaN
-            const float s = visible ? dot * scale : NEG_INF;
-            const float mNew = fmaxf(m[r], warp_max(s));
-            const float p = visible ? expf(s - mNew) : 0.0f;
-            const float correction = expf(m[r] - mNew); // 0 on the first tile (m = -inf)
-            l[r] = l[r] * correction + warp_sum(p);
-            float a0 = acc0[r] * correction, a1 = acc1[r] * correction;
-            for (int j = 0; j < CA_TILE; ++j)
-            {
-                const float pj = __shfl_sync(FULL_MASK, p, j);
-                a0 += pj * vs[j][lane];
-                a1 += pj * vs[j][lane + 32];
-            }
-            acc0[r] = a0;
-            acc1[r] = a1;
-            m[r] = mNew;
+            online_softmax_tile(visible ? dot * scale : NEG_INF, visible, &vs[0][0], CA_MAX_D + 1, m[r], l[r], acc0[r], acc1[r]);
         }
     }
 

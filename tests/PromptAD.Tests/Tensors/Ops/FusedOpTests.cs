@@ -52,6 +52,13 @@ public sealed class FusedOpTests
         { 4, 13, 10, 640 }, // prompts truncated at their longest end token
     };
 
+    /// <summary>Head dim 64 at the full and a truncated context, with fewer heads: the emulated GPU runs threads as fibers.</summary>
+    public static TheoryData<int, int, int, int> EmulatedShapes() => new()
+    {
+        { 1, 77, 2, 128 },
+        { 2, 13, 3, 192 },
+    };
+
     private static void CheckCausalAgainstStoredScores(IBackend be, int batch, int seq, int heads, int width)
     {
         var qkv = Random(batch * seq * 3 * width, seq * 31 + heads, 2f);
@@ -69,7 +76,7 @@ public sealed class FusedOpTests
         CheckCausalAgainstStoredScores(CpuBackend.Instance, batch, seq, heads, width);
 
     [Theory]
-    [MemberData(nameof(TextTowerShapes))]
+    [MemberData(nameof(EmulatedShapes))]
     public void CausalAttentionOnTheEmulatedGpu_MatchesAttentionThroughStoredScores(int batch, int seq, int heads, int width)
     {
         using var runtime = EmulatedKernels.CreateRuntime();
@@ -99,17 +106,22 @@ public sealed class FusedOpTests
         Assert.Contains("causal_attention_forward", ex.Message);
     }
 
+    /// <summary>A layer input [37, 200] and its weight [131, 200] and bias: an inner size inside one CPU GEMM k block.</summary>
+    private static (Tensor X, Tensor Weight, Tensor Bias) CpuLayer()
+    {
+        int rows = 37, inF = 200, outF = 131;
+        var be = CpuBackend.Instance;
+        return (Tensor.FromArray(be, Random(rows * inF, 1), rows, inF), Tensor.FromArray(be, Random(outF * inF, 2, 0.2f), outF, inF),
+            Tensor.FromArray(be, Random(outF, 3), outF));
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void LinearGeluOnTheCpu_IsBitIdenticalToLinearThenGelu_WithinOneGemmBlock(bool quick)
     {
-        int rows = 37, inF = 200, outF = 131;
-        var be = CpuBackend.Instance;
         using var scope = TensorScope.Open();
-        var x = Tensor.FromArray(be, Random(rows * inF, 1), rows, inF);
-        var wt = Tensor.FromArray(be, Random(outF * inF, 2, 0.2f), outF, inF);
-        var b = Tensor.FromArray(be, Random(outF, 3), outF);
+        var (x, wt, b) = CpuLayer();
         var fused = O.LinearGelu(x, wt, b, quick).ToArray();
         var linear = O.Linear(x, wt, b);
         var unfused = (quick ? O.QuickGelu(linear) : O.Gelu(linear)).ToArray();
@@ -119,13 +131,9 @@ public sealed class FusedOpTests
     [Fact]
     public void LinearResidualOnTheCpu_IsBitIdenticalToAddAfterLinear_WithinOneGemmBlock()
     {
-        int rows = 37, inF = 200, outF = 131;
-        var be = CpuBackend.Instance;
         using var scope = TensorScope.Open();
-        var x = Tensor.FromArray(be, Random(rows * inF, 1), rows, inF);
-        var wt = Tensor.FromArray(be, Random(outF * inF, 2, 0.2f), outF, inF);
-        var b = Tensor.FromArray(be, Random(outF, 3), outF);
-        var r = Tensor.FromArray(be, Random(rows * outF, 4), rows, outF);
+        var (x, wt, b) = CpuLayer();
+        var r = Tensor.FromArray(CpuBackend.Instance, Random(x.Rows * wt.Rows, 4), x.Rows, wt.Rows);
         Assert.Equal(O.Add(r, O.Linear(x, wt, b)).ToArray(), O.LinearResidual(x, wt, b, r).ToArray());
     }
 
