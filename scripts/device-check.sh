@@ -10,7 +10,8 @@
 # artifacts/device.tgz carried over: bash scripts/device-check.sh — it unpacks the archive when needed.
 # It prints the GPU and the CLI's doctor report, runs the GPU op table (CudaOpTests) and the kernel checks
 # (KernelGpuTests), repeats that run under compute-sanitizer memcheck when the tool exists, runs `promptad bench gpu`
-# when the CLI has that verb, checks `promptad profile --device cuda` against the device budget, and ends with ONE line "N passed, N failed" (skipped tests count as neither; a run that
+# when the CLI has that verb, checks `promptad profile --device cuda` against the device budget (a steady training
+# step is one CUDA graph launch), and ends with ONE line "N passed, N failed" (skipped tests count as neither; a run that
 # skips every GPU test — no device seen — is reported as failed). Budget: under 5 minutes.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -92,13 +93,19 @@ fi
 
 section "promptad profile --device cuda"
 # Launches, allocations, copies and synchronizations per training step and scoring batch on the real driver; a
-# steady step (the last of each head) must allocate, free and synchronize nothing (README, "Device budget").
+# steady step (the last of each head) must allocate, free, copy and synchronize nothing, and with CUDA graphs (on
+# unless PROMPTAD_CUDA_GRAPHS=0) be exactly one graph launch (README, "Device budget"). Columns: $5 kernels, $6 gemms,
+# $7 graphs, $10 alloc, $11 free, $12 htod, $14 dtoh, $16 syncs.
 if [[ -x "$cli" ]] && "$cli" --help 2>&1 | grep -qw profile; then
     timeout 60 "$cli" profile --device cuda | tee "$log"
-    if awk '/^train (image|pixel) step 4 / { if ($10 != 0 || $11 != 0 || $16 != 0) bad = 1; seen++ } END { exit !(seen == 2 && !bad) }' "$log"; then
+    if awk -v graphs="${PROMPTAD_CUDA_GRAPHS:-1}" '/^train (image|pixel) step 4 / {
+            if ($10 != 0 || $11 != 0 || $12 != 0 || $14 != 0 || $16 != 0) bad = 1
+            if (graphs != "0" && ($7 != 1 || $5 != 0 || $6 != 0)) bad = 1
+            seen++
+        } END { exit !(seen == 2 && !bad) }' "$log"; then
         passed=$((passed + 1))
     else
-        echo "profile: a steady training step allocated, freed or synchronized (or the run failed)"
+        echo "profile: a steady training step allocated, freed, copied, synchronized or was not one graph launch (or the run failed)"
         failed=$((failed + 1))
     fi
 else

@@ -96,6 +96,12 @@ public static class KernelCatalog
         public const string RowMax = "row_max", AnomalyFuse = "anomaly_fuse", BlurAxis = "gaussian_blur_axis";
     }
 
+    public static class Optimizer
+    {
+        public const string File = "optimizer.cu";
+        public const string SgdStep = "sgd_step", WriteAtStep = "write_at_step", AdvanceStep = "advance_step";
+    }
+
     /// <summary>File name to its entry points.</summary>
     public static IReadOnlyDictionary<string, string[]> EntriesByFile { get; } = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {
@@ -114,5 +120,6 @@ public static class KernelCatalog
         [Reduce.File] = [Reduce.SumRows, Reduce.BroadcastRows],
         [Upsample.File] = [Upsample.Bilinear],
         [Scoring.File] = [Scoring.RowMax, Scoring.AnomalyFuse, Scoring.BlurAxis],
+        [Optimizer.File] = [Optimizer.SgdStep, Optimizer.WriteAtStep, Optimizer.AdvanceStep],
     };
 }

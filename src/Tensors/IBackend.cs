@@ -168,4 +168,26 @@ public interface IBackend : IDisposable
     /// int(truncate·σ + 0.5), rows (axis 0) first rounded to float32, each output accumulated in double.
     /// </summary>
     void GaussianBlur(Tensor x, Tensor y, double sigma, double truncate);
+
+    // The training clock (StepOps): per-step values live on the backend, so one captured step replays every epoch.
+
+    /// <summary>
+    /// torch.optim.SGD (dampening 0, no Nesterov) on one parameter with lr = learningRates[step[0]]: g = grad + wd·p
+    /// (written back into gradient), buf = first ? g : momentum·buf + g, p = p − lr·buf; no fused multiply-adds.
+    /// </summary>
+    void SgdStep(Tensor parameter, Tensor gradient, Tensor momentumBuffer, Tensor learningRates, Tensor step,
+        float momentum, float weightDecay, bool first);
+
+    /// <summary>history[step[0]·stride + offset + i] = source[i]: a step's values into a per-step table.</summary>
+    void WriteAtStep(Tensor source, Tensor history, Tensor step, int stride, int offset);
+
+    /// <summary>step[0] += 1.</summary>
+    void AdvanceStep(Tensor step);
+
+    /// <summary>
+    /// Captures <paramref name="step"/> (without running it) for replays: a device graph where the backend has them,
+    /// else the code run again on each replay. The step must allocate only what it frees again or keeps, and read no
+    /// value back to the host.
+    /// </summary>
+    ICapturedStep CaptureStep(Action step);
 }

@@ -14,7 +14,7 @@ namespace PromptAD.Clip.Imaging;
 /// looked up, alpha is dropped (not composited). 16-bit samples keep their high byte, which is what
 /// Pillow does for 16-bit RGB; Pillow clips 16-bit grayscale to 255 instead, which we deliberately
 /// do not copy. EXIF orientation is applied (Pillow's Image.open does not; the reference uses
-/// ImageOps.exif_transpose). Only the first frame of a multi-frame file is decoded. A truncated PNG or JPEG is an
+/// ImageOps.exif_transpose). Only the first frame of a multi-frame file (TIFF, GIF, animated WebP) is decoded. A truncated PNG or JPEG is an
 /// <see cref="ImageLoadException"/> (see <see cref="ImageCompleteness"/>), as is any path that is not a regular file. JPEG decoding is
 /// ImageSharp's, not libjpeg's, so JPEG pixels can differ from Pillow's by a level or two.
 /// </remarks>
@@ -88,6 +88,13 @@ public static class ImageLoader
             if (ImageCompleteness.Problem(stream) is { } incomplete)
             {
                 throw new ImageLoadException(name, incomplete);
+            }
+
+            stream.Position = start;
+            if (WebpFirstFrame.Extract(stream, name) is { } still)
+            {
+                stream = new MemoryStream(still);
+                start = 0;
             }
 
             stream.Position = start;

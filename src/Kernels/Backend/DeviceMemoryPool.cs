@@ -57,8 +57,9 @@ public sealed class DeviceMemoryPool : IDisposable
         lock (cached)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
-            ulong p;
-            if (caching && cached.TryGetValue(size, out var free) && free.Count > 0)
+            ulong p = 0;
+            if (capturing is not null && capturing.TryTake(size, out p)) { }
+            else if (caching && cached.TryGetValue(size, out var free) && free.Count > 0)
             {
                 p = free.Pop();
                 cachedBlocks--;
@@ -69,6 +70,7 @@ public sealed class DeviceMemoryPool : IDisposable
                 reserved += (long)size;
                 peakReserved = Math.Max(peakReserved, reserved);
             }
+            if (capturing is not null) owners[p] = capturing;
             sizes[p] = size;
             inUse += (long)size;
             peakInUse = Math.Max(peakInUse, inUse);
@@ -83,6 +85,12 @@ public sealed class DeviceMemoryPool : IDisposable
             if (!sizes.Remove(pointer, out ulong size))
                 throw new InvalidOperationException($"device memory pool: return of unknown pointer 0x{pointer:x}");
             inUse -= (long)size;
+            if ((owners.GetValueOrDefault(pointer) ?? capturing) is { } graph)
+            {
+                owners[pointer] = graph;
+                graph.Keep(pointer, size);
+                return;
+            }
             if (caching && !disposed)
             {
                 if (!cached.TryGetValue(size, out var free)) cached[size] = free = new Stack<ulong>();
@@ -123,7 +131,101 @@ public sealed class DeviceMemoryPool : IDisposable
     /// <summary>Frees the cached blocks; blocks still in use go straight to the driver when they come back.</summary>
     public void Dispose()
     {
+        lock (cached)
+            foreach (var graph in graphs.ToArray()) Release(graph);
         Trim();
         lock (cached) disposed = true;
+    }
+
+    // Graph pools (PyTorch's private pools): a captured graph writes, on every replay, into the blocks that were rented
+    // or returned while it was captured, so those blocks stay reserved to it, in use or not, until it is disposed;
+    // otherwise a block returned during the capture could be handed to other code and overwritten by the next replay.
+    // A capture takes blocks from its own free lists, then from the shared cache (which the plain warm-up step filled),
+    // and from the driver only when both are empty.
+    private GraphMemory? capturing;
+    private readonly Dictionary<ulong, GraphMemory> owners = [];
+    private readonly List<GraphMemory> graphs = [];
+
+    /// <summary>Whether freed blocks are cached (PROMPTAD_CUDA_POOL is not 0); graphs need it.</summary>
+    public bool Caching => caching;
+
+    /// <summary>Blocks reserved to captured graphs and not in use now.</summary>
+    public int GraphBlocks
+    {
+        get { lock (cached) return graphs.Sum(g => g.Count); }
+    }
+
+    /// <summary>Routes every rent and return to a new graph's pool until <see cref="EndCapture"/>.</summary>
+    public GraphMemory BeginCapture()
+    {
+        lock (cached)
+        {
+            ObjectDisposedException.ThrowIf(disposed, this);
+            if (capturing is not null) throw new InvalidOperationException("device memory pool: a capture is already running");
+            capturing = new GraphMemory();
+            graphs.Add(capturing);
+            return capturing;
+        }
+    }
+
+    public void EndCapture()
+    {
+        lock (cached) capturing = null;
+    }
+
+    /// <summary>The graph is gone: its blocks join the shared cache (those still in use when they come back).</summary>
+    public void Release(GraphMemory graph)
+    {
+        lock (cached)
+        {
+            if (!graphs.Remove(graph)) return;
+            if (ReferenceEquals(capturing, graph)) capturing = null;
+            foreach (var (p, owner) in owners.ToArray())
+                if (ReferenceEquals(owner, graph)) owners.Remove(p);
+            foreach (var (p, size) in graph.TakeAll())
+            {
+                if (caching && !disposed)
+                {
+                    if (!cached.TryGetValue(size, out var free)) cached[size] = free = new Stack<ulong>();
+                    free.Push(p);
+                    cachedBlocks++;
+                }
+                else
+                {
+                    reserved -= (long)size;
+                    runtime.Free(p);
+                }
+            }
+        }
+    }
+
+    /// <summary>The free blocks of one captured graph's pool (guarded by the pool's lock).</summary>
+    public sealed class GraphMemory
+    {
+        private readonly Dictionary<ulong, Stack<ulong>> free = [];
+
+        internal int Count { get; private set; }
+
+        internal void Keep(ulong pointer, ulong size)
+        {
+            if (!free.TryGetValue(size, out var stack)) free[size] = stack = new Stack<ulong>();
+            stack.Push(pointer);
+            Count++;
+        }
+
+        internal bool TryTake(ulong size, out ulong pointer)
+        {
+            pointer = 0;
+            if (!free.TryGetValue(size, out var stack) || !stack.TryPop(out pointer)) return false;
+            Count--;
+            return true;
+        }
+
+        internal IEnumerable<(ulong Pointer, ulong Size)> TakeAll()
+        {
+            foreach (var (size, stack) in free)
+                while (stack.TryPop(out ulong p)) yield return (p, size);
+            Count = 0;
+        }
     }
 }

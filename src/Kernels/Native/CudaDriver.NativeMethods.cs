@@ -63,4 +63,13 @@ public static unsafe partial class CudaDriver
     [LibraryImport(Lib)]
     public static partial CUresult cuLaunchKernel(nint function, uint gridX, uint gridY, uint gridZ,
         uint blockX, uint blockY, uint blockZ, uint sharedMemBytes, nint stream, void** kernelParams, void** extra);
+
+    // CUDA graphs (driver 11.4+): a stream's work captured once into a graph, instantiated, then launched as one call.
+    [LibraryImport(Lib)] public static partial CUresult cuStreamBeginCapture_v2(nint stream, CUstreamCaptureMode mode);
+    [LibraryImport(Lib)] public static partial CUresult cuStreamEndCapture(nint stream, out nint graph);
+    [LibraryImport(Lib)] public static partial CUresult cuGraphInstantiateWithFlags(out nint graphExec, nint graph, ulong flags);
+    [LibraryImport(Lib)] public static partial CUresult cuGraphGetNodes(nint graph, nint* nodes, ref nuint count);
+    [LibraryImport(Lib)] public static partial CUresult cuGraphLaunch(nint graphExec, nint stream);
+    [LibraryImport(Lib)] public static partial CUresult cuGraphExecDestroy(nint graphExec);
+    [LibraryImport(Lib)] public static partial CUresult cuGraphDestroy(nint graph);
 }

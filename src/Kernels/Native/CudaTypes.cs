@@ -57,3 +57,14 @@ public enum CUfunctionAttribute
 {
     MaxDynamicSharedSizeBytes = 8,
 }
+
+/// <summary>
+/// CUstreamCaptureMode: which calls during a capture are refused. Relaxed refuses only what cannot be captured on the
+/// capturing stream itself, so a cuMemFree of an unrelated buffer on the finalizer thread does not invalidate it.
+/// </summary>
+public enum CUstreamCaptureMode
+{
+    Global = 0,
+    ThreadLocal = 1,
+    Relaxed = 2,
+}

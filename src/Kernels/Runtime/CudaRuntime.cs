@@ -235,7 +235,72 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
         foreach (KernelModule m in modules.Values) m.Dispose();
         modules.Clear();
         cublas.Dispose();
+        FreeCublasWorkspace();
         stream.Dispose();
         context.Dispose();
+    }
+
+    // Graphs: relaxed capture on the one stream, so work of another thread (a finalizer returning memory) does not
+    // invalidate it. PROMPTAD_CUDA_SYNC=1 synchronizes after each launch, which a capture cannot, so it turns graphs off.
+    private DeviceCounts? captureStart;
+    private ulong cublasWorkspace;
+
+    /// <summary>cuBLAS' workspace for captured GEMMs: 32 MiB, what cuBLAS documents for Hopper (4 MiB suffices before it).</summary>
+    private const ulong CublasWorkspaceBytes = 32UL << 20;
+
+    public bool SupportsGraphs => !syncEachLaunch && DriverVersion >= 11040; // cuGraphInstantiateWithFlags: CUDA 11.4
+
+    private int DriverVersion => CudaDriver.cuDriverGetVersion(out int v) == CUresult.Success ? v : 0;
+
+    public void BeginCapture()
+    {
+        MakeCurrent();
+        if (captureStart is not null) throw new InvalidOperationException("a graph capture is already running on this stream");
+        if (cublasWorkspace == 0)
+        {
+            cublasWorkspace = Allocate(CublasWorkspaceBytes);
+            CublasException.Check(Cublas.cublasSetWorkspace_v2(cublas.Handle, cublasWorkspace, (nuint)CublasWorkspaceBytes), "cublasSetWorkspace_v2");
+        }
+        History.Record("graph capture");
+        CudaException.Check(CudaDriver.cuStreamBeginCapture_v2(stream.Handle, CUstreamCaptureMode.Relaxed), "cuStreamBeginCapture_v2");
+        captureStart = Counters.Snapshot();
+    }
+
+    public IDeviceGraph EndCapture()
+    {
+        MakeCurrent();
+        var start = captureStart ?? throw new InvalidOperationException("no graph capture is running on this stream");
+        captureStart = null;
+        var contents = Counters.Snapshot() - start;
+        Counters.Remove(contents);
+        CudaException.Check(CudaDriver.cuStreamEndCapture(stream.Handle, out nint g), "cuStreamEndCapture");
+        using var graph = new CudaGraph(context, g);
+        return new Graph(new CudaGraphExec(graph), contents, graph.NodeCount());
+    }
+
+    public void LaunchGraph(IDeviceGraph graph)
+    {
+        MakeCurrent();
+        var g = (Graph)graph;
+        Counters.GraphLaunch();
+        History.Record($"graph ({g.Nodes} nodes)");
+        g.Exec.Launch(stream);
+        if (syncEachLaunch) Surfacing(stream.Synchronize);
+    }
+
+    private void FreeCublasWorkspace()
+    {
+        if (cublasWorkspace == 0) return;
+        context.MakeCurrent();
+        CudaDriver.cuMemFree_v2(cublasWorkspace); // the context goes next; a late fault already surfaced or never will
+        cublasWorkspace = 0;
+    }
+
+    private sealed class Graph(CudaGraphExec exec, DeviceCounts contents, int nodes) : IDeviceGraph
+    {
+        public CudaGraphExec Exec { get; } = exec;
+        public DeviceCounts Contents { get; } = contents;
+        public int Nodes { get; } = nodes;
+        public void Dispose() => Exec.Dispose();
     }
 }

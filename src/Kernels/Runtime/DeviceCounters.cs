@@ -32,6 +32,23 @@ public sealed class DeviceCounters
         Interlocked.Add(ref dtoHBytes, (long)bytes);
     }
 
+    /// <summary>Takes back counts that were recorded into a graph rather than queued (a capture queues nothing).</summary>
+    internal void Remove(DeviceCounts c)
+    {
+        Interlocked.Add(ref kernelLaunches, -c.KernelLaunches);
+        Interlocked.Add(ref gemms, -c.Gemms);
+        Interlocked.Add(ref graphLaunches, -c.GraphLaunches);
+        Interlocked.Add(ref allocations, -c.Allocations);
+        Interlocked.Add(ref frees, -c.Frees);
+        Interlocked.Add(ref htoD, -c.HostToDevice);
+        Interlocked.Add(ref htoDBytes, -c.HostToDeviceBytes);
+        Interlocked.Add(ref dtoH, -c.DeviceToHost);
+        Interlocked.Add(ref dtoHBytes, -c.DeviceToHostBytes);
+        Interlocked.Add(ref dtoD, -c.DeviceToDevice);
+        Interlocked.Add(ref memsets, -c.Memsets);
+        Interlocked.Add(ref syncs, -c.Synchronizations);
+    }
+
     public DeviceCounts Snapshot() => new(Interlocked.Read(ref kernelLaunches), Interlocked.Read(ref gemms),
         Interlocked.Read(ref graphLaunches), Interlocked.Read(ref allocations), Interlocked.Read(ref frees),
         Interlocked.Read(ref htoD), Interlocked.Read(ref htoDBytes), Interlocked.Read(ref dtoH), Interlocked.Read(ref dtoHBytes),

@@ -35,6 +35,7 @@ public sealed unsafe class EmulatedRuntime : IDeviceRuntime
 
     public ulong Allocate(ulong bytes)
     {
+        Refuse("device allocation (cuMemAlloc)");
         Counters.Allocation();
         ulong p = (ulong)NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 4), 256);
         if (p == 0) throw new OutOfMemoryException($"emulated device: could not allocate {bytes} bytes");
@@ -44,6 +45,7 @@ public sealed unsafe class EmulatedRuntime : IDeviceRuntime
 
     public void Free(ulong pointer)
     {
+        Refuse("device free (cuMemFree)");
         Counters.Free();
         lock (live)
             if (!live.Remove(pointer)) throw new InvalidOperationException($"emulated device: free of unknown pointer 0x{pointer:x}");
@@ -54,6 +56,7 @@ public sealed unsafe class EmulatedRuntime : IDeviceRuntime
     public void CopyHtoD(ulong destination, void* source, ulong bytes)
     {
         if (bytes == 0) return;
+        Refuse("host-to-device copy from pageable memory");
         Counters.HostToDevice(bytes);
         Buffer.MemoryCopy(source, (void*)destination, bytes, bytes);
     }
@@ -61,6 +64,7 @@ public sealed unsafe class EmulatedRuntime : IDeviceRuntime
     public void CopyDtoH(void* destination, ulong source, ulong bytes)
     {
         if (bytes == 0) return;
+        Refuse("synchronous device-to-host copy");
         Counters.DeviceToHost(bytes);
         Counters.Synchronization();
         Buffer.MemoryCopy((void*)source, destination, bytes, bytes);
@@ -70,6 +74,7 @@ public sealed unsafe class EmulatedRuntime : IDeviceRuntime
     {
         if (bytes == 0 || destination == source) return;
         Counters.DeviceToDevice();
+        if (Recorded(() => Buffer.MemoryCopy((void*)source, (void*)destination, bytes, bytes))) return;
         Buffer.MemoryCopy((void*)source, (void*)destination, bytes, bytes);
     }
 
@@ -77,12 +82,20 @@ public sealed unsafe class EmulatedRuntime : IDeviceRuntime
     {
         if (count == 0) return;
         Counters.Memset();
+        if (Recorded(() => new Span<uint>((void*)destination, checked((int)count)).Fill(value))) return;
         new Span<uint>((void*)destination, checked((int)count)).Fill(value);
     }
 
     public void Launch(string kernelFile, string kernelName, Dim3 grid, Dim3 block, uint sharedBytes, in KernelArgs args)
     {
         Counters.KernelLaunch();
+        KernelArgs recordedArgs = args; // the argument slots as they are now, as cuLaunchKernel copies them into the graph
+        if (Recorded(() => Run(kernelFile, kernelName, grid, block, sharedBytes, recordedArgs))) return;
+        Run(kernelFile, kernelName, grid, block, sharedBytes, args);
+    }
+
+    private void Run(string kernelFile, string kernelName, Dim3 grid, Dim3 block, uint sharedBytes, in KernelArgs args)
+    {
         int n = args.Count;
         ulong* values = stackalloc ulong[Math.Max(n, 1)];
         void** pointers = stackalloc void*[Math.Max(n, 1)];
@@ -105,20 +118,29 @@ public sealed unsafe class EmulatedRuntime : IDeviceRuntime
     {
         if (m == 0 || n == 0 || batch == 0) return;
         Counters.Gemm();
+        if (Recorded(() => CpuGemm.SgemmStridedBatched(transA, transB, m, n, k, alpha, (float*)a, lda, strideA, (float*)b, ldb,
+                strideB, beta, (float*)c, ldc, strideC, batch)))
+            return;
         CpuGemm.SgemmStridedBatched(transA, transB, m, n, k, alpha, (float*)a, lda, strideA, (float*)b, ldb, strideB, beta,
             (float*)c, ldc, strideC, batch);
     }
 
-    public void Synchronize() => Counters.Synchronization();
+    public void Synchronize()
+    {
+        Refuse("synchronization");
+        Counters.Synchronization();
+    }
 
     public void* AllocateHost(ulong bytes)
     {
+        Refuse("page-locked host allocation");
         Counters.Allocation();
         return NativeMemory.AlignedAlloc((nuint)Math.Max(bytes, 4), 256);
     }
 
     public void FreeHost(void* pointer)
     {
+        Refuse("page-locked host free");
         Counters.Free();
         NativeMemory.AlignedFree(pointer);
     }
@@ -127,17 +149,30 @@ public sealed unsafe class EmulatedRuntime : IDeviceRuntime
     {
         if (bytes == 0) return;
         Counters.DeviceToHost(bytes);
+        if (Recorded(() => Buffer.MemoryCopy((void*)source, pinnedDestination, bytes, bytes))) return;
         Buffer.MemoryCopy((void*)source, pinnedDestination, bytes, bytes);
     }
 
     // Work runs when queued here, so every fence is reached as soon as it is recorded.
     private long fences;
 
-    public ulong RecordFence() => (ulong)Interlocked.Increment(ref fences);
+    public ulong RecordFence()
+    {
+        Refuse("fence (event) record");
+        return (ulong)Interlocked.Increment(ref fences);
+    }
 
-    public bool FenceReached(ulong fence) => true;
+    public bool FenceReached(ulong fence)
+    {
+        Refuse("fence (event) query");
+        return true;
+    }
 
-    public void WaitFence(ulong fence) => Counters.Synchronization();
+    public void WaitFence(ulong fence)
+    {
+        Refuse("fence (event) wait");
+        Counters.Synchronization();
+    }
 
     public void ReleaseFence(ulong fence) { }
 
@@ -145,5 +180,59 @@ public sealed unsafe class EmulatedRuntime : IDeviceRuntime
     {
         // The library stays loaded: its kernels' static "shared" arrays are process-wide anyway, and unloading a
         // library that another runtime instance may still use would be unsafe.
+    }
+
+    // Graphs: while capturing, the work of kernels, GEMMs, memsets and device copies is recorded (with its arguments as
+    // they are at capture) instead of run; a launch runs the recording. What CUDA refuses during a capture throws here.
+    private List<Action>? recording;
+    private DeviceCounts captureStart;
+
+    public bool SupportsGraphs => true;
+
+    public void BeginCapture()
+    {
+        if (recording is not null) throw new InvalidOperationException("emulated device: a graph capture is already running");
+        captureStart = Counters.Snapshot();
+        recording = [];
+    }
+
+    public IDeviceGraph EndCapture()
+    {
+        var work = recording ?? throw new InvalidOperationException("emulated device: no graph capture is running");
+        recording = null;
+        var contents = Counters.Snapshot() - captureStart;
+        Counters.Remove(contents);
+        return new EmulatedGraph([.. work], contents);
+    }
+
+    public void LaunchGraph(IDeviceGraph graph)
+    {
+        Refuse("graph launch");
+        var g = (EmulatedGraph)graph;
+        ObjectDisposedException.ThrowIf(g.Disposed, g);
+        Counters.GraphLaunch();
+        foreach (var work in g.Work) work();
+    }
+
+    /// <summary>True when the work was recorded into the running capture (the caller then does not run it).</summary>
+    private bool Recorded(Action work)
+    {
+        if (recording is null) return false;
+        recording.Add(work);
+        return true;
+    }
+
+    private void Refuse(string call)
+    {
+        if (recording is not null)
+            throw new InvalidOperationException($"emulated device: {call} during a graph capture (CUDA refuses it; the captured step must not do it)");
+    }
+
+    private sealed class EmulatedGraph(Action[] work, DeviceCounts contents) : IDeviceGraph
+    {
+        public Action[] Work { get; } = work;
+        public DeviceCounts Contents { get; } = contents;
+        public bool Disposed { get; private set; }
+        public void Dispose() => Disposed = true;
     }
 }

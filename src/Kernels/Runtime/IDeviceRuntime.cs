@@ -50,4 +50,22 @@ public unsafe interface IDeviceRuntime : IDisposable
     bool FenceReached(ulong fence);
     void WaitFence(ulong fence);
     void ReleaseFence(ulong fence);
+
+    // Graphs: the stream's work recorded once and queued again as one call (one training step per epoch).
+
+    /// <summary>Whether <see cref="BeginCapture"/> works here (a driver with graphs; always on the emulation).</summary>
+    bool SupportsGraphs { get; }
+
+    /// <summary>
+    /// Starts recording the stream's work instead of running it, until <see cref="EndCapture"/>. What cannot be part of a
+    /// graph throws, as CUDA refuses it: device allocations and frees, copies from pageable host memory, synchronous
+    /// device-to-host copies, synchronizations and fences. Asynchronous copies into page-locked memory are recorded.
+    /// </summary>
+    void BeginCapture();
+
+    /// <summary>Ends the recording; what it recorded is counted in the graph's <see cref="IDeviceGraph.Contents"/>, not in <see cref="Counters"/>.</summary>
+    IDeviceGraph EndCapture();
+
+    /// <summary>Queues a graph's work (counted as one graph launch). The memory it uses must outlive the launch.</summary>
+    void LaunchGraph(IDeviceGraph graph);
 }

@@ -16,6 +16,15 @@ public sealed record DeviceProfile(IReadOnlyList<ProfilePhase> Phases, DeviceMem
     public DeviceCounts SteadyTrainingStep(PromptHead head) =>
         Phases.Last(p => p.Name.StartsWith($"train {Head(head)} step", StringComparison.Ordinal)).Counts;
 
+    /// <summary>
+    /// What one replay of a head's captured training step runs inside its graph (counted at capture), or null when the
+    /// step was not captured as a graph (fewer than three epochs, PROMPTAD_CUDA_GRAPHS=0, no graph support).
+    /// </summary>
+    public DeviceCounts? TrainingGraph(PromptHead head) =>
+        Phases.LastOrDefault(p => p.Name == GraphPhase(head))?.Counts;
+
+    internal static string GraphPhase(PromptHead head) => $"train {Head(head)} graph (one replay, inside)";
+
     /// <summary>The last scoring batch: the steady state.</summary>
     public DeviceCounts SteadyScoringBatch => Phases.Last(p => p.Name.StartsWith("score batch", StringComparison.Ordinal)).Counts;
 
@@ -24,7 +33,8 @@ public sealed record DeviceProfile(IReadOnlyList<ProfilePhase> Phases, DeviceMem
 
 /// <summary>
 /// Counts what the device does per training step and per scoring batch: trains both heads of a random-weight model on
-/// synthetic shots (the real <see cref="Trainer"/>; a step is the work between two progress reports) and scores
+/// synthetic shots (the real <see cref="Trainer"/>; a step is the work queued between two steps, with graphs a replay
+/// after the first steps; the contents of a captured step's graph are listed as a phase of their own) and scores
 /// synthetic images in batches (the real <see cref="Detector"/>). Inputs are random, so only the counts mean anything.
 /// </summary>
 public static class DeviceProfiler
@@ -50,13 +60,20 @@ public static class DeviceProfiler
         var set = new TrainingSet("object", "object", ["damaged {}", "{} with flaw"], shots,
             [.. Enumerable.Range(0, options.Shots).Select(i => $"shot{i}")]);
         DeviceCounts last = counters.Snapshot();
-        var progress = new Cli.SyncProgress<TrainProgress>(p =>
+        var graphs = new List<ProfilePhase>();
+        void StepQueued(TrainStep step)
         {
             var now = counters.Snapshot();
-            if (p.Epoch > 1) phases.Add(new ProfilePhase($"train {DeviceProfile.Head(p.Head)} step {p.Epoch}", now - last));
+            if (step.Epoch > 1) phases.Add(new ProfilePhase($"train {DeviceProfile.Head(step.Head)} step {step.Epoch}", now - last));
             last = now;
-        });
-        using PromptAdModel model = Trainer.Train(weights, set, new TrainOptions { Epochs = options.Epochs, Seed = options.Seed }, null, progress, ct);
+            if (step.Captured is CudaBackend.GraphStep graph && !graphs.Any(g => g.Name == DeviceProfile.GraphPhase(step.Head)))
+                graphs.Add(new ProfilePhase(DeviceProfile.GraphPhase(step.Head), graph.Contents));
+        }
+        // Progress is listened to, so the steps write their losses as in a real run (read back every few epochs).
+        var progress = new Cli.SyncProgress<TrainProgress>(_ => { });
+        using PromptAdModel model = Trainer.Train(weights, set, new TrainOptions { Epochs = options.Epochs, Seed = options.Seed }, null,
+            progress, StepQueued, ct);
+        phases.AddRange(graphs);
 
         using var detector = new Detector(weights, model, options.OutputSize, options.BatchSize);
         for (int b = 1; b <= options.Batches; b++)

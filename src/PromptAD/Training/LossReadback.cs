@@ -3,26 +3,69 @@ using PromptAD.Tensors;
 namespace PromptAD.Training;
 
 /// <summary>
-/// Gets each step's four losses to the progress callback without stalling the device: the read is queued behind the
-/// step (<see cref="IBackend.ReadLater"/>) and reported once it has arrived, at a later step or at the head's last
-/// epoch, in epoch order. Nothing is read when nobody listens.
+/// Gets each step's four losses to the progress callback without a host copy per step: the step itself writes them
+/// into a loss history on the backend at its clock's index (<see cref="Record"/>, part of a captured step), and every
+/// <see cref="ReadEvery"/> epochs (and at the head's last one) the new rows are read with one queued copy
+/// (<see cref="IBackend.ReadLater"/>) and reported once they have arrived, epoch by epoch, in order. Nothing is
+/// written or read when nobody listens.
 /// </summary>
-internal sealed class LossReadback(PromptHead head, int epochs, IProgress<TrainProgress>? progress) : IDisposable
+internal sealed class LossReadback : IDisposable
 {
-    private readonly Queue<(PendingRead Losses, int Epoch, float LearningRate)> pending = new();
+    /// <summary>Epochs per read of the history: the progress line moves in steps of this many epochs.</summary>
+    public const int ReadEvery = 10;
 
-    /// <summary>Queues the read of one step's losses (call inside the step's scope) and reports every read that has arrived.</summary>
-    public void Read(LossTerms terms, int epoch, float learningRate)
+    private const int Terms = 4;
+    private readonly PromptHead head;
+    private readonly TrainingClock clock;
+    private readonly IProgress<TrainProgress>? progress;
+    private readonly Tensor? history;
+    private readonly Queue<(PendingRead Losses, int First, int Count)> pending = new();
+    private int requested;
+
+    public LossReadback(IBackend backend, PromptHead head, TrainingClock clock, IProgress<TrainProgress>? progress)
     {
+        this.head = head;
+        this.clock = clock;
+        this.progress = progress;
         if (progress is null) return;
-        pending.Enqueue((terms.Total.Backend.ReadLater([terms.Total, terms.Contrastive, terms.Margin, terms.Alignment]), epoch, learningRate));
-        while (pending.Count > 0 && (pending.Peek().Losses.IsReady || epoch == epochs))
+        history = Tensor.Zeros(backend, clock.Steps, Terms);
+        TensorScope.Detach(history);
+    }
+
+    /// <summary>Queues the write of this step's losses at the clock's step (inside the step, before the clock advances).</summary>
+    public void Record(LossTerms terms)
+    {
+        if (history is null) return;
+        var be = history.Backend;
+        be.WriteAtStep(terms.Total, history, clock.Step, Terms, 0);
+        be.WriteAtStep(terms.Contrastive, history, clock.Step, Terms, 1);
+        be.WriteAtStep(terms.Margin, history, clock.Step, Terms, 2);
+        be.WriteAtStep(terms.Alignment, history, clock.Step, Terms, 3);
+    }
+
+    /// <summary>After epoch <paramref name="epoch"/> (1-based) is queued: reads the history when due, reports what has arrived.</summary>
+    public void AfterStep(int epoch)
+    {
+        if (history is null || progress is null) return;
+        bool last = epoch == clock.Steps;
+        if (epoch % ReadEvery == 0 || last)
         {
-            var (losses, e, lr) = pending.Dequeue();
+            using var rows = history.RowsView(requested, epoch - requested);
+            pending.Enqueue((history.Backend.ReadLater([rows]), requested, epoch - requested));
+            requested = epoch;
+        }
+        while (pending.Count > 0 && (last || pending.Peek().Losses.IsReady))
+        {
+            var (losses, first, count) = pending.Dequeue();
             using (losses)
             {
                 var v = losses.Values();
-                progress.Report(new TrainProgress(head, e, epochs, v[0], v[1], v[2], v[3], lr));
+                for (int i = 0; i < count; i++)
+                {
+                    int step = first + i;
+                    progress.Report(new TrainProgress(head, step + 1, clock.Steps, v[i * Terms], v[i * Terms + 1], v[i * Terms + 2],
+                        v[i * Terms + 3], clock.LearningRate(step)));
+                }
             }
         }
     }
@@ -30,5 +73,6 @@ internal sealed class LossReadback(PromptHead head, int epochs, IProgress<TrainP
     public void Dispose()
     {
         while (pending.Count > 0) pending.Dequeue().Losses.Dispose();
+        history?.Dispose();
     }
 }

@@ -4,8 +4,8 @@ namespace PromptAD.Training;
 
 /// <summary>
 /// SGD with momentum and weight decay exactly as torch.optim.SGD (dampening 0, no Nesterov): g = grad + wd·p;
-/// buf = g on the first step, then buf = momentum·buf + g; p = p − lr·buf. The learning rate is set per step by the
-/// caller (see <see cref="CosineAnnealing"/>).
+/// buf = g on the first step, then buf = momentum·buf + g; p = p − lr·buf. One fused op per parameter
+/// (<see cref="IBackend.SgdStep"/>) reading the learning rate of the clock's current step on the backend.
 /// </summary>
 public sealed class SgdOptimizer : IDisposable
 {
@@ -23,27 +23,24 @@ public sealed class SgdOptimizer : IDisposable
     public float Momentum { get; }
     public float WeightDecay { get; }
 
-    public void Step(float learningRate)
+    /// <summary>
+    /// One step at the learning rate of <paramref name="clock"/>'s current step (the clock is not advanced here). The
+    /// first step allocates the momentum buffers; every later one queues exactly the same work.
+    /// </summary>
+    public void Step(TrainingClock clock)
     {
         for (int i = 0; i < _parameters.Length; i++)
         {
             var p = _parameters[i];
             if (p.Grad is not { } grad) continue;
-            var be = p.Backend;
-            // grad ← grad + wd·p (in place: the gradient is consumed by this step).
-            be.Axpby(1f, grad, WeightDecay, p, grad);
+            bool first = _momentum[i] is null;
             if (_momentum[i] is not { } buf)
             {
-                buf = Tensor.Empty(be, p.Shape.ToArray());
+                buf = Tensor.Empty(p.Backend, p.Shape.ToArray());
                 TensorScope.Detach(buf); // momentum lives as long as the optimizer, not the step's scope
-                be.Copy(grad, buf);
                 _momentum[i] = buf;
             }
-            else
-            {
-                be.Axpby(Momentum, buf, 1f, grad, buf);
-            }
-            be.Axpby(1f, p, -learningRate, buf, p);
+            p.Backend.SgdStep(p, grad, buf, clock.LearningRates, clock.Step, Momentum, WeightDecay, first);
         }
     }
 

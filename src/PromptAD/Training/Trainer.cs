@@ -18,13 +18,18 @@ public static class Trainer
 {
     /// <param name="init">Warm start: the learned vectors start from this model's (shapes must match the options).</param>
     public static PromptAdModel Train(ClipWeights weights, TrainingSet data, TrainOptions options, PromptAdModel? init = null,
-        IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<TrainProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Train(weights, data, options, init, progress, null, cancellationToken);
+
+    /// <param name="stepQueued">Called after each step is queued (the device profiler counts the work in between).</param>
+    internal static PromptAdModel Train(ClipWeights weights, TrainingSet data, TrainOptions options, PromptAdModel? init,
+        IProgress<TrainProgress>? progress, Action<TrainStep>? stepQueued, CancellationToken cancellationToken)
     {
         options.Validate();
         if (data.Shots.Count == 0) throw new ArgumentException("no few-shot images", nameof(data));
         var chw = Concat(data.Shots, 3 * weights.Config.Vision.ImageSize * weights.Config.Vision.ImageSize);
         using var features = new ClipImageEncoder(weights, options.MidFeatures).EncodeNormalized(chw, data.Shots.Count);
-        return Train(weights, data, features, options, init, progress, cancellationToken);
+        return TrainRuns(weights, [new TrainingRun(data, features, options)], [init], [progress], cancellationToken, stepQueued)[0];
     }
 
     /// <summary>
@@ -58,7 +63,7 @@ public static class Trainer
     }
 
     private static PromptAdModel[] TrainRuns(ClipWeights weights, IReadOnlyList<TrainingRun> runs, IReadOnlyList<PromptAdModel?> inits,
-        IReadOnlyList<IProgress<TrainProgress>?> progress, CancellationToken cancellationToken)
+        IReadOnlyList<IProgress<TrainProgress>?> progress, CancellationToken cancellationToken, Action<TrainStep>? stepQueued = null)
     {
         var config = weights.Config;
         int P = config.Vision.Patches, width = config.Text.Width;
@@ -89,8 +94,8 @@ public static class Trainer
 
         var o = runs[0].Options;
         float scale = LogitScale(weights, o.LogitScale);
-        var image = TrainHeads(weights, runs[0].Data, o, PromptHead.Image, o.NProImage, imageInit, [.. runs.Select(r => r.Shots.Global)], scale, progress, cancellationToken);
-        var pixel = TrainHeads(weights, runs[0].Data, o, PromptHead.Pixel, o.NProPixel, pixelInit, [.. runs.Select(r => r.Shots.Local)], scale, progress, cancellationToken);
+        var image = TrainHeads(weights, runs[0].Data, o, PromptHead.Image, o.NProImage, imageInit, [.. runs.Select(r => r.Shots.Global)], scale, progress, stepQueued, cancellationToken);
+        var pixel = TrainHeads(weights, runs[0].Data, o, PromptHead.Pixel, o.NProPixel, pixelInit, [.. runs.Select(r => r.Shots.Local)], scale, progress, stepQueued, cancellationToken);
 
         var models = new PromptAdModel[runs.Count];
         for (int r = 0; r < runs.Count; r++)
@@ -124,17 +129,27 @@ public static class Trainer
         return mode == LogitScaleMode.Exp ? MathF.Exp(raw) : raw;
     }
 
+    /// <summary>Plain steps before the step is captured: the first creates the momentum buffers, the second is the
+    /// steady step run once with every buffer and index already on the device, so its freed blocks fill the memory
+    /// pool that the capture draws from.</summary>
+    internal const int PlainSteps = 2;
+
     /// <summary>One head of every run: all runs' prompts encoded as one batch per epoch, one backward pass over the
-    /// sum of the runs' losses (each run's vectors get exactly their own loss's gradient), one SGD step per run.</summary>
+    /// sum of the runs' losses (each run's vectors get exactly their own loss's gradient), one SGD step per run.
+    /// After <see cref="PlainSteps"/> plain steps the step is captured once (<see cref="IBackend.CaptureStep"/>: a
+    /// device graph on CUDA) and replayed for every remaining epoch; it reads its learning rate and writes its losses
+    /// at a step index kept on the backend (<see cref="TrainingClock"/>), so every replay is the same work.</summary>
     private static (HeadVectors Vectors, Prototypes Prototypes)[] TrainHeads(ClipWeights weights, TrainingSet data, TrainOptions o,
         PromptHead head, int nPro, IReadOnlyList<HeadVectors> starts, IReadOnlyList<Tensor> v, float scale,
-        IReadOnlyList<IProgress<TrainProgress>?> progress, CancellationToken ct)
+        IReadOnlyList<IProgress<TrainProgress>?> progress, Action<TrainStep>? stepQueued, CancellationToken ct)
     {
         var prompts = PromptSet.Create(weights.Config, data.ClassName, data.States, nPro, o.NCtx, o.NProAb, o.NCtxAb);
+        var backend = v[0].Backend;
         var learners = new List<PromptLearner>(starts.Count);
-        // Each run's losses reach its progress line without a device stall (read behind the step, reported when ready).
-        var losses = progress.Select(p => new LossReadback(head, o.Epochs, p)).ToList();
+        using var clock = TrainingClock.Cosine(backend, o.LearningRate, o.MinLearningRate, o.Epochs);
+        var losses = progress.Select(p => new LossReadback(backend, head, clock, p)).ToList();
         var sgds = new List<SgdOptimizer>(starts.Count);
+        ICapturedStep? captured = null;
         try
         {
             foreach (var start in starts)
@@ -143,10 +158,9 @@ public static class Trainer
                 learners.Add(learner);
                 sgds.Add(new SgdOptimizer([learner.Ctx, learner.CtxAb], o.Momentum, o.WeightDecay));
             }
-            for (int epoch = 0; epoch < o.Epochs; epoch++)
+
+            void Step()
             {
-                ct.ThrowIfCancellationRequested();
-                float lr = CosineAnnealing.LearningRate(o.LearningRate, o.MinLearningRate, epoch, o.Epochs);
                 using (TensorScope.Open())
                 {
                     var features = PromptLearner.EncodeTogether(learners);
@@ -155,7 +169,7 @@ public static class Trainer
                     {
                         var f = features[r];
                         var terms = PromptLosses.Compute(v[r], f.Normal, f.Manual, f.Learned, scale, o.Margin, o.AlignWeight);
-                        losses[r].Read(terms, epoch + 1, lr);
+                        losses[r].Record(terms);
                         sum = sum is null ? terms.Total : Ops.Add(sum, terms.Total);
                     }
                     foreach (var sgd in sgds) sgd.ZeroGrad();
@@ -163,14 +177,31 @@ public static class Trainer
                 }
                 foreach (var sgd in sgds)
                 {
-                    sgd.Step(lr);
+                    sgd.Step(clock);
                     sgd.ZeroGrad();
                 }
+                clock.Advance();
             }
+
+            for (int epoch = 0; epoch < o.Epochs; epoch++)
+            {
+                ct.ThrowIfCancellationRequested();
+                if (epoch < PlainSteps) Step();
+                else
+                {
+                    captured ??= backend.CaptureStep(Step);
+                    captured.Replay();
+                }
+                stepQueued?.Invoke(new TrainStep(head, epoch + 1, captured));
+                foreach (var l in losses) l.AfterStep(epoch + 1);
+            }
+            captured?.Dispose(); // before the tensors it reads and writes go back to the pool
+            captured = null;
             return [.. learners.Select(l => (new HeadVectors(l.Ctx.ToArray(), l.CtxAb.ToArray(), weights.Config.Text.Width), l.Prototypes()))];
         }
         finally
         {
+            captured?.Dispose();
             foreach (var l in losses) l.Dispose();
             foreach (var sgd in sgds) sgd.Dispose();
             foreach (var learner in learners) learner.Dispose();

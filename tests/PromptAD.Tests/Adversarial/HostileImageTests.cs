@@ -122,6 +122,39 @@ public sealed class HostileImageTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData("anim_lossless.webp", 0)]
+    [InlineData("anim_lossy_alpha.webp", 2)]
+    public void AnimatedWebp_DecodesTheFirstFrameOnly_AsPillowDoes(string file, int tolerance)
+    {
+        // Written by Pillow (tests/reference/make_adversarial_images.py): three 12×8 frames; Pillow's first frame, as RGB,
+        // beside it. Lossless (VP8L) frames must match exactly; lossy frames with alpha (ALPH + VP8) within a level or two.
+        string golden = Path.Combine(AppContext.BaseDirectory, "Golden", "adversarial");
+        byte[] expected = File.ReadAllBytes(Path.Combine(golden, file + ".rgb"));
+        var img = ImageLoader.Load(Path.Combine(golden, file));
+        Assert.Equal((12, 8), (img.Width, img.Height));
+        Assert.Equal(expected.Length, img.Pixels.Length);
+        int worst = expected.Zip(img.Pixels, (a, b) => Math.Abs(a - b)).Max();
+        Assert.True(worst <= tolerance, $"{file}: largest difference from Pillow's first frame {worst} > {tolerance}");
+    }
+
+    [Fact]
+    public void AnimatedWebp_ThatCannotStandAlone_IsRefusedByName()
+    {
+        string golden = Path.Combine(AppContext.BaseDirectory, "Golden", "adversarial");
+        byte[] anim = File.ReadAllBytes(Path.Combine(golden, "anim_lossless.webp"));
+        int anmf = anim.AsSpan().IndexOf("ANMF"u8);
+        Assert.True(anmf > 0);
+
+        // Cut inside the first frame: no complete first frame.
+        Refused(Write("cut.webp", anim[..(anmf + 40)]), "animated WebP");
+
+        // A first frame narrower than the canvas would need compositing: refused, saying what to do.
+        byte[] narrow = (byte[])anim.Clone();
+        narrow[anmf + 8 + 6] = 4; // frame width − 1 = 4 on a 12-wide canvas
+        Refused(Write("narrow.webp", narrow), "does not cover");
+    }
+
     [Fact]
     public async Task FifoAndDevices_AreRefusedWithoutOpening()
     {

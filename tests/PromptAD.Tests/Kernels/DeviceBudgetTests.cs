@@ -13,37 +13,57 @@ namespace PromptAD.Tests.Kernels;
 /// </summary>
 public sealed class DeviceBudgetTests
 {
-    /// <summary>Steps per head: the pool settles after three (README), the fourth is measured.</summary>
+    /// <summary>Steps per head: two plain steps (momentum, then the steady step that fills the pool), the third is
+    /// captured and replayed, the fourth is a replay and is measured (README).</summary>
     private const int Steps = 4;
 
-    /// <summary>The README's stated launch budget per tiny-test training step (kernels, GEMMs, memsets, device copies).</summary>
+    /// <summary>The README's stated launch budget per tiny-test training step (kernels, GEMMs, memsets, device copies):
+    /// the plain step's, and the work inside one replay of the captured step.</summary>
     public const int LaunchBudget = 205;
 
-    private static readonly Lazy<(DeviceProfile Profile, int LiveAfterDispose)> Measured = new(Measure, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<(DeviceProfile Profile, int LiveAfterDispose)> Measured = new(() => Measure(graphs: true), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<(DeviceProfile Profile, int LiveAfterDispose)> MeasuredPlain = new(() => Measure(graphs: false), LazyThreadSafetyMode.ExecutionAndPublication);
 
-    private static (DeviceProfile, int) Measure()
+    private static (DeviceProfile, int) Measure(bool graphs)
     {
         using var runtime = EmulatedKernels.CreateRuntime();
         DeviceProfile profile;
-        using (var backend = new CudaBackend(runtime, ownsRuntime: false))
-            profile = DeviceProfiler.Run(backend, ClipConfigs.Load("tiny-test"), new DeviceProfiler.Options(Shots: 1, Epochs: Steps, Batches: 2, BatchSize: 2));
+        using (var backend = new CudaBackend(runtime, ownsRuntime: false) { UseGraphs = graphs })
+            profile = DeviceProfiler.Run(backend, ClipConfigs.Load("tiny-test"),
+                new DeviceProfiler.Options(Shots: 1, Epochs: Steps, Batches: graphs ? 2 : 1, BatchSize: 2));
         return (profile, runtime.LiveAllocations);
     }
 
     [Theory]
     [InlineData(PromptHead.Image)]
     [InlineData(PromptHead.Pixel)]
-    public void ATrainingStepAfterWarmUpStaysWithinTheBudget(PromptHead head)
+    public void ATrainingStepAfterWarmUpIsOneGraphLaunchAndNothingElse(PromptHead head)
     {
         var step = Measured.Value.Profile.SteadyTrainingStep(head);
+        Assert.Equal(new DeviceCounts(0, 0, GraphLaunches: 1, 0, 0, 0, 0, 0, 0, 0, 0, 0), step);
+        // What the replay runs inside the graph: the whole step, its losses kept on the device.
+        var inside = Measured.Value.Profile.TrainingGraph(head) ?? throw new InvalidOperationException("the step was not captured");
+        Assert.Equal(0, inside.Allocations + inside.Frees + inside.Synchronizations + inside.HostToDevice + inside.DeviceToHost);
+        Assert.Equal(0, inside.GraphLaunches);
+        Assert.InRange(inside.Launches, 1, LaunchBudget);
+    }
+
+    [Theory]
+    [InlineData(PromptHead.Image)]
+    [InlineData(PromptHead.Pixel)]
+    public void WithoutGraphsATrainingStepAfterWarmUpStaysWithinTheBudgetAndCopiesNothingToTheHost(PromptHead head)
+    {
+        var step = MeasuredPlain.Value.Profile.SteadyTrainingStep(head);
+        Assert.Null(MeasuredPlain.Value.Profile.TrainingGraph(head));
         Assert.Equal(0, step.Allocations);
         Assert.Equal(0, step.Frees);
         Assert.Equal(0, step.Synchronizations);
         Assert.Equal(0, step.HostToDevice);
-        // The only host copy: the step's four losses, queued into pinned memory for the progress line.
-        Assert.Equal(1, step.DeviceToHost);
-        Assert.Equal(4 * sizeof(float), step.DeviceToHostBytes);
+        Assert.Equal(0, step.DeviceToHost); // the losses stay in the history on the device, read every few epochs
+        Assert.Equal(0, step.GraphLaunches);
         Assert.InRange(step.Launches, 1, LaunchBudget);
+        // The same work as one replay of the captured step.
+        Assert.Equal(Measured.Value.Profile.TrainingGraph(head), step);
     }
 
     [Fact]
@@ -58,6 +78,7 @@ public sealed class DeviceBudgetTests
     public void DisposingTheBackendLeavesNoDeviceMemory()
     {
         Assert.Equal(0, Measured.Value.LiveAfterDispose);
+        Assert.Equal(0, MeasuredPlain.Value.LiveAfterDispose);
         Assert.True(Measured.Value.Profile.Memory.PeakReservedBytes > 0);
     }
 }

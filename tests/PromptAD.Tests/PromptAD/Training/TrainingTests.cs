@@ -76,6 +76,7 @@ public sealed class TrainingTests
         using var scope = TensorScope.Open();
         var p = Tensor.FromArray(Cpu, [1f], 1);
         using var sgd = new SgdOptimizer([p], momentum: 0.9f, weightDecay: 5e-4f);
+        using var clock = new TrainingClock(Cpu, [0.002f, 0.002f]);
         // Constant gradient 0.5; torch.optim.SGD: g = 0.5 + wd·p; buf = g (step 1), 0.9·buf + g after; p -= lr·buf.
         double[] expected = [0.998999, 0.997097101];
         for (int step = 0; step < 2; step++)
@@ -83,7 +84,8 @@ public sealed class TrainingTests
             p.ZeroGrad();
             p.RequiresGrad = true;
             Backprop.Backward(O.Scale(O.Mean(p), 0.5f));
-            sgd.Step(0.002f);
+            sgd.Step(clock);
+            clock.Advance();
             Assert.Equal(expected[step], p.Item(), 1e-6);
         }
     }
