@@ -72,6 +72,8 @@ public sealed class DeviceBudgetTests
         var batch = Measured.Value.Profile.SteadyScoringBatch;
         Assert.Equal(0, batch.Allocations);
         Assert.Equal(0, batch.Frees);
+        // The second batch of a size is scored by its captured graph: encoding stays plain, scoring is one launch.
+        Assert.Equal(1, batch.GraphLaunches);
     }
 
     [Fact]
