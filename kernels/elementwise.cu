@@ -2,6 +2,9 @@
 // (e.g. min(ceil(n/256), 65535)), block 256, no shared memory. Outputs may alias inputs of the same shape.
 //
 // bias_add(x, bias, y, rows, cols)        y[r,c] = x[r,c] + bias[c] (bias broadcast over rows; n = rows*cols).
+// bias_residual_forward(h, bias, residual, y, rows, cols)
+//                                         y[r,c] = residual[r,c] + (h[r,c] + bias[c]): the epilogue of a linear layer
+//                                         whose GEMM wrote h = x W^T without bias, followed by the residual add.
 // axpby(a, b, y, alpha, beta, n)          y = alpha * a + beta * b (y may alias a or b; residual add, scaling).
 // relu_forward(x, y, n)                   y = max(x, 0).
 // relu_backward(x, dy, dx, n)             dx = x > 0 ? dy : 0.
@@ -16,6 +19,12 @@
 extern "C" __global__ void bias_add(const float* x, const float* bias, float* y, int rows, int cols)
 {
     GRID_STRIDE(i, (long long)rows * cols) y[i] = x[i] + bias[i % cols];
+}
+
+extern "C" __global__ void bias_residual_forward(const float* h, const float* bias, const float* residual, float* y,
+                                                 int rows, int cols)
+{
+    GRID_STRIDE(i, (long long)rows * cols) y[i] = residual[i] + (h[i] + bias[i % cols]);
 }
 
 extern "C" __global__ void axpby(const float* a, const float* b, float* y, float alpha, float beta, int n)

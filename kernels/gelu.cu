@@ -6,6 +6,11 @@
 // gelu_backward(x, dy, dx, n)      dx = dy * (Phi(x) + x * phi(x)); dx may alias dy.
 // quick_gelu_forward(x, y, n)      y = x * sigmoid(1.702 x).
 // quick_gelu_backward(x, dy, dx, n) dx = dy * (s + 1.702 x s (1 - s)), s = sigmoid(1.702 x).
+//
+// Epilogues of the MLP's first linear layer, whose GEMM writes h = x W^T without its bias (n = rows*cols):
+// bias_gelu_forward(h, bias, pre, y, rows, cols)        pre = h + bias[c] (kept for the backward), y = gelu(pre);
+// bias_quick_gelu_forward(h, bias, pre, y, rows, cols)  the same with QuickGELU. pre may alias h; y must not alias pre.
+//   The backward needs no fused kernel: dpre = dy * act'(pre) is gelu_backward / quick_gelu_backward on pre.
 #include "common.cuh"
 
 #define INV_SQRT2 0.70710678118654752f
@@ -48,5 +53,25 @@ extern "C" __global__ void quick_gelu_backward(const float* x, const float* dy, 
         const float v = x[i];
         const float s = 1.0f / (1.0f + expf(-QUICK_GELU_ALPHA * v));
         dx[i] = dy[i] * (s + QUICK_GELU_ALPHA * v * s * (1.0f - s));
+    }
+}
+
+extern "C" __global__ void bias_gelu_forward(const float* h, const float* bias, float* pre, float* y, int rows, int cols)
+{
+    GRID_STRIDE(i, (long long)rows * cols)
+    {
+        const float v = h[i] + bias[i % cols];
+        pre[i] = v;
+        y[i] = 0.5f * v * (1.0f + erff(v * INV_SQRT2));
+    }
+}
+
+extern "C" __global__ void bias_quick_gelu_forward(const float* h, const float* bias, float* pre, float* y, int rows, int cols)
+{
+    GRID_STRIDE(i, (long long)rows * cols)
+    {
+        const float v = h[i] + bias[i % cols];
+        pre[i] = v;
+        y[i] = v / (1.0f + expf(-QUICK_GELU_ALPHA * v));
     }
 }

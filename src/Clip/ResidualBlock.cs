@@ -5,7 +5,9 @@ namespace PromptAD.Clip;
 /// <summary>
 /// One pre-norm transformer block's weights (views into <see cref="ClipWeights"/>) and its forward passes:
 /// x += out_proj(attn(ln_1(x))); x += c_proj(act(c_fc(ln_2(x)))). Everything goes through <see cref="Ops"/>,
-/// so gradients flow to whatever input requires one, on any backend.
+/// so gradients flow to whatever input requires one, on any backend. Each linear layer takes the fused op of what
+/// follows it: c_fc with its activation (<see cref="Ops.LinearGelu"/>), out_proj and c_proj with the residual add
+/// (<see cref="Ops.LinearResidual"/>).
 /// </summary>
 internal sealed class ResidualBlock
 {
@@ -45,7 +47,7 @@ internal sealed class ResidualBlock
         using var trace = Trace.Scope(_name);
         var qkv = Ops.Linear(Ops.LayerNorm(unique, _ln1W, _ln1B, _eps), _inW, _inB);
         var attended = Ops.Attention(Ops.GatherRows(qkv, expand), batch, seq, _heads, causal: true);
-        return Mlp(Ops.Add(unique, Ops.Linear(Ops.GatherRows(attended, representatives), _outW, _outB)));
+        return Mlp(Ops.LinearResidual(Ops.GatherRows(attended, representatives), _outW, _outB, unique));
     }
 
     /// <summary>
@@ -58,19 +60,18 @@ internal sealed class ResidualBlock
     {
         using var trace = Trace.Scope(_name);
         var qkv = Ops.Linear(Ops.LayerNorm(x, _ln1W, _ln1B, _eps), _inW, _inB);
-        var vvOut = Ops.Linear(Ops.VVAttention(qkv, batch, seq, _heads), _outW, _outB);
-        var newVV = Ops.Add(xvv, vvOut);
-        vvOut.Dispose();
+        var vv = Ops.VVAttention(qkv, batch, seq, _heads);
+        var newVV = Ops.LinearResidual(vv, _outW, _outB, xvv);
+        vv.Dispose();
         var attended = Ops.Attention(qkv, batch, seq, _heads, causal: false);
         qkv.Dispose();
-        var preMlp = Ops.Add(x, Ops.Linear(attended, _outW, _outB));
+        var preMlp = Ops.LinearResidual(attended, _outW, _outB, x);
         return (Mlp(preMlp), newVV, preMlp);
     }
 
     private Tensor Mlp(Tensor x)
     {
-        var hidden = Ops.Linear(Ops.LayerNorm(x, _ln2W, _ln2B, _eps), _fcW, _fcB);
-        var activated = _quickGelu ? Ops.QuickGelu(hidden) : Ops.Gelu(hidden);
-        return Ops.Add(x, Ops.Linear(activated, _projW, _projB));
+        var activated = Ops.LinearGelu(Ops.LayerNorm(x, _ln2W, _ln2B, _eps), _fcW, _fcB, _quickGelu);
+        return Ops.LinearResidual(activated, _projW, _projB, x);
     }
 }

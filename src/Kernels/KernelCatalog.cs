@@ -17,12 +17,13 @@ public static class KernelCatalog
         public const string File = "gelu.cu";
         public const string Forward = "gelu_forward", Backward = "gelu_backward";
         public const string QuickForward = "quick_gelu_forward", QuickBackward = "quick_gelu_backward";
+        public const string BiasForward = "bias_gelu_forward", BiasQuickForward = "bias_quick_gelu_forward";
     }
 
     public static class Elementwise
     {
         public const string File = "elementwise.cu";
-        public const string BiasAdd = "bias_add", Axpby = "axpby";
+        public const string BiasAdd = "bias_add", Axpby = "axpby", BiasResidualForward = "bias_residual_forward";
         public const string ReluForward = "relu_forward", ReluBackward = "relu_backward";
         public const string SqDistRowsForward = "sqdist_rows_forward", SqDistRowsBackward = "sqdist_rows_backward";
     }
@@ -42,6 +43,11 @@ public static class KernelCatalog
         public const string VvForward = "vv_attention_forward";
         /// <summary>Head dim the fused V-V kernel is compiled for, and its query rows per block.</summary>
         public const int VvHeadDim = 64, VvQueryRowsPerBlock = 16, VvBlockThreads = 128;
+        public const string CausalForward = "causal_attention_forward";
+        public const string CausalBackwardDq = "causal_attention_backward_dq", CausalBackwardDkv = "causal_attention_backward_dkv";
+        /// <summary>The fused causal kernels' limits (larger heads or sequences take the GEMM path), and their launch
+        /// shape: query (or key) rows per block, threads per block.</summary>
+        public const int CausalMaxHeadDim = 64, CausalMaxSeq = 1024, CausalRowsPerBlock = 16, CausalBlockThreads = 128;
     }
 
     public static class Normalize
@@ -106,12 +112,13 @@ public static class KernelCatalog
     public static IReadOnlyDictionary<string, string[]> EntriesByFile { get; } = new Dictionary<string, string[]>(StringComparer.Ordinal)
     {
         [LayerNorm.File] = [LayerNorm.Forward, LayerNorm.Backward],
-        [Gelu.File] = [Gelu.Forward, Gelu.Backward, Gelu.QuickForward, Gelu.QuickBackward],
-        [Elementwise.File] = [Elementwise.BiasAdd, Elementwise.Axpby,
+        [Gelu.File] = [Gelu.Forward, Gelu.Backward, Gelu.QuickForward, Gelu.QuickBackward, Gelu.BiasForward, Gelu.BiasQuickForward],
+        [Elementwise.File] = [Elementwise.BiasAdd, Elementwise.Axpby, Elementwise.BiasResidualForward,
             Elementwise.ReluForward, Elementwise.ReluBackward, Elementwise.SqDistRowsForward, Elementwise.SqDistRowsBackward],
         [Softmax.File] = [Softmax.Forward, Softmax.Backward],
         [Attention.File] = [Attention.QkvSplitHeads, Attention.QkvMergeHeadsBackward, Attention.MergeHeads, Attention.SplitHeads,
-            Attention.SoftmaxForward, Attention.SoftmaxBackward, Attention.VvForward],
+            Attention.SoftmaxForward, Attention.SoftmaxBackward, Attention.VvForward,
+            Attention.CausalForward, Attention.CausalBackwardDq, Attention.CausalBackwardDkv],
         [Normalize.File] = [Normalize.L2Forward, Normalize.L2Backward],
         [Nearest.File] = [Nearest.Partial, Nearest.Reduce],
         [CrossEntropy.File] = [CrossEntropy.Forward, CrossEntropy.BackwardFromProbs],

@@ -51,6 +51,19 @@ public interface IBackend : IDisposable
     void ReluForward(Tensor x, Tensor y);
     void ReluBackward(Tensor x, Tensor dy, Tensor dx);
 
+    // Fused epilogues of a linear layer whose GEMM wrote h = x·Wᵀ without its bias (one pass instead of three).
+
+    /// <summary>pre = h + bias[c] (kept for the backward: dpre = dy·gelu'(pre) is <see cref="GeluBackward"/> on it),
+    /// y = gelu(pre); pre may alias h, y must not alias pre.</summary>
+    void BiasGeluForward(Tensor h, Tensor bias, Tensor pre, Tensor y);
+
+    /// <summary>As <see cref="BiasGeluForward"/> with QuickGELU (OpenAI CLIP's activation).</summary>
+    void BiasQuickGeluForward(Tensor h, Tensor bias, Tensor pre, Tensor y);
+
+    /// <summary>y[r,c] = residual[r,c] + (h[r,c] + bias[c]): a linear layer's bias and the residual add that follows
+    /// it (y may alias h or residual).</summary>
+    void BiasResidualForward(Tensor h, Tensor bias, Tensor residual, Tensor y);
+
     /// <summary>Per row: y = (x − mean)·rstd·gamma + beta; saves mean and rstd ([rows]) for the backward.</summary>
     void LayerNormForward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd);
 
@@ -71,6 +84,20 @@ public interface IBackend : IDisposable
 
     /// <summary>Gradient of <see cref="AttentionForward"/> with respect to qkv (overwrites dqkv).</summary>
     void AttentionBackward(Tensor qkv, Tensor probs, Tensor dOutput, int batch, int seq, int heads, Tensor dqkv);
+
+    /// <summary>
+    /// Causal multi-head attention that never stores the [seq, seq] scores: writes out [batch·seq, width] and the
+    /// log-sum-exp of each query row's scaled scores, lse [batch·heads·seq], all its backward needs besides out.
+    /// </summary>
+    void CausalAttentionForward(Tensor qkv, int batch, int seq, int heads, Tensor output, Tensor lse);
+
+    /// <summary>Gradient of <see cref="CausalAttentionForward"/> with respect to qkv (overwrites dqkv), recomputing
+    /// the probabilities from qkv and lse; deterministic (no atomics).</summary>
+    void CausalAttentionBackward(Tensor qkv, Tensor output, Tensor lse, Tensor dOutput, int batch, int seq, int heads, Tensor dqkv);
+
+    /// <summary>Whether causal attention of this shape should take <see cref="CausalAttentionForward"/> on this backend
+    /// (the CPU keeps its cache-blocked <see cref="AttentionForward"/>; the GPU fuses within its kernels' limits).</summary>
+    bool PrefersFusedCausalAttention(int seq, int headDim);
 
     /// <summary>CLIP Surgery V-V attention: softmax(v·vᵀ/√d)·v per head, v taken from the packed qkv.</summary>
     void VVAttentionForward(Tensor qkv, int batch, int seq, int heads, Tensor output);

@@ -21,6 +21,9 @@ public static class OpChecks
         public const string SoftmaxForward = "softmax_forward", SoftmaxBackward = "softmax_backward";
         public const string AttentionForward = "attention_forward", AttentionBackward = "attention_backward";
         public const string VVAttentionForward = "vv_attention_forward";
+        public const string CausalAttentionForward = "causal_attention_forward", CausalAttentionBackward = "causal_attention_backward";
+        public const string BiasGeluForward = "bias_gelu_forward", BiasQuickGeluForward = "bias_quick_gelu_forward";
+        public const string BiasResidualForward = "bias_residual_forward";
         public const string L2NormalizeForward = "l2normalize_forward", L2NormalizeBackward = "l2normalize_backward";
         public const string SumRows = "sum_rows", BroadcastRows = "broadcast_rows";
         public const string GatherRows = "gather_rows", ScatterAddRows = "scatter_add_rows";
@@ -143,6 +146,42 @@ public static class OpChecks
         const string op = Names.VVAttentionForward;
         Attention(qkv, batch, seq, heads, op, out width, out headDim);
         Require.Matrix(output, batch * seq, width, op, "output");
+    }
+
+    public static void CausalAttentionForward(Tensor qkv, int batch, int seq, int heads, Tensor output, Tensor lse,
+        out int width, out int headDim)
+    {
+        const string op = Names.CausalAttentionForward;
+        Attention(qkv, batch, seq, heads, op, out width, out headDim);
+        Require.Matrix(output, batch * seq, width, op, "output");
+        Require.Length(lse, (long)batch * heads * seq, op, "lse");
+    }
+
+    public static void CausalAttentionBackward(Tensor qkv, Tensor output, Tensor lse, Tensor dOutput, int batch, int seq, int heads,
+        Tensor dqkv, out int width, out int headDim)
+    {
+        const string op = Names.CausalAttentionBackward;
+        Attention(qkv, batch, seq, heads, op, out width, out headDim);
+        Require.Matrix(output, batch * seq, width, op, "output");
+        Require.Length(lse, (long)batch * heads * seq, op, "lse");
+        Require.Matrix(dOutput, batch * seq, width, op, "doutput");
+        Require.SameLength(qkv, dqkv, op, "qkv", "dqkv");
+    }
+
+    /// <summary>Checks of the bias + activation epilogues: pre and y have h's length, bias h's columns.</summary>
+    public static void BiasActivationForward(Tensor h, Tensor bias, Tensor pre, Tensor y, string op)
+    {
+        Require.Length(bias, h.Cols, op, "bias");
+        Require.SameLength(h, pre, op, "h", "pre");
+        Require.SameLength(h, y, op, "h", "y");
+    }
+
+    public static void BiasResidualForward(Tensor h, Tensor bias, Tensor residual, Tensor y)
+    {
+        const string op = Names.BiasResidualForward;
+        Require.Length(bias, h.Cols, op, "bias");
+        Require.SameLength(h, residual, op, "h", "residual");
+        Require.SameLength(h, y, op, "h", "y");
     }
 
     public static void L2NormalizeForward(Tensor x, Tensor y, Tensor norms)

@@ -32,13 +32,13 @@ public sealed unsafe partial class CudaBackend
         OpChecks.GaussianBlur(x, y, sigma, truncate);
         int c = x.Dim(0), h = x.Dim(1), w = x.Dim(2);
         if (x.Length == 0) return;
-        // The half-kernel is normalized on the host in double, exactly as SciPy (and the CPU backend) does; the
-        // vertical pass goes to a float32 temporary, as SciPy rounds between its two passes.
+        // The half-kernel is normalized on the host in double, exactly as SciPy (and the CPU backend) does, and kept on
+        // the device by content like index arrays (uploaded once, not per batch); the vertical pass goes to a float32
+        // temporary, as SciPy rounds between its two passes.
         double[] weights = ScipyGaussian.Kernel(sigma, truncate);
-        long doublesAsFloats = 2L * weights.Length;
-        using var buffer = Temp(doublesAsFloats + x.Length);
-        ulong pw = buffer.Pointer, vertical = pw + (ulong)doublesAsFloats * sizeof(float);
-        fixed (double* p = weights) Runtime.CopyHtoD(pw, p, (ulong)weights.Length * sizeof(double));
+        ulong pw = UploadIndices(System.Runtime.InteropServices.MemoryMarshal.Cast<double, int>(weights));
+        using var buffer = Temp(x.Length);
+        ulong vertical = buffer.Pointer;
         int radius = weights.Length - 1;
         Launch(K.Scoring.File, K.Scoring.BlurAxis, Elements(x.Length), Threads,
             new KernelArgs().Pointer(P(x, op)).Pointer(vertical).Pointer(pw).Int(c).Int(h).Int(w).Int(radius).Int(1));

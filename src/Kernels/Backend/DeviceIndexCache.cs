@@ -7,6 +7,7 @@ namespace PromptAD.Kernels;
 /// uses the same few arrays every epoch (its prompt set's layout), so each is uploaded once and later calls find it
 /// by hash and an exact comparison with the kept host copy. Least recently used entries beyond
 /// <see cref="Capacity"/> give their block back to the pool; the stream orders that reuse after the kernels that read it.
+/// An entry read by a captured graph is never evicted: every replay of the graph reads it again.
 /// </summary>
 internal sealed unsafe class DeviceIndexCache(IDeviceRuntime runtime, DeviceMemoryPool pool) : IDisposable
 {
@@ -17,6 +18,9 @@ internal sealed unsafe class DeviceIndexCache(IDeviceRuntime runtime, DeviceMemo
         public int[] Host { get; } = host;
         public ulong Pointer { get; } = pointer;
         public long LastUse { get; set; }
+
+        /// <summary>Used during a graph capture: the graph reads this address on every replay.</summary>
+        public bool Pinned { get; set; }
     }
 
     private readonly Dictionary<(int Length, int Hash), List<Entry>> entries = [];
@@ -36,6 +40,7 @@ internal sealed unsafe class DeviceIndexCache(IDeviceRuntime runtime, DeviceMemo
                     if (e.Host.AsSpan().SequenceEqual(indices))
                     {
                         e.LastUse = ++clock;
+                        e.Pinned |= pool.IsCapturing;
                         return e.Pointer;
                     }
             if (count >= Capacity) EvictOldest();
@@ -50,7 +55,8 @@ internal sealed unsafe class DeviceIndexCache(IDeviceRuntime runtime, DeviceMemo
 
     private void EvictOldest()
     {
-        var (oldestKey, oldest) = entries.SelectMany(kv => kv.Value.Select(e => (kv.Key, e))).MinBy(x => x.e.LastUse);
+        var (oldestKey, oldest) = entries.SelectMany(kv => kv.Value.Where(e => !e.Pinned).Select(e => (kv.Key, e))).MinBy(x => x.e.LastUse);
+        if (oldest is null) return; // all pinned by graphs: grow instead
         var list = entries[oldestKey];
         list.Remove(oldest);
         if (list.Count == 0) entries.Remove(oldestKey);

@@ -149,6 +149,12 @@ public sealed class DeviceMemoryPool : IDisposable
     /// <summary>Whether freed blocks are cached (PROMPTAD_CUDA_POOL is not 0); graphs need it.</summary>
     public bool Caching => caching;
 
+    /// <summary>Whether a capture is running (its rents and returns belong to the graph).</summary>
+    public bool IsCapturing
+    {
+        get { lock (cached) return capturing is not null; }
+    }
+
     /// <summary>Blocks reserved to captured graphs and not in use now.</summary>
     public int GraphBlocks
     {

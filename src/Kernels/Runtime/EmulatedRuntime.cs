@@ -76,24 +76,21 @@ public sealed unsafe class EmulatedRuntime : IDeviceRuntime
     {
         if (bytes == 0 || destination == source) return;
         Counters.DeviceToDevice();
-        if (Recorded(() => Buffer.MemoryCopy((void*)source, (void*)destination, bytes, bytes))) return;
-        Buffer.MemoryCopy((void*)source, (void*)destination, bytes, bytes);
+        Queue(() => Buffer.MemoryCopy((void*)source, (void*)destination, bytes, bytes));
     }
 
     public void Memset32(ulong destination, uint value, ulong count)
     {
         if (count == 0) return;
         Counters.Memset();
-        if (Recorded(() => new Span<uint>((void*)destination, checked((int)count)).Fill(value))) return;
-        new Span<uint>((void*)destination, checked((int)count)).Fill(value);
+        Queue(() => new Span<uint>((void*)destination, checked((int)count)).Fill(value));
     }
 
     public void Launch(string kernelFile, string kernelName, Dim3 grid, Dim3 block, uint sharedBytes, in KernelArgs args)
     {
         Counters.KernelLaunch();
-        KernelArgs recordedArgs = args; // the argument slots as they are now, as cuLaunchKernel copies them into the graph
-        if (Recorded(() => Run(kernelFile, kernelName, grid, block, sharedBytes, recordedArgs))) return;
-        Run(kernelFile, kernelName, grid, block, sharedBytes, args);
+        KernelArgs slots = args; // the argument values as they are now, as cuLaunchKernel copies them (into a graph too)
+        Queue(() => Run(kernelFile, kernelName, grid, block, sharedBytes, slots));
     }
 
     private void Run(string kernelFile, string kernelName, Dim3 grid, Dim3 block, uint sharedBytes, in KernelArgs args)
@@ -120,9 +117,7 @@ public sealed unsafe class EmulatedRuntime : IDeviceRuntime
     {
         if (m == 0 || n == 0 || batch == 0) return;
         Counters.Gemm();
-        if (Recorded(() => RunGemm(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch, bf16: false)))
-            return;
-        RunGemm(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch, bf16: false);
+        Queue(() => RunGemm(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch, bf16: false));
     }
 
     /// <summary>
@@ -143,9 +138,7 @@ public sealed unsafe class EmulatedRuntime : IDeviceRuntime
     {
         if (m == 0 || n == 0 || batch == 0) return;
         Counters.Gemm();
-        if (Recorded(() => RunGemm(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch, bf16: true)))
-            return;
-        RunGemm(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch, bf16: true);
+        Queue(() => RunGemm(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch, bf16: true));
     }
 
     /// <summary>The GEMM itself (now, or when a recorded graph is replayed): FP32 operands as they are (rounded to TF32
@@ -207,8 +200,7 @@ public sealed unsafe class EmulatedRuntime : IDeviceRuntime
     {
         if (bytes == 0) return;
         Counters.DeviceToHost(bytes);
-        if (Recorded(() => Buffer.MemoryCopy((void*)source, pinnedDestination, bytes, bytes))) return;
-        Buffer.MemoryCopy((void*)source, pinnedDestination, bytes, bytes);
+        Queue(() => Buffer.MemoryCopy((void*)source, pinnedDestination, bytes, bytes));
     }
 
     // Work runs when queued here, so every fence is reached as soon as it is recorded.
@@ -272,12 +264,11 @@ public sealed unsafe class EmulatedRuntime : IDeviceRuntime
         foreach (var work in g.Work) work();
     }
 
-    /// <summary>True when the work was recorded into the running capture (the caller then does not run it).</summary>
-    private bool Recorded(Action work)
+    /// <summary>Runs stream work now, or records it into the running capture.</summary>
+    private void Queue(Action work)
     {
-        if (recording is null) return false;
-        recording.Add(work);
-        return true;
+        if (recording is null) work();
+        else recording.Add(work);
     }
 
     private void Refuse(string call)

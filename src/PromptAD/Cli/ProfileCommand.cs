@@ -33,24 +33,31 @@ internal static class ProfileCommand
         var epochs = new Option<int>("--epochs") { Description = "training steps per head (at least 2; the last is the steady state)", DefaultValueFactory = _ => 4 };
         var batches = new Option<int>("--batches") { Description = "scoring batches (the first warms up)", DefaultValueFactory = _ => 3 };
         var batch = new Option<int>("--batch") { Description = "images per scoring batch", DefaultValueFactory = _ => 4 };
+        var noFusion = new Option<bool>("--no-fusion")
+        {
+            Description = "count the unfused composition instead of the fused ops (linear + activation, linear + residual, causal attention without stored scores): the baseline the fusion saves against",
+        };
         var command = new Command("profile", "Counts the device's work per training step and per scoring batch (launches, allocations, copies, synchronizations) and the memory pool's peak, on random weights.")
         {
-            backbone, device, emulator, precision, epochs, batches, batch,
+            backbone, device, emulator, precision, epochs, batches, batch, noFusion,
         };
         command.SetAction(p => Run(p.GetValue(backbone)!, p.GetValue(device)!, p.GetValue(emulator), p.GetValue(epochs),
-            p.GetValue(batches), p.GetValue(batch), p.GetValue(precision)!));
+            p.GetValue(batches), p.GetValue(batch), p.GetValue(noFusion), p.GetValue(precision)!));
         return command;
     }
 
-    internal static int Run(string backboneName, string device, FileInfo? emulator, int epochs, int batches, int batch, string precision = "fp32")
+    internal static int Run(string backboneName, string device, FileInfo? emulator, int epochs, int batches, int batch, bool noFusion = false,
+        string precision = "fp32")
     {
         if (epochs < 2) throw new ArgumentException($"--epochs must be at least 2 (a step is measured between two epochs), got {epochs}");
         if (batches < 1) throw new ArgumentException($"--batches must be at least 1, got {batches}");
         if (batch < 1) throw new ArgumentException($"--batch must be at least 1, got {batch}");
         var config = ClipConfigs.Load(backboneName);
         using var backend = BackendChoice.CreateGpu(device, emulator, GemmPrecisions.Parse(precision));
-        var profile = DeviceProfiler.Run(backend, config, new DeviceProfiler.Options(Epochs: epochs, Batches: batches, BatchSize: batch));
-        Console.WriteLine($"promptad profile: {config.Name}, random weights, {backend.Name} {backend.Precision.Name()}, {epochs} steps per head, {batches} batches of {batch} images");
+        DeviceProfile profile;
+        using (noFusion ? Tensors.Ops.WithoutFusion() : null)
+            profile = DeviceProfiler.Run(backend, config, new DeviceProfiler.Options(Epochs: epochs, Batches: batches, BatchSize: batch));
+        Console.WriteLine($"promptad profile: {config.Name}, random weights, {backend.Name} {backend.Precision.Name()}, {epochs} steps per head, {batches} batches of {batch} images{(noFusion ? ", unfused" : "")}");
         Console.Write(Format(profile));
         return 0;
     }

@@ -13,7 +13,6 @@ public sealed class TrainingClock : IDisposable
 
     public TrainingClock(IBackend backend, float[] learningRates)
     {
-        if (learningRates.Length == 0) throw new ArgumentException("a training clock needs at least one step", nameof(learningRates));
         this.learningRates = (float[])learningRates.Clone();
         LearningRates = Tensor.FromArray(backend, learningRates, learningRates.Length);
         Step = Tensor.Zeros(backend, 1);
@@ -25,7 +24,7 @@ public sealed class TrainingClock : IDisposable
     public static TrainingClock Cosine(IBackend backend, float baseRate, float minRate, int epochs) =>
         new(backend, [.. Enumerable.Range(0, epochs).Select(e => CosineAnnealing.LearningRate(baseRate, minRate, e, epochs))]);
 
-    /// <summary>lr per step, [steps].</summary>
+    /// <summary>lr per step, [steps] (empty for a run of zero epochs, which takes no step).</summary>
     public Tensor LearningRates { get; }
 
     /// <summary>The index of the running step, [1] (a float: exact up to 2^24 steps).</summary>

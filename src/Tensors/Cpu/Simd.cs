@@ -76,6 +76,16 @@ internal static unsafe class Simd
         for (; i < n; i++) y[i] = alpha * a[i] + beta * b[i];
     }
 
+    /// <summary>y = r + (a + b) in that order (a linear layer's output, its bias, then the residual); y may alias any input.</summary>
+    public static void AddSum(float* r, float* a, float* b, float* y, long n)
+    {
+        long i = 0;
+        if (Wide)
+            for (; i <= n - 16; i += 16)
+                Vector512.Store(Vector512.Load(r + i) + (Vector512.Load(a + i) + Vector512.Load(b + i)), y + i);
+        for (; i < n; i++) y[i] = r[i] + (a[i] + b[i]);
+    }
+
     /// <summary>y = x·scale + shift, elementwise with per-column vectors (LayerNorm's affine step uses it).</summary>
     public static void ScaleShift(float* x, float mean, float rstd, float* gamma, float* beta, float* y, int n)
     {

@@ -3,12 +3,16 @@ namespace PromptAD.Tensors;
 // Attention over a packed qkv [batch·seq, 3·width] (the output of CLIP's in-projection).
 public static partial class Ops
 {
-    /// <summary>Multi-head scaled dot-product attention; returns [batch·seq, width].</summary>
+    /// <summary>Multi-head scaled dot-product attention; returns [batch·seq, width]. Causal attention takes the
+    /// fused op (<see cref="CausalAttention"/>) where the backend prefers it for this shape (and fusion is not turned
+    /// off on this thread, <see cref="WithoutFusion"/>).</summary>
     public static Tensor Attention(Tensor qkv, int batch, int seq, int heads, bool causal)
     {
-        using var trace = Trace.Scope("attention");
         var be = qkv.Backend;
         int width = qkv.Cols / 3;
+        if (causal && !t_unfused && heads > 0 && width % heads == 0 && qkv.Cols % 3 == 0 && be.PrefersFusedCausalAttention(seq, width / heads))
+            return CausalAttention(qkv, batch, seq, heads);
+        using var trace = Trace.Scope("attention");
         var output = Tensor.Empty(be, batch * seq, width);
         var probs = Tensor.Empty(be, batch * heads * seq, seq);
         be.AttentionForward(qkv, batch, seq, heads, causal, output, probs);
@@ -21,6 +25,30 @@ public static partial class Ops
         {
             var dqkv = Like(qkv);
             be.AttentionBackward(qkv, probs, dOut, batch, seq, heads, dqkv);
+            sink.Add(qkv, dqkv);
+        });
+    }
+
+    /// <summary>
+    /// Causal multi-head attention without stored scores: the forward keeps the output and each query row's
+    /// log-sum-exp, the backward recomputes the probabilities. Returns [batch·seq, width].
+    /// </summary>
+    public static Tensor CausalAttention(Tensor qkv, int batch, int seq, int heads)
+    {
+        using var trace = Trace.Scope("causal_attention");
+        var be = qkv.Backend;
+        var output = Tensor.Empty(be, batch * seq, qkv.Cols / 3);
+        var lse = Tensor.Empty(be, batch * heads * seq);
+        be.CausalAttentionForward(qkv, batch, seq, heads, output, lse);
+        if (!qkv.RequiresGrad)
+        {
+            lse.Dispose();
+            return output;
+        }
+        return Track(output, "causal_attention", [qkv], (dOut, sink) =>
+        {
+            var dqkv = Like(qkv);
+            be.CausalAttentionBackward(qkv, output, lse, dOut, batch, seq, heads, dqkv);
             sink.Add(qkv, dqkv);
         });
     }

@@ -1,3 +1,5 @@
+using PromptAD.Tensors.Autograd;
+
 namespace PromptAD.Tensors;
 
 // Matrix products. Tensors are taken as [rows, cols] matrices (cols = last dimension).
@@ -39,35 +41,48 @@ public static partial class Ops
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
     {
         using var trace = Trace.Scope("linear");
-        var be = SameBackend("linear", bias is null ? [x, weight] : [x, weight, bias]);
-        int rows = x.Rows, inF = x.Cols, outF = weight.Rows;
-        if (weight.Cols != inF) throw new ArgumentException($"linear: weight {Shape.Format(weight.Shape)} does not take {inF} input features of x {Shape.Format(x.Shape)}");
-        if (bias is not null) Require.Length(bias, outF, "linear", "bias");
+        var be = LinearChecks("linear", x, weight, bias, out int rows, out int inF, out int outF);
         var y = Tensor.Empty(be, WithLastDim(x, outF));
         if (bias is not null) be.BroadcastRows(bias, y, 1f);
         Gemm2D(be, false, true, rows, outF, inF, 1f, x, weight, bias is null ? 0f : 1f, y);
         Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
-        return Track(y, "linear", inputs, (dy, sink) =>
+        return Track(y, "linear", inputs, (dy, sink) => LinearBackward(be, x, weight, bias, dy, sink));
+    }
+
+    /// <summary>The shape checks of a linear layer; gives its backend and sizes.</summary>
+    private static IBackend LinearChecks(string op, Tensor x, Tensor weight, Tensor? bias, out int rows, out int inF, out int outF)
+    {
+        var be = SameBackend(op, bias is null ? [x, weight] : [x, weight, bias]);
+        rows = x.Rows;
+        inF = x.Cols;
+        outF = weight.Rows;
+        if (weight.Cols != inF) throw new ArgumentException($"{op}: weight {Shape.Format(weight.Shape)} does not take {inF} input features of x {Shape.Format(x.Shape)}");
+        if (bias is not null) Require.Length(bias, outF, op, "bias");
+        return be;
+    }
+
+    /// <summary>Gradients of y = x·Wᵀ + bias from dy, for the inputs that want one.</summary>
+    private static void LinearBackward(IBackend be, Tensor x, Tensor weight, Tensor? bias, Tensor dy, GradSink sink)
+    {
+        int rows = x.Rows, inF = x.Cols, outF = weight.Rows;
+        if (sink.Wants(x))
         {
-            if (sink.Wants(x))
-            {
-                var dx = Like(x);
-                Gemm2D(be, false, false, rows, inF, outF, 1f, dy, weight, 0f, dx);
-                sink.Add(x, dx);
-            }
-            if (sink.Wants(weight))
-            {
-                var dw = Like(weight);
-                Gemm2D(be, true, false, outF, inF, rows, 1f, dy, x, 0f, dw);
-                sink.Add(weight, dw);
-            }
-            if (bias is not null && sink.Wants(bias))
-            {
-                var db = Like(bias);
-                be.SumRows(dy, db, 1f);
-                sink.Add(bias, db);
-            }
-        });
+            var dx = Like(x);
+            Gemm2D(be, false, false, rows, inF, outF, 1f, dy, weight, 0f, dx);
+            sink.Add(x, dx);
+        }
+        if (sink.Wants(weight))
+        {
+            var dw = Like(weight);
+            Gemm2D(be, true, false, outF, inF, rows, 1f, dy, x, 0f, dw);
+            sink.Add(weight, dw);
+        }
+        if (bias is not null && sink.Wants(bias))
+        {
+            var db = Like(bias);
+            be.SumRows(dy, db, 1f);
+            sink.Add(bias, db);
+        }
     }
 
     /// <summary>One row-major GEMM over whole tensors with tight leading dimensions.</summary>

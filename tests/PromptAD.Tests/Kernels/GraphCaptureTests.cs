@@ -106,4 +106,22 @@ public sealed class GraphCaptureTests
         step.Replay();
         Assert.Equal(3, runs);
     }
+
+    [Fact]
+    public void AnIndexArrayReadByAGraphStaysOnTheDeviceWhileTheCacheEvictsOthers()
+    {
+        using var runtime = EmulatedKernels.CreateRuntime();
+        using var backend = new CudaBackend(runtime, ownsRuntime: false);
+        using var x = Tensor.FromArray(backend, [10f, 11f, 12f, 13f], 4, 1);
+        using var y = Tensor.Zeros(backend, 2, 1);
+        int[] reversed = [3, 2];
+        backend.GatherRows(x, reversed, y); // uploads the indices (outside the capture)
+        using var step = backend.CaptureStep(() => backend.GatherRows(x, reversed, y));
+        using (var other = Tensor.Zeros(backend, 5, 1))
+            for (int i = 0; i < 600; i++) // 600 distinct arrays: more than the cache keeps (512), so it evicts
+                backend.GatherRows(x, [i % 4, i / 4 % 4, i / 16 % 4, i / 64 % 4, i / 256 % 4], other);
+        backend.Fill(y, 0f);
+        step.Replay();
+        Assert.Equal([13f, 12f], y.ToArray());
+    }
 }

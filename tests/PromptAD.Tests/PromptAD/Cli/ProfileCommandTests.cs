@@ -19,6 +19,21 @@ public sealed class ProfileCommandTests
         Assert.Matches(@"train pixel step 2 +\d+", output);
         Assert.Matches(@"score batch 1 +\d+", output);
         Assert.Contains("memory pool: in use", output);
+
+        // --no-fusion counts the unfused composition: more launches per training step (kernels, GEMMs) for the same work.
+        var (codeUnfused, unfused, errorUnfused) = VerbTests.Cli("profile", "--device", "emulated", "--emulator", library, "--backbone", "tiny-test",
+            "--epochs", "2", "--batches", "1", "--batch", "1", "--no-fusion");
+        Assert.True(codeUnfused == 0, errorUnfused);
+        Assert.Contains("unfused", unfused);
+        Assert.True(StepLaunches(output) < StepLaunches(unfused), $"fused:\n{output}\nunfused:\n{unfused}");
+    }
+
+    /// <summary>Kernels + GEMMs of the image head's measured step in the profile table.</summary>
+    private static int StepLaunches(string output)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(output, @"train image step 2 +(\d+) +(\d+)");
+        Assert.True(m.Success, output);
+        return int.Parse(m.Groups[1].Value) + int.Parse(m.Groups[2].Value);
     }
 
     [Fact]

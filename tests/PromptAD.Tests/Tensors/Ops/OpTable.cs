@@ -88,6 +88,8 @@ public static class OpTable
                 x => R.attention_forward(x[0], batch, seq, heads, width, false, true)));
         }
 
+        AddFusedCases(cases);
+
         foreach (var (m, n, d) in new[] { (1, 1, 3), (4, 6, 17), (7, 3, 64) })
             cases.Add(new("cosine_similarity", $"{m}x{n}x{d}", [In(m, d), In(n, d)], t => O.CosineSimilarity(t[0], t[1]),
                 x => R.cosine_similarity(x[0], x[1], m, n, d)));
@@ -122,6 +124,46 @@ public static class OpTable
 
         AddScoringCases(cases);
         return cases;
+    }
+
+    /// <summary>
+    /// The fused ops of the transformer block: a linear layer with its activation or residual add, and causal attention
+    /// without stored scores (seq 1 up to the text tower's 77, past a 32-key tile and a 16-row block; heads 1–3; head
+    /// dims 4 to 64). Backward cases are sized so the finite differences stay quick; the widest run forward only (their
+    /// gradients are compared with the unfused op in FusedOpTests).
+    /// </summary>
+    private static void AddFusedCases(List<OpCase> cases)
+    {
+        foreach (var (rows, inF, outF) in new[] { (1, 8, 5), (7, 33, 17), (10, 64, 48) })
+        {
+            string v = $"{rows}x{inF}->{outF}";
+            foreach (bool quick in new[] { false, true })
+            {
+                string op = quick ? "linear_quickgelu" : "linear_gelu";
+                Func<double, double> act = quick ? R.quickgelu : R.gelu;
+                cases.Add(new(op, v, [In(rows, inF), Frozen(outF, inF), Frozen(outF)],
+                    t => O.LinearGelu(t[0], t[1], t[2], quick), x => R.map(R.linear(x[0], x[1], x[2], rows, inF, outF), act)));
+                cases.Add(new(op, v + "_allgrads", [In(rows, inF), In(outF, inF), In(outF)],
+                    t => O.LinearGelu(t[0], t[1], t[2], quick), x => R.map(R.linear(x[0], x[1], x[2], rows, inF, outF), act)));
+            }
+            cases.Add(new("linear_residual", v, [In(rows, inF), Frozen(outF, inF), Frozen(outF), In(rows, outF)],
+                t => O.LinearResidual(t[0], t[1], t[2], t[3]), x => R.linear(x[0], x[1], x[2], rows, inF, outF).Zip(x[3], (a, b) => a + b).ToArray()));
+            cases.Add(new("linear_residual", v + "_allgrads", [In(rows, inF), In(outF, inF), In(outF), In(rows, outF)],
+                t => O.LinearResidual(t[0], t[1], t[2], t[3]), x => R.linear(x[0], x[1], x[2], rows, inF, outF).Zip(x[3], (a, b) => a + b).ToArray()));
+        }
+        cases.Add(new("linear_residual", "3d", [In(2, 3, 9), Frozen(4, 9), Frozen(4), In(2, 3, 4)],
+            t => O.LinearResidual(t[0], t[1], t[2], t[3]), x => R.linear(x[0], x[1], x[2], 6, 9, 4).Zip(x[3], (a, b) => a + b).ToArray()));
+
+        foreach (var (batch, seq, heads, width, grad) in new[]
+        {
+            (1, 1, 1, 4, true), (2, 5, 2, 8, true), (1, 5, 1, 64, true), (1, 17, 3, 48, true), (1, 40, 1, 8, true),
+            (1, 77, 2, 8, true), (2, 77, 2, 128, false), (1, 77, 3, 96, false), (3, 33, 1, 20, false),
+        })
+        {
+            OpInput qkv = new([batch * seq, 3 * width], Grad: grad);
+            cases.Add(new("causal_attention", $"b{batch}_t{seq}_h{heads}_d{width / heads}", [qkv],
+                x => O.CausalAttention(x[0], batch, seq, heads), x => R.attention_forward(x[0], batch, seq, heads, width, true, false)));
+        }
     }
 
     /// <summary>The batched scoring ops (row max of a similarity GEMM, patch fusion, SciPy's Gaussian blur).</summary>

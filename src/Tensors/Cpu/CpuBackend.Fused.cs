@@ -1,0 +1,46 @@
+namespace PromptAD.Tensors.Cpu;
+
+// A linear layer's epilogues after a GEMM without bias: bias + activation (keeping the pre-activation) and bias +
+// residual, one pass over the rows. The arithmetic is that of the unfused ops (h + bias, then the same vector
+// activation; residual + (h + bias)), so a bias folded into the GEMM's accumulator gave the same numbers whenever
+// the GEMM's inner size fits one of its k blocks.
+public sealed unsafe partial class CpuBackend
+{
+    public void BiasGeluForward(Tensor h, Tensor bias, Tensor pre, Tensor y) =>
+        BiasActivation<GeluActivation>(h, bias, pre, y, OpChecks.Names.BiasGeluForward);
+
+    public void BiasQuickGeluForward(Tensor h, Tensor bias, Tensor pre, Tensor y) =>
+        BiasActivation<QuickGeluActivation>(h, bias, pre, y, OpChecks.Names.BiasQuickGeluForward);
+
+    private void BiasActivation<T>(Tensor h, Tensor bias, Tensor pre, Tensor y, string op) where T : IActivation
+    {
+        OpChecks.BiasActivationForward(h, bias, pre, y, op);
+        int cols = h.Cols;
+        float* ph = P(h, op), pb = P(bias, op), ppre = P(pre, op), py = P(y, op);
+        CpuParallel.For(h.Rows, cols, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                long o = (long)r * cols;
+                Simd.Axpby(1f, ph + o, 1f, pb, ppre + o, cols);
+                ActivationLoops.Forward<T>(ppre + o, py + o, cols);
+            }
+        });
+    }
+
+    public void BiasResidualForward(Tensor h, Tensor bias, Tensor residual, Tensor y)
+    {
+        const string op = OpChecks.Names.BiasResidualForward;
+        OpChecks.BiasResidualForward(h, bias, residual, y);
+        int cols = h.Cols;
+        float* ph = P(h, op), pb = P(bias, op), pr = P(residual, op), py = P(y, op);
+        CpuParallel.For(h.Rows, cols, (r0, r1) =>
+        {
+            for (int r = r0; r < r1; r++)
+            {
+                long o = (long)r * cols;
+                Simd.AddSum(pr + o, ph + o, pb, py + o, cols);
+            }
+        });
+    }
+}

@@ -1,0 +1,81 @@
+namespace PromptAD.Tensors;
+
+// A linear layer fused with what follows it in a transformer block: the GEMM writes x·Wᵀ without its bias and one
+// epilogue pass adds the bias and applies the activation (keeping the pre-activation for the backward) or adds the
+// residual. The unfused composition (Linear, then Gelu or Add) costs a bias broadcast and one more pass each.
+public static partial class Ops
+{
+    [ThreadStatic] private static bool t_unfused;
+
+    /// <summary>
+    /// Until disposed, the fused ops called on this thread run as their unfused compositions (Linear then Gelu or Add,
+    /// attention through stored scores): the baseline the fusion is checked and measured against.
+    /// </summary>
+    public static IDisposable WithoutFusion()
+    {
+        bool previous = t_unfused;
+        t_unfused = true;
+        return new FusionRestore(previous);
+    }
+
+    private sealed class FusionRestore(bool previous) : IDisposable
+    {
+        public void Dispose() => t_unfused = previous;
+    }
+
+    /// <summary>gelu(x·Wᵀ + bias) (QuickGELU when <paramref name="quick"/>), as one GEMM and one epilogue.</summary>
+    public static Tensor LinearGelu(Tensor x, Tensor weight, Tensor bias, bool quick = false)
+    {
+        if (t_unfused)
+        {
+            var linear = Linear(x, weight, bias);
+            return quick ? QuickGelu(linear) : Gelu(linear);
+        }
+        string op = quick ? "linear_quickgelu" : "linear_gelu";
+        using var trace = Trace.Scope(op);
+        var be = LinearChecks(op, x, weight, bias, out int rows, out int inF, out int outF);
+        var pre = Tensor.Empty(be, WithLastDim(x, outF));
+        Gemm2D(be, false, true, rows, outF, inF, 1f, x, weight, 0f, pre);
+        var y = Like(pre);
+        // The epilogue turns the GEMM's output into the pre-activation in place.
+        if (quick) be.BiasQuickGeluForward(pre, bias, pre, y);
+        else be.BiasGeluForward(pre, bias, pre, y);
+        if (!AnyRequiresGrad([x, weight, bias]))
+        {
+            pre.Dispose();
+            return y;
+        }
+        return Track(y, op, [x, weight, bias], (dy, sink) =>
+        {
+            // dpre = dy·act'(pre) in one pass; the bias gradient (a column sum) only when the bias wants one.
+            var dpre = Like(pre);
+            if (quick) be.QuickGeluBackward(pre, dy, dpre);
+            else be.GeluBackward(pre, dy, dpre);
+            LinearBackward(be, x, weight, bias, dpre, sink);
+            dpre.Dispose();
+        });
+    }
+
+    /// <summary>residual + (x·Wᵀ + bias), as one GEMM and one epilogue (the residual has the output's shape).</summary>
+    public static Tensor LinearResidual(Tensor x, Tensor weight, Tensor bias, Tensor residual)
+    {
+        if (t_unfused) return Add(residual, Linear(x, weight, bias));
+        const string op = "linear_residual";
+        using var trace = Trace.Scope(op);
+        var be = LinearChecks(op, x, weight, bias, out int rows, out int inF, out int outF);
+        SameBackend(op, x, residual);
+        var y = Tensor.Empty(be, WithLastDim(x, outF));
+        if (!Shape.Equal(residual.Shape, y.Shape))
+        {
+            y.Dispose();
+            throw new ArgumentException($"{op}: residual {Shape.Format(residual.Shape)} differs from the layer's output {Shape.Format(WithLastDim(x, outF))}");
+        }
+        Gemm2D(be, false, true, rows, outF, inF, 1f, x, weight, 0f, y);
+        be.BiasResidualForward(y, bias, residual, y);
+        return Track(y, op, [x, weight, bias, residual], (dy, sink) =>
+        {
+            ScaledGrad(sink, residual, dy, 1f);
+            LinearBackward(be, x, weight, bias, dy, sink);
+        });
+    }
+}
