@@ -120,7 +120,8 @@ internal static class RunCommand
         // Every run's shots up front: `--shots 1,1000` must fail before hours of k = 1 training, not after.
         var shots = plan.Select(r => ShotChoice.Select(r.Dataset, r.K, r.Seed, ShotsFile(job, r.Dataset, r.Seed), null)).ToList();
         using var folder = ResultsFolder.Open(job.Out.FullName, "run");
-        ResultsFolder.CheckJob(job.Out.FullName, RunJobParameters.Of(job, prompts, out string jobSha), "metrics.csv");
+        ResultsFolder.CheckJob(job.Out.FullName, RunJobParameters.Of(job, prompts, out string jobSha), "metrics.csv",
+            RunJobParameters.AbsentMeans);
         var all = new List<RunMetrics>();
         var stages = new StageTimes();
         int skipped = 0;

@@ -15,6 +15,12 @@ internal static class RunJobParameters
     /// <summary>What run writes into --out (no input may be there).</summary>
     public static readonly string[] Written = ["results.md", "results.csv", "metrics.csv", ResultsFolder.JobFile, "runs/"];
 
+    /// <summary>Parameters that job files written before them lack, with the value those jobs ran under.</summary>
+    public static readonly IReadOnlyDictionary<string, string> AbsentMeans = new Dictionary<string, string>
+    {
+        ["precision"] = "fp32", // the only precision before --precision existed
+    };
+
     public static List<KeyValuePair<string, string>> Of(RunCommand.Job job, PromptSource prompts, out string weightsSha256)
     {
         weightsSha256 = FileHash.Sha256(job.Weights.FullName);

@@ -37,8 +37,11 @@ public static class ResultsFolder
     /// <summary>
     /// Records <paramref name="parameters"/> (name → value, in order) in job.json, or checks them against the ones
     /// recorded. A folder with results but no job.json (older versions) is refused too: nothing says what made them.
+    /// <paramref name="absentMeans"/> names parameters added since job.json first existed, with the value every older
+    /// job had (so their folders still resume).
     /// </summary>
-    public static void CheckJob(string folder, IReadOnlyList<KeyValuePair<string, string>> parameters, string resultsMarker)
+    public static void CheckJob(string folder, IReadOnlyList<KeyValuePair<string, string>> parameters, string resultsMarker,
+        IReadOnlyDictionary<string, string>? absentMeans = null)
     {
         string path = Path.Combine(folder, JobFile);
         if (!File.Exists(path))
@@ -58,6 +61,7 @@ public static class ResultsFolder
         {
             throw new IOException($"'{path}' is not a job file ({e.Message}); use a new --out.", e);
         }
+        foreach (var (key, value) in absentMeans ?? new Dictionary<string, string>()) recorded.TryAdd(key, value);
         var changes = parameters.Where(p => !recorded.TryGetValue(p.Key, out var v) || v != p.Value)
             .Select(p => recorded.TryGetValue(p.Key, out var v) ? $"{p.Key} was {v}, now {p.Value}" : $"{p.Key} not recorded, now {p.Value}").ToList();
         if (changes.Count > 0)

@@ -11,7 +11,8 @@ namespace PromptAD.Training;
 /// </summary>
 internal sealed class LossReadback : IDisposable
 {
-    /// <summary>Epochs per read of the history: the progress line moves in steps of this many epochs.</summary>
+    /// <summary>Epochs per read of a device's history: there the progress line moves in steps of this many epochs.
+    /// On the CPU a read is no copy at all, so it reads after every epoch.</summary>
     public const int ReadEvery = 10;
 
     private const int Terms = 4;
@@ -20,6 +21,7 @@ internal sealed class LossReadback : IDisposable
     private readonly IProgress<TrainProgress>? progress;
     private readonly Tensor? history;
     private readonly Queue<(PendingRead Losses, int First, int Count)> pending = new();
+    private readonly int readEvery;
     private int requested;
 
     public LossReadback(IBackend backend, PromptHead head, TrainingClock clock, IProgress<TrainProgress>? progress)
@@ -27,6 +29,7 @@ internal sealed class LossReadback : IDisposable
         this.head = head;
         this.clock = clock;
         this.progress = progress;
+        readEvery = backend is Tensors.Cpu.CpuBackend ? 1 : ReadEvery;
         if (progress is null) return;
         history = Tensor.Zeros(backend, clock.Steps, Terms);
         TensorScope.Detach(history);
@@ -48,7 +51,7 @@ internal sealed class LossReadback : IDisposable
     {
         if (history is null || progress is null) return;
         bool last = epoch == clock.Steps;
-        if (epoch % ReadEvery == 0 || last)
+        if (epoch % readEvery == 0 || last)
         {
             using var rows = history.RowsView(requested, epoch - requested);
             pending.Enqueue((history.Backend.ReadLater([rows]), requested, epoch - requested));

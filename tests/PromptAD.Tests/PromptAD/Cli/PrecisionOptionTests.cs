@@ -82,6 +82,17 @@ public sealed class PrecisionOptionTests : IDisposable
         var e = Assert.Throws<ArgumentException>(() =>
             ResultsFolder.CheckJob(dir, RunJobParameters.Of(job with { Precision = "bf16" }, prompts, out _), "metrics.csv"));
         Assert.Contains("precision was fp32, now bf16", e.Message);
+
+        // A job file from before --precision existed (no precision entry) ran in fp32: it resumes in fp32 only.
+        string path = Path.Combine(dir, ResultsFolder.JobFile);
+        var older = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(path))!.AsObject();
+        Assert.True(older.Remove("precision"));
+        File.WriteAllText(path, older.ToJsonString());
+        Assert.DoesNotContain("precision", File.ReadAllText(path));
+        ResultsFolder.CheckJob(dir, RunJobParameters.Of(job, prompts, out _), "metrics.csv", RunJobParameters.AbsentMeans);
+        e = Assert.Throws<ArgumentException>(() => ResultsFolder.CheckJob(dir,
+            RunJobParameters.Of(job with { Precision = "bf16" }, prompts, out _), "metrics.csv", RunJobParameters.AbsentMeans));
+        Assert.Contains("precision was fp32, now bf16", e.Message);
     }
 
     [Fact]
