@@ -10,7 +10,7 @@
 # artifacts/device.tgz carried over: bash scripts/device-check.sh — it unpacks the archive when needed.
 # It prints the GPU and the CLI's doctor report, runs the GPU op table (CudaOpTests; in TF32 and BF16 too:
 # CudaTf32OpTests, CudaTf32PrecisionOpTests, CudaBf16OpTests) and the kernel checks (KernelGpuTests), repeats that run
-# under compute-sanitizer memcheck when the tool exists, runs `promptad bench gpu` when the CLI has that verb, checks
+# under compute-sanitizer memcheck when the tool exists, runs `promptad bench gpu`, `bench clip --device cuda` and `bench e2e --device cuda` (figures only), checks
 # `promptad profile --device cuda` against the device budget (a steady training step is one CUDA graph launch), runs
 # `promptad bench precision` (fp32 against bf16 on MVTec bottle, when ../shared/data/mvtec/bottle or $PROMPTAD_BOTTLE
 # is there), and ends with ONE line "N passed, N failed" (skipped tests count as neither; a run that
@@ -91,6 +91,22 @@ if [[ -x "$cli" ]] && "$cli" bench --help 2>&1 | grep -qw gpu; then
     timeout 60 "$cli" bench gpu || echo "bench gpu exited with $?"
 else
     echo "(no 'bench gpu' verb in this CLI)"
+fi
+
+section "promptad bench clip / e2e --device cuda"
+# Random-weight CLIP encoders (images/s, prompts/s) and train + test of one category (1 shot) on the GPU: figures to
+# read, not a verdict, so they count as neither passed nor failed.
+if [[ -x "$cli" ]]; then
+    timeout 60 "$cli" bench clip --device cuda || echo "bench clip exited with $?"
+    bottle_e2e=${PROMPTAD_BOTTLE:-}
+    for candidate in ../shared/data/mvtec/bottle shared/data/mvtec/bottle; do
+        if [[ -z "$bottle_e2e" && -d "$candidate/test" ]]; then bottle_e2e=$candidate; fi
+    done
+    if [[ -n "$bottle_e2e" ]]; then
+        timeout 90 "$cli" bench e2e --data "$bottle_e2e" --device cuda || echo "bench e2e exited with $?"
+    else
+        echo "(no bottle data for bench e2e: set PROMPTAD_BOTTLE)"
+    fi
 fi
 
 section "promptad profile --device cuda"
