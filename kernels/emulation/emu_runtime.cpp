@@ -12,6 +12,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <setjmp.h>
 #include <ucontext.h>
 #include <vector>
 
@@ -24,6 +25,8 @@ enum class State { Runnable, AtBlockSync, AtWarpSync, Exited };
 struct Fiber
 {
     ucontext_t context;
+    jmp_buf jump; // where the fiber waits at a sync point
+    bool started = false;
     std::vector<char> stack;
     State state = State::Runnable;
     dim3 tid;
@@ -32,6 +35,11 @@ struct Fiber
 constexpr size_t StackBytes = 64 * 1024; // kernels keep a few registers' worth of locals; libm calls fit easily
 
 ucontext_t scheduler;
+// Switches after a fiber's first entry use _setjmp/_longjmp: swapcontext saves and restores the signal mask with a
+// system call on every switch, which made sync-heavy kernels spend most of their time in the kernel.
+jmp_buf schedulerJump;
+ucontext_t fiberTemplate;
+bool haveTemplate = false;
 std::vector<Fiber> fibers;
 int current = -1;
 std::vector<uint64_t> exchange; // 32 slots per warp
@@ -43,15 +51,16 @@ std::mutex launchLock; // one launch at a time: globals and function-static "sha
 
 void yield(State s)
 {
-    fibers[current].state = s;
-    swapcontext(&fibers[current].context, &scheduler);
+    Fiber& f = fibers[current];
+    f.state = s;
+    if (_setjmp(f.jump) == 0) _longjmp(schedulerJump, 1);
 }
 
 void fiberMain()
 {
     entry(entryArgs);
     fibers[current].state = State::Exited;
-    // Returning resumes uc_link (the scheduler).
+    _longjmp(schedulerJump, 1); // back into the scheduler's loop (uc_link is not used)
 }
 
 std::map<std::string, emu::KernelEntry>& registry()
@@ -66,7 +75,13 @@ bool runBlock(int threads)
     for (int i = 0; i < threads; ++i)
     {
         Fiber& f = fibers[i];
-        getcontext(&f.context);
+        if (!haveTemplate)
+        {
+            getcontext(&fiberTemplate); // once: makecontext needs an initialized context, copying it costs no system call
+            haveTemplate = true;
+        }
+        f.context = fiberTemplate;
+        f.started = false;
         f.context.uc_stack.ss_sp = f.stack.data();
         f.context.uc_stack.ss_size = f.stack.size();
         f.context.uc_link = &scheduler;
@@ -81,7 +96,16 @@ bool runBlock(int threads)
             {
                 current = i;
                 threadIdx = fibers[i].tid;
-                swapcontext(&scheduler, &fibers[i].context);
+                if (_setjmp(schedulerJump) == 0)
+                {
+                    if (!fibers[i].started)
+                    {
+                        fibers[i].started = true;
+                        swapcontext(&scheduler, &fibers[i].context); // first entry: onto the fiber's own stack
+                    }
+                    else
+                        _longjmp(fibers[i].jump, 1);
+                }
             }
         bool released = false, anyLive = false, allAtBlock = true;
         for (int w = 0; w < warps; ++w)
