@@ -113,14 +113,8 @@ public sealed class Bf16WeightCopyTests
         Assert.Equal(0, MeasuredBf16.Value.LiveAfterDispose);
     }
 
-    private static readonly Lazy<(DeviceProfile Profile, int LiveAfterDispose)> MeasuredBf16 = new(() =>
-    {
-        using var runtime = EmulatedKernels.CreateRuntime(GemmPrecision.Bf16);
-        DeviceProfile profile;
-        using (var backend = new CudaBackend(runtime, ownsRuntime: false))
-            profile = DeviceProfiler.Run(backend, ClipConfigs.Load("tiny-test"), new DeviceProfiler.Options(Shots: 1, Epochs: 4, Batches: 2, BatchSize: 2));
-        return (profile, runtime.LiveAllocations);
-    }, LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<(DeviceProfile Profile, int LiveAfterDispose)> MeasuredBf16 =
+        new(() => DeviceBudgetTests.Measure(graphs: true, GemmPrecision.Bf16), LazyThreadSafetyMode.ExecutionAndPublication);
 
     /// <summary>Every GEMM of the backend goes through its precision dispatch: a direct runtime GEMM would stay FP32 in BF16 mode.</summary>
     [Fact]

@@ -24,9 +24,10 @@ public sealed class DeviceBudgetTests
     private static readonly Lazy<(DeviceProfile Profile, int LiveAfterDispose)> Measured = new(() => Measure(graphs: true), LazyThreadSafetyMode.ExecutionAndPublication);
     private static readonly Lazy<(DeviceProfile Profile, int LiveAfterDispose)> MeasuredPlain = new(() => Measure(graphs: false), LazyThreadSafetyMode.ExecutionAndPublication);
 
-    private static (DeviceProfile, int) Measure(bool graphs)
+    /// <summary>Profiles the tiny model on an emulated runtime of its own; also the set-up of other precisions' budgets.</summary>
+    internal static (DeviceProfile Profile, int LiveAfterDispose) Measure(bool graphs, GemmPrecision precision = GemmPrecision.Fp32)
     {
-        using var runtime = EmulatedKernels.CreateRuntime();
+        using var runtime = EmulatedKernels.CreateRuntime(precision);
         DeviceProfile profile;
         using (var backend = new CudaBackend(runtime, ownsRuntime: false) { UseGraphs = graphs })
             profile = DeviceProfiler.Run(backend, ClipConfigs.Load("tiny-test"),
