@@ -278,7 +278,7 @@ public sealed class HostileImageTests : IDisposable
         throw new InvalidOperationException("marker not found");
     }
 
-    private static uint Crc32(ReadOnlySpan<byte> data)
+    internal static uint Crc32(ReadOnlySpan<byte> data)
     {
         uint crc = 0xFFFFFFFF;
         foreach (byte b in data)

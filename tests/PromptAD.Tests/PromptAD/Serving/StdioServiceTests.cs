@@ -33,8 +33,8 @@ public sealed class StdioServiceTests(ServiceFixture fx) : IClassFixture<Service
         var output = new StringWriter();
         int n = await new StdioFrontDoor(service, new StringReader(input), output, heatmaps).RunAsync(TestContext.Current.CancellationToken);
         var answers = Parse(output.ToString());
-        Assert.Equal(7, n);
-        Assert.Equal(7, answers.Count);
+        Assert.Equal(8, n); // the blank line too: answers pair up with request lines
+        Assert.Equal(8, answers.Count);
 
         Assert.Contains("several models", answers[0].Error); // two models loaded, a bare path names none
         Assert.Equal("cam1-0001", answers[1].Id);
@@ -46,8 +46,9 @@ public sealed class StdioServiceTests(ServiceFixture fx) : IClassFixture<Service
         Assert.Contains("missing.png", answers[3].Error);
         Assert.Contains("'c'", answers[4].Error);
         Assert.Contains("JSON", answers[5].Error);
-        Assert.Equal(fx.ScoresA[2], answers[6].Score!.Value, 1e-5f);
-        Assert.Equal(fx.Images[2], answers[6].Path);
+        Assert.Contains("empty request line", answers[6].Error);
+        Assert.Equal(fx.ScoresA[2], answers[7].Score!.Value, 1e-5f);
+        Assert.Equal(fx.Images[2], answers[7].Path);
         Assert.Equal(2, Directory.GetFiles(heatmaps, "*.png").Length);
     }
 
