@@ -26,7 +26,7 @@ public static class ClipConfigs
 
     public static ClipConfig LoadFile(string path)
     {
-        using var stream = File.OpenRead(path);
+        using var stream = new MemoryStream(IO.InputFile.ReadAllBytes(path, "CLIP config file"));
         return Parse(stream, $"'{Path.GetFullPath(path)}'");
     }
 

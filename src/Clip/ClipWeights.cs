@@ -35,6 +35,7 @@ public sealed class ClipWeights : IDisposable
     /// </summary>
     public static ClipWeights Load(string path, ClipConfig config, IBackend backend)
     {
+        IO.InputFile.Check(path, "weights file", IO.InputFile.SafetensorsCap);
         using var file = SafeTensorsFile.Open(path);
         var expected = ClipWeightLayout.Expected(config);
         var expectedNames = expected.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);

@@ -21,6 +21,13 @@ public static class Program
         root.Subcommands.Add(ProfileCommand.Create());
         // Our own handler turns known errors into one clear line (PROMPTAD_DEBUG=1 for the stack trace).
         var parse = root.Parse(args);
+        if (parse.Errors.Count > 0 && parse.CommandResult.Command == root)
+        {
+            // Not the parser's "Required command was not provided": say which word was taken for a command, and the commands.
+            string verbs = string.Join(", ", root.Subcommands.Select(c => c.Name));
+            string what = args.Length > 0 && !args[0].StartsWith('-') ? $"unknown command '{args[0]}'" : "no command given";
+            return CliErrors.ReportParseErrors([$"{what}; the commands are: {verbs}"], null);
+        }
         if (parse.Errors.Count > 0)
             return CliErrors.ReportParseErrors(parse.Errors.Select(e => e.Message), parse.CommandResult.Command == root ? null : parse.CommandResult.Command.Name);
         return CliErrors.Run(() =>

@@ -5,7 +5,10 @@ namespace PromptAD.Clip.Imaging;
 /// it goes and fills the rest with grey (and a PNG whose image data stops early, with zeros), so a damaged file would
 /// be scored as if it were whole. A PNG is complete when its chunk chain reaches IEND inside the file; a JPEG when its
 /// marker segments reach a scan (SOS) and an end-of-image marker (FF D9) follows it: inside entropy-coded data a
-/// 0xFF byte is always followed by 0x00 or a restart marker, so FF D9 there can only be the real end. Other formats
+/// 0xFF byte is always followed by 0x00 or a restart marker, so FF D9 there can only be the real end — and when its
+/// image data is long enough for the size its header declares: Huffman coding spends at least one bit per 8×8 block
+/// (every block's DC difference has a code), so a header claiming 16000×6000 over a tiny image's data, closed with an
+/// end marker, is a cut file too. Other formats
 /// are left to their decoders (TIFF, BMP and GIF decoders fail on truncation).
 /// </summary>
 internal static class ImageCompleteness
@@ -46,6 +49,8 @@ internal static class ImageCompleteness
         long end = s.Length;
         long pos = start + 2;
         Span<byte> two = stackalloc byte[2];
+        Span<byte> frame = stackalloc byte[5];
+        long blocks = 0; // 8×8 blocks of the full-resolution component, from a Huffman-coded frame header
         // Marker segments up to the first scan.
         while (true)
         {
@@ -59,11 +64,14 @@ internal static class ImageCompleteness
             if (ReadAtMost(s, two) < 2) return "truncated JPEG: the file ends inside a marker segment";
             int length = two[0] << 8 | two[1];
             if (length < 2 || pos + length > end) return $"truncated JPEG: marker 0x{b:X2} at byte {pos - start - 2} runs past the end of the file ({end - start} bytes)";
+            if (b is >= 0xC0 and <= 0xC3 or >= 0xC5 and <= 0xC7 && length >= 7 && ReadAtMost(s, frame) == 5)
+                blocks = (long)((frame[3] << 8 | frame[4]) + 7) / 8 * (((frame[1] << 8 | frame[2]) + 7) / 8);
             pos += length;
             if (b == 0xDA) break;
         }
         // The end-of-image marker must follow.
         s.Position = pos;
+        long scanStart = pos;
         var buffer = new byte[1 << 16];
         bool previousFf = false;
         int read;
@@ -71,7 +79,13 @@ internal static class ImageCompleteness
         {
             for (int i = 0; i < read; i++)
             {
-                if (previousFf && buffer[i] == 0xD9) return null;
+                if (previousFf && buffer[i] == 0xD9)
+                {
+                    long data = s.Position - read + i - 1 - scanStart;
+                    if (data * 8 < blocks)
+                        return $"truncated JPEG: {data} bytes of image data cannot hold the {blocks} blocks of the size its header declares (at least {(blocks + 7) / 8} bytes); the image data was cut";
+                    return null;
+                }
                 previousFf = buffer[i] == 0xFF;
             }
         }

@@ -34,6 +34,9 @@ public static class ImageLoader
     private static Configuration FirstFrameOnly()
     {
         var c = Configuration.Default.Clone();
+        // A small pool: ImageSharp's default keeps up to a large share of RAM of freed pixel buffers for reuse, so a
+        // service that once decoded a few huge images would hold gigabytes while idle. Larger buffers are freed at once.
+        c.MemoryAllocator = MemoryAllocator.Create(new MemoryAllocatorOptions { MaximumPoolSizeMegabytes = 32 });
         c.ImageFormatsManager.SetDecoder(SixLabors.ImageSharp.Formats.Tiff.TiffFormat.Instance,
             new SixLabors.ImageSharp.Formats.Tiff.TiffDecoder { DecodingMode = SixLabors.ImageSharp.Metadata.FrameDecodingMode.First });
         c.ImageFormatsManager.SetDecoder(SixLabors.ImageSharp.Formats.Gif.GifFormat.Instance,
@@ -41,20 +44,14 @@ public static class ImageLoader
         return c;
     }
 
+    /// <summary>Hands the pixel buffers ImageSharp keeps for reuse back to the system (after a burst of large images).</summary>
+    public static void ReleaseRetainedMemory() => Decoding.MemoryAllocator.ReleaseRetainedResources();
+
     public static RgbImage Load(string path, ImageLoadLimits? limits = null)
     {
-        ArgumentNullException.ThrowIfNull(path);
-        // Decided without opening: a FIFO named *.png would block the open until a writer appears, a device never ends.
-        switch (IO.FileKind.Of(path))
-        {
-            case IO.FileKindType.Missing: throw new ImageLoadException(path, "file not found");
-            case IO.FileKindType.Directory: throw new ImageLoadException(path, "is a folder, not an image file");
-            case IO.FileKindType.Special: throw new ImageLoadException(path, "not a regular file (a FIFO, socket or device); not opened");
-        }
-
         try
         {
-            using FileStream stream = File.OpenRead(path);
+            using FileStream stream = OpenFile(path);
             return Load(stream, path, limits);
         }
         catch (IOException e)
@@ -65,6 +62,59 @@ public static class ImageLoader
         {
             throw new ImageLoadException(path, e.Message, e);
         }
+    }
+
+    /// <summary>
+    /// Width and height from the header alone (nothing decoded), checked against the limits: what decoding would cost,
+    /// known before any pixel buffer exists. The stream's position is restored.
+    /// </summary>
+    public static (int Width, int Height) Dimensions(Stream stream, string name, ImageLoadLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        long start = stream.Position;
+        try
+        {
+            IImageInfo? info = Image.Identify(Decoding, stream);
+            if (info is null) throw new ImageLoadException(name, "unsupported or unrecognized image format");
+            CheckLimits(name, info.Width, info.Height, limits ?? ImageLoadLimits.Default);
+            return (info.Width, info.Height);
+        }
+        catch (Exception e) when (e is UnknownImageFormatException or ImageFormatException or InvalidImageContentException or NotSupportedException
+                                      or InvalidOperationException or ArgumentException or IndexOutOfRangeException or EndOfStreamException)
+        {
+            throw new ImageLoadException(name, "unsupported or unrecognized image format: " + e.Message, e);
+        }
+        finally
+        {
+            stream.Position = start;
+        }
+    }
+
+    /// <inheritdoc cref="Dimensions(Stream, string, ImageLoadLimits?)"/>
+    public static (int Width, int Height) Dimensions(string path, ImageLoadLimits? limits = null)
+    {
+        try
+        {
+            using FileStream stream = OpenFile(path);
+            return Dimensions(stream, path, limits);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ImageLoadException(path, e.Message, e);
+        }
+    }
+
+    /// <summary>Opens an image file for reading; decided without opening that it is one: a FIFO named *.png would block the open until a writer appears, a device never ends.</summary>
+    private static FileStream OpenFile(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        switch (IO.FileKind.Of(path))
+        {
+            case IO.FileKindType.Missing: throw new ImageLoadException(path, "file not found");
+            case IO.FileKindType.Directory: throw new ImageLoadException(path, "is a folder, not an image file");
+            case IO.FileKindType.Special: throw new ImageLoadException(path, "not a regular file (a FIFO, socket or device); not opened");
+        }
+        return File.OpenRead(path);
     }
 
     /// <summary>Decodes from a seekable stream; <paramref name="name"/> is used in error messages.</summary>

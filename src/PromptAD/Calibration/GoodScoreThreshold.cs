@@ -48,9 +48,17 @@ public static class GoodScoreThreshold
         return (int)Math.Ceiling(1m / (decimal)fpr) - 1;
     }
 
-    private static void CheckRate(double fpr)
+    /// <summary>
+    /// The smallest target rate: promising one false alarm in a million already needs a million good images; below it
+    /// the arithmetic of <see cref="Rank"/> and <see cref="ImagesNeeded"/> would overflow or divide by zero.
+    /// </summary>
+    public const double MinRate = 1e-6;
+
+    /// <summary>A usage error naming --fpr unless <paramref name="fpr"/> lies in [<see cref="MinRate"/>, 1).</summary>
+    public static void CheckRate(double fpr)
     {
-        if (!(fpr > 0 && fpr < 1)) throw new ArgumentException($"--fpr must be a rate strictly between 0 and 1, got {fpr}");
+        if (!(fpr >= MinRate && fpr < 1))
+            throw new ArgumentException($"--fpr must be a false-alarm rate from {MinRate.ToString(System.Globalization.CultureInfo.InvariantCulture)} up to (not including) 1, got {fpr.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
     }
 }
 

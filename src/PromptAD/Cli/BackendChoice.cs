@@ -60,7 +60,21 @@ internal static class BackendChoice
         if (string.IsNullOrEmpty(path))
             throw new ArgumentException($"--device emulated needs the kernels compiled for the CPU: build them with kernels/emulation/build.sh and pass --emulator <libpromptad_emu.so> (or set ${EmulatorVariable})");
         if (!File.Exists(path)) throw new FileNotFoundException($"emulator library '{path}' does not exist (build it with kernels/emulation/build.sh)");
-        return new CudaBackend(new EmulatedRuntime(path, precision));
+        const string expected = "expected libpromptad_emu.so, the kernels compiled for the CPU by kernels/emulation/build.sh";
+        try
+        {
+            Clip.IO.InputFile.Check(path, "emulator library", 1L << 30);
+            return new CudaBackend(new EmulatedRuntime(path, precision));
+        }
+        catch (IOException e)
+        {
+            throw new BackendUnavailableException($"--emulator '{path}': {e.Message} {char.ToUpperInvariant(expected[0])}{expected[1..]}.");
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or BadImageFormatException)
+        {
+            // dlopen's reason (not an ELF file, wrong architecture) or the missing entry point (another library).
+            throw new BackendUnavailableException($"--emulator '{path}' is not the emulator library ({e.Message}); {expected}.");
+        }
     }
 
     public const string EmulatorVariable = "PROMPTAD_EMULATOR";

@@ -52,25 +52,35 @@ internal static class CalibrateCommand
     internal static int Run(FileInfo modelFile, FileInfo weightsFile, string? backbone, IReadOnlyList<string>? good, DirectoryInfo? data,
         double fpr, string? promptsFile, FileInfo? output, int size, int batch, string device, string precision = "fp32")
     {
-        CommonOptions.CheckPositive(size, "--size");
-        CommonOptions.CheckPositive(batch, "--batch");
-        GoodScoreThreshold.Rank(1, fpr); // validates --fpr before anything is loaded
+        // Every check before anything is loaded or written: a failed calibrate leaves the model as it was.
+        OptionRanges.Check(size, "--size", OptionRanges.Size);
+        OptionRanges.Check(batch, "--batch", OptionRanges.Batch);
+        GoodScoreThreshold.CheckRate(fpr);
         bool heldOut = good is { Count: > 0 };
         if (!heldOut && data is null)
             throw new ArgumentException("give --good (good-part images not used as shots) or --data (the dataset root of the model's shots, for leave-one-out)");
+        CommonOptions.CheckExists(modelFile, "Model");
+        string target = (output ?? modelFile).FullName;
+        // In place (no --out) the model itself is the one input meant to be replaced.
+        OutputGuard.File(target, output is null ? "--model" : "--out",
+        [
+            new("weights file", weightsFile.FullName), new("prompts file", promptsFile), new("dataset", output is null ? null : data?.FullName),
+            .. (good ?? []).Select(g => new GuardedInput("good image input", g)),
+        ]);
         var goodFiles = heldOut ? ImageFiles.Expand(good!) : [];
+        var goodHashes = goodFiles.Select(FileHash.Sha256).ToList();
+        CalibrationSet.CheckDistinct(goodFiles, goodHashes);
 
         using var mw = ModelAndWeights.Open(modelFile, weightsFile, backbone, device, precision);
         var meta = mw.Model.Metadata;
         var shotPaths = data is null ? [] : ShotPaths(meta, data.FullName, modelFile.FullName, required: !heldOut);
+        if (heldOut) CalibrationSet.CheckNoShots(meta, shotPaths, goodFiles, goodHashes);
+        else CalibrationSet.CheckShotsAreTheModels(meta, shotPaths, data!.FullName);
         var pre = new ClipPreprocessor(mw.Weights.Config.Vision.ImageSize);
         IReadOnlyList<float> scores;
         string method;
         if (heldOut)
         {
-            var shotSet = new HashSet<string>(shotPaths.Select(Path.GetFullPath), StringComparer.Ordinal);
-            if (goodFiles.FirstOrDefault(f => shotSet.Contains(Path.GetFullPath(f))) is { } shot)
-                throw new ArgumentException($"--good: '{shot}' is one of the model's shots; calibrate on good parts the model has not seen");
             using var detector = new Detector(mw.Weights, mw.Model, size, batch);
             using var bar = new ConsoleProgress("calibrate: score good parts", goodFiles.Count);
             var goodScores = new List<float>(goodFiles.Count);
@@ -93,18 +103,18 @@ internal static class CalibrateCommand
 
         var estimate = GoodScoreThreshold.Estimate(scores, fpr);
         var stored = new StoredThreshold(estimate.Threshold, fpr, estimate.Images, method, estimate.Rank, size);
-        var m = mw.Model;
-        using var calibrated = new PromptAdModel(meta with { Threshold = stored }, m.Image, m.Pixel, m.ImagePrototypes, m.PixelPrototypes, m.Mid1, m.Mid2);
-        string target = (output ?? modelFile).FullName;
-        calibrated.Save(target);
-
+        string? warning = estimate.TooFew ? TooFewWarning(estimate) : null;
         var sorted = scores.Order().ToList();
         var table = new SummaryTable("good images", "min", "median", "max", "rank", "threshold", "promised rate");
         table.AddRow(Fmt.I(estimate.Images), Fmt.F(sorted[0], 4), Fmt.F(Median(sorted), 4), Fmt.F(sorted[^1], 4),
             $"{estimate.Rank} of {estimate.Images}", estimate.Threshold.ToString("R", CultureInfo.InvariantCulture), Fmt.F(estimate.ExpectedRate, 4));
+        var m = mw.Model;
+        using var calibrated = new PromptAdModel(meta with { Threshold = stored }, m.Image, m.Pixel, m.ImagePrototypes, m.PixelPrototypes, m.Mid1, m.Mid2);
+        calibrated.Save(target);
+
         Console.WriteLine();
         table.Write(Console.Out);
-        if (estimate.TooFew) Console.Error.WriteLine("promptad: warning: " + TooFewWarning(estimate));
+        if (warning is not null) Console.Error.WriteLine("promptad: warning: " + warning);
         Console.WriteLine($"threshold: {stored.Describe()}");
         Console.WriteLine($"model: {target}");
         return 0;

@@ -33,7 +33,7 @@ internal static class DemoCommand
     {
         BackendChoice.CheckPrecision(device, precision);
         OptionRanges.Check(epochs, "--epochs", OptionRanges.Epochs);
-        if (outDir is not null) Output.OutputGuard.Folder(outDir.FullName, "--out", []);
+        if (outDir is not null) Output.OutputGuard.NewFolder(outDir.FullName, "--out");
         string root = outDir?.FullName ?? Directory.CreateTempSubdirectory("promptad-demo-").FullName;
         Directory.CreateDirectory(root);
         Banner();

@@ -7,6 +7,7 @@ internal static class FileHash
 {
     public static string Sha256(string path)
     {
+        Clip.IO.InputFile.Check(path, "file", Clip.IO.InputFile.SafetensorsCap); // never a FIFO or device
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }

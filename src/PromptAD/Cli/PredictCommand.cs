@@ -61,12 +61,15 @@ internal static class PredictCommand
         return command;
     }
 
+    /// <summary>Where --raw-maps go (HeatmapSet), guarded like every other output.</summary>
+    internal const string RawMapsFolder = "maps/";
+
     internal static int Run(PredictArgs args)
     {
         OptionRanges.Check(args.Size, "--size", OptionRanges.Size);
         OptionRanges.Check(args.Batch, "--batch", OptionRanges.Batch);
         OptionRanges.CheckFinite(args.Threshold, "--threshold");
-        OutputGuard.Folder(args.Out.FullName, "--out", ["scores.csv", "heatmaps/"],
+        OutputGuard.Folder(args.Out.FullName, "--out", ["scores.csv", "heatmaps/", .. args.RawMaps == RawMapFormat.None ? Array.Empty<string>() : [RawMapsFolder]],
             [new("model file", args.Model.FullName), new("weights file", args.Weights.FullName), .. args.Images.Select(a => new GuardedInput("image input", a))]);
         var files = ImageFiles.Expand(args.Images);
         using var mw = ModelAndWeights.Open(args.Model, args.Weights, args.Backbone, args.Device, args.Precision);

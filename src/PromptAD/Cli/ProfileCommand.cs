@@ -51,7 +51,9 @@ internal static class ProfileCommand
     {
         if (epochs < 2) throw new ArgumentException($"--epochs must be at least 2 (a step is measured between two epochs), got {epochs}");
         if (batches < 1) throw new ArgumentException($"--batches must be at least 1, got {batches}");
-        if (batch < 1) throw new ArgumentException($"--batch must be at least 1, got {batch}");
+        OptionRanges.Check(epochs, "--epochs", OptionRanges.Epochs);
+        OptionRanges.Check(batches, "--batches", (1, 1000));
+        OptionRanges.Check(batch, "--batch", OptionRanges.Batch);
         var config = ClipConfigs.Load(backboneName);
         using var backend = BackendChoice.CreateGpu(device, emulator, GemmPrecisions.Parse(precision));
         DeviceProfile profile;

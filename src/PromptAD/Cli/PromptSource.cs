@@ -32,6 +32,13 @@ internal sealed class PromptSource
     public static PromptSource Resolve(string? explicitPath)
     {
         if (explicitPath is not null) return new PromptSource(PromptStates.Load(explicitPath), System.IO.Path.GetFullPath(explicitPath));
+        // A variable naming a file is an explicit choice too: a typo must not fall back to other prompts silently.
+        if (Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } named)
+        {
+            if (!System.IO.Path.Exists(named))
+                throw new FileNotFoundException($"${Variable} names the prompts file '{System.IO.Path.GetFullPath(named)}', which does not exist; fix or unset it.", named);
+            return new PromptSource(PromptStates.Load(named), System.IO.Path.GetFullPath(named));
+        }
         foreach (var candidate in Candidates())
             if (File.Exists(candidate)) return new PromptSource(PromptStates.Load(candidate), System.IO.Path.GetFullPath(candidate));
         return new PromptSource(null, null);
@@ -45,7 +52,6 @@ internal sealed class PromptSource
 
     private static IEnumerable<string> Candidates()
     {
-        if (Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } env) yield return env;
         yield return System.IO.Path.Combine(AppContext.BaseDirectory, "prompts.json");
         for (var d = new DirectoryInfo(Environment.CurrentDirectory); d is not null; d = d.Parent)
         {

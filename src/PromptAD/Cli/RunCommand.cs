@@ -121,7 +121,7 @@ internal static class RunCommand
         var shots = plan.Select(r => ShotChoice.Select(r.Dataset, r.K, r.Seed, ShotsFile(job, r.Dataset, r.Seed), null)).ToList();
         using var folder = ResultsFolder.Open(job.Out.FullName, "run");
         ResultsFolder.CheckJob(job.Out.FullName, RunJobParameters.Of(job, prompts, out string jobSha), "metrics.csv",
-            RunJobParameters.AbsentMeans);
+            RunJobParameters.AbsentMeans, [.. datasets.Select(RunJobParameters.DatasetIdentity)]);
         var all = new List<RunMetrics>();
         var stages = new StageTimes();
         int skipped = 0;
@@ -202,7 +202,11 @@ internal static class RunCommand
         string Head(int i) => $"[{i + 1}/{plan.Count}] {plan[i].Dataset.Category} k={plan[i].K} seed {plan[i].Seed}";
 
         // A shard's folder may be shared with the other shards': its tables cover every finished run there.
-        if (job.Shard is not null) all = [.. FinishedRuns(job.Out.FullName).Select(ReadMetrics)];
+        if (job.Shard is { } finished)
+        {
+            all = [.. FinishedRuns(job.Out.FullName).Select(ReadMetrics)];
+            ResultsFolder.Record(job.Out.FullName, RunJobParameters.ShardPrefix + finished, "done");
+        }
         WriteTables(job.Out.FullName, all);
         PrintTable(job.Shots, all);
         Console.WriteLine($"{plan.Count} run(s): {plan.Count - skipped} done now, {skipped} done earlier (resumed)");
@@ -230,6 +234,11 @@ internal static class RunCommand
     /// </summary>
     internal static int Merge(IReadOnlyList<DirectoryInfo> shards, DirectoryInfo output)
     {
+        string outResolved = Clip.IO.FileKind.Resolved(output.FullName);
+        if (shards.FirstOrDefault(s => Clip.IO.FileKind.Resolved(s.FullName) == outResolved || Clip.IO.FileKind.SameFile(s.FullName, output.FullName)) is { } same)
+            throw new ArgumentException($"--out '{output.FullName}' is the --merge folder '{same.FullName}'; merge into a new folder (the shards' folders stay as they are)");
+        // A shard still being written would give a partial table that looks complete.
+        foreach (var shard in shards) ResultsFolderLock.ThrowIfHeld(shard.FullName);
         Directory.CreateDirectory(output.FullName);
         using var folder = ResultsFolder.Open(output.FullName, "run --merge");
         MergeJobFile(shards, output.FullName);
@@ -238,7 +247,6 @@ internal static class RunCommand
         {
             string runs = Path.Combine(shard.FullName, "runs");
             if (!Directory.Exists(runs)) throw new DatasetException($"--merge: '{shard.FullName}' has no runs/ folder (not a run's results folder).");
-            if (Path.GetFullPath(shard.FullName) == Path.GetFullPath(output.FullName)) continue;
             foreach (string metrics in FinishedRuns(shard.FullName))
             {
                 string runDir = Path.GetDirectoryName(metrics)!;
@@ -259,22 +267,58 @@ internal static class RunCommand
 
     /// <summary>
     /// Shards of one job record the same parameters (job.json); the merged folder gets them too, so that rerunning the
-    /// job over it resumes instead of refusing a folder whose parameters nothing records.
+    /// job over it resumes instead of refusing a folder whose parameters nothing records. Their dataset identities must
+    /// agree where they share a category, and every shard the job was split into must be there and finished: a
+    /// missing one would leave its categories out of a table that looks complete.
     /// </summary>
     private static void MergeJobFile(IReadOnlyList<DirectoryInfo> shards, string output)
     {
-        string? job = null, from = null;
+        Dictionary<string, string>? fixedParameters = null;
+        string? from = null;
+        var growing = new Dictionary<string, (string Value, string From)>(StringComparer.Ordinal);
+        static bool Grows(string key) => key.StartsWith(RunJobParameters.DatasetPrefix, StringComparison.Ordinal) || key.StartsWith(RunJobParameters.ShardPrefix, StringComparison.Ordinal);
+        void Collect(Dictionary<string, string> entries, string path)
+        {
+            var fixedHere = entries.Where(e => !Grows(e.Key)).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+            if (fixedParameters is null) (fixedParameters, from) = (fixedHere, path);
+            else if (fixedHere.Count != fixedParameters.Count || fixedHere.Any(e => !fixedParameters.TryGetValue(e.Key, out var v) || v != e.Value))
+                throw new DatasetException($"--merge: '{path}' records other job parameters than '{from}'; only shards of one job can be merged.");
+            foreach (var (key, value) in entries.Where(e => Grows(e.Key)))
+            {
+                if (growing.TryGetValue(key, out var seen) && seen.Value != value)
+                    throw new DatasetException($"--merge: '{path}' and '{seen.From}' were made on other images ({key}); only shards of one job can be merged.");
+                growing.TryAdd(key, (value, path));
+            }
+        }
         foreach (var shard in shards)
         {
             string path = Path.Combine(shard.FullName, ResultsFolder.JobFile);
             if (!File.Exists(path)) throw new DatasetException($"--merge: '{shard.FullName}' has no {ResultsFolder.JobFile} (not the results folder of a run).");
-            string text = File.ReadAllText(path);
-            if (job is null) (job, from) = (text, path);
-            else if (text != job) throw new DatasetException($"--merge: '{path}' records other job parameters than '{from}'; only shards of one job can be merged.");
+            Collect(ResultsFolder.ReadJob(path), path);
         }
+        CheckEveryShard([.. growing.Keys]);
         string target = Path.Combine(output, ResultsFolder.JobFile);
-        if (!File.Exists(target)) AtomicFile.WriteAllText(target, job!);
-        else if (File.ReadAllText(target) != job) throw new DatasetException($"--merge: --out '{output}' holds results of another job ({target} differs from '{from}').");
+        if (File.Exists(target))
+        {
+            try { Collect(ResultsFolder.ReadJob(target), target); }
+            catch (DatasetException e) { throw new DatasetException($"--merge: --out '{output}' holds results of another job: {e.Message}", e); }
+        }
+        ResultsFolder.WriteJob(target, [.. fixedParameters!, .. growing.Select(g => new KeyValuePair<string, string>(g.Key, g.Value.Value))]);
+    }
+
+    /// <summary>The "shard i/N" entries of the merged folders: one N, and every i of 0 … N−1.</summary>
+    private static void CheckEveryShard(IReadOnlyList<string> keys)
+    {
+        var done = keys.Where(k => k.StartsWith(RunJobParameters.ShardPrefix, StringComparison.Ordinal))
+            .Select(k => JobShard.Parse(k[RunJobParameters.ShardPrefix.Length..])).ToList();
+        if (done.Count == 0) return; // folders of unsharded jobs
+        if (done.Select(s => s.Count).Distinct().Count() > 1)
+            throw new DatasetException($"--merge: the folders hold shards of jobs split differently ({string.Join(", ", done.Select(s => s.ToString()).Order(StringComparer.Ordinal))}).");
+        int n = done[0].Count;
+        var missing = Enumerable.Range(0, n).Where(i => !done.Any(s => s.Index == i)).Select(i => $"{i}/{n}").ToList();
+        if (missing.Count > 0)
+            throw new DatasetException($"--merge: shard {string.Join(", ", missing)} of the job is missing (its folder not given, or the shard has not finished); "
+                + "give every shard's folder once each has finished.");
     }
 
     /// <summary>metrics.json of every finished run under &lt;dir&gt;/runs/&lt;category&gt;/&lt;run&gt;/, in name order.</summary>
@@ -329,7 +373,7 @@ internal static class RunCommand
     /// <summary>Reads a finished run's metrics.json back (values ×100, null = not computed).</summary>
     internal static RunMetrics ReadMetrics(string path)
     {
-        try { return MetricsJson.Parse(File.ReadAllText(path)); }
+        try { return MetricsJson.Parse(Clip.IO.InputFile.ReadAllText(path, "metrics file")); }
         catch (Exception e) when (e is JsonException or FormatException)
         {
             throw new DatasetException($"'{path}' is not a metrics file ({e.Message}); delete it to redo that run.", e);
@@ -348,6 +392,7 @@ internal static class RunCommand
     {
         var names = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Distinct().ToList();
         if (names.Count == 0) throw new ArgumentException("--categories is empty");
+        foreach (string name in names) AnomalyDataset.CheckCategoryName(name, "--categories");
         return names;
     }
 

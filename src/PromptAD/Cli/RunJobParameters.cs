@@ -37,6 +37,34 @@ internal static class RunJobParameters
         ];
     }
 
+    /// <summary>job.json entries of a category's dataset identity start so; they grow with the job's categories.</summary>
+    public const string DatasetPrefix = "dataset:";
+
+    /// <summary>job.json entries saying a shard finished ("shard 1/4": "done"); --merge checks every shard of the job is there.</summary>
+    public const string ShardPrefix = "shard ";
+
+    /// <summary>
+    /// Which images a category's runs were made on, as a job.json entry: SHA-256 over every train, test and mask file's
+    /// path (relative to the category) and content. Another --data with the same category names but other images is
+    /// another job, whose finished runs must not be taken for this one's.
+    /// </summary>
+    public static KeyValuePair<string, string> DatasetIdentity(Data.AnomalyDataset dataset)
+    {
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var files = dataset.TrainFiles.Concat(dataset.TestSamples.SelectMany(t => t.MaskPath is { } mask ? new[] { t.ImagePath, mask } : [t.ImagePath]));
+        var buffer = new byte[1 << 20];
+        foreach (string f in files)
+        {
+            sha.AppendData(Encoding.UTF8.GetBytes(Path.GetRelativePath(dataset.Directory, f).Replace('\\', '/') + "\n"));
+            // A FIFO or device among the images is skipped when scored (never opened); here it counts by its name.
+            if (Clip.IO.FileKind.Of(f) != Clip.IO.FileKindType.Regular) continue;
+            using var stream = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
+            int read;
+            while ((read = stream.Read(buffer, 0, buffer.Length)) > 0) sha.AppendData(buffer, 0, read);
+        }
+        return new(DatasetPrefix + dataset.Category, "sha256:" + Convert.ToHexStringLower(sha.GetHashAndReset()));
+    }
+
     /// <summary>SHA-256 over the shots folder's *.txt names and contents, in name order.</summary>
     private static string FolderHash(string folder)
     {
@@ -45,7 +73,7 @@ internal static class RunJobParameters
             foreach (string f in Directory.GetFiles(folder, "*.txt").Order(StringComparer.Ordinal))
             {
                 sha.AppendData(Encoding.UTF8.GetBytes(Path.GetFileName(f) + "\n"));
-                sha.AppendData(File.ReadAllBytes(f));
+                sha.AppendData(Clip.IO.InputFile.ReadAllBytes(f, "shots file"));
             }
         return Convert.ToHexStringLower(sha.GetHashAndReset());
     }

@@ -23,11 +23,11 @@ internal static class ServeCommand
         var backbone = CommonOptions.BackboneOverride();
         var port = new Option<int?>("--port") { Description = "serve HTTP on this port (0: a free one, printed) instead of stdin/stdout: POST /score?model=name with the image as the body, GET /health" };
         var host = new Option<string>("--host") { Description = "address to bind the HTTP server to (default 127.0.0.1: this machine only)", DefaultValueFactory = _ => "127.0.0.1" };
-        var maxBody = new Option<long>("--max-body") { Description = "largest accepted HTTP body in bytes (larger: 413)", DefaultValueFactory = _ => HttpFrontDoor.DefaultMaxBodyBytes };
+        var maxBody = new Option<long>("--max-body") { Description = "largest accepted HTTP body in bytes, up to 1 GiB (larger: 413)", DefaultValueFactory = _ => HttpFrontDoor.DefaultMaxBodyBytes };
         var heatmaps = new Option<DirectoryInfo?>("--heatmaps") { Description = "stdin/stdout: write each image's heatmap PNG into this folder and answer its path" };
         var threshold = new Option<float?>("--threshold") { Description = "decision threshold for every model (default: each model's calibrated threshold; none: no decision)" };
         var size = CommonOptions.OutputSize();
-        var batch = new Option<int>("--batch") { Description = "most images scored together when requests arrive at the same time", DefaultValueFactory = _ => 8 };
+        var batch = new Option<int>("--batch") { Description = $"most images scored together when requests arrive at the same time ({OptionRanges.Text(OptionRanges.Batch)})", DefaultValueFactory = _ => 8 };
         var device = BackendChoice.CreateOption();
         var precision = BackendChoice.CreatePrecisionOption();
         var command = new Command("serve", "Keeps weights and models loaded and scores images as they come: JSON lines on stdin/stdout, or HTTP (--port).")
@@ -45,16 +45,24 @@ internal static class ServeCommand
         DirectoryInfo? heatmaps, float? threshold, int size, int batch, string device, TextReader stdin, TextWriter stdout, TextWriter log,
         CancellationToken stop = default, Action<HttpFrontDoor>? onListening = null, string precision = "fp32")
     {
-        CommonOptions.CheckPositive(size, "--size");
-        CommonOptions.CheckPositive(batch, "--batch");
+        OptionRanges.Check(size, "--size", OptionRanges.Size);
+        OptionRanges.Check(batch, "--batch", OptionRanges.Batch);
+        OptionRanges.CheckFinite(threshold, "--threshold");
         BackendChoice.CheckPrecision(device, precision);
         if (port is < 0 or > 65535) throw new ArgumentException($"--port must be between 0 and 65535, got {port}");
         if (port is not null && host != "localhost" && !System.Net.IPAddress.TryParse(host, out _))
             throw new ArgumentException($"--host must be an IP address of this machine (or localhost), got '{host}'");
-        if (maxBody < 1) throw new ArgumentException($"--max-body must be at least 1 byte, got {maxBody}");
+        if (maxBody < 1 || maxBody > HttpFrontDoor.MaxMaxBodyBytes)
+            throw new ArgumentException($"--max-body must be between 1 and {HttpFrontDoor.MaxMaxBodyBytes} bytes (1 GiB), got {maxBody}");
         if (heatmaps is not null && port is not null) throw new ArgumentException("--heatmaps is for stdin/stdout; HTTP answers never name files");
         CommonOptions.CheckExists(weightsFile, "Weights");
         var paths = ModelList.Resolve(modelSpecs);
+        if (heatmaps is not null)
+        {
+            Output.OutputGuard.Folder(heatmaps.FullName, "--heatmaps", [],
+                [new("weights file", weightsFile.FullName), .. paths.Select(p => new Output.GuardedInput($"model file ({p.Key})", p.Value))]);
+            Output.OutputGuard.OutsideDatasets(heatmaps.FullName, "--heatmaps");
+        }
         var loaded = ModelList.Load(paths);
         try
         {

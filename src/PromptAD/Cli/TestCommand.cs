@@ -73,8 +73,9 @@ internal static class TestCommand
     {
         OptionRanges.Check(args.Size, "--size", OptionRanges.Size);
         OptionRanges.Check(args.Batch, "--batch", OptionRanges.Batch);
-        OutputGuard.Folder(args.Out.FullName, "--out", Written, new("model file", args.Model.FullName), new("weights file", args.Weights.FullName),
+        OutputGuard.Folder(args.Out.FullName, "--out", [.. Written, .. args.RawMaps == RawMapFormat.None ? Array.Empty<string>() : [PredictCommand.RawMapsFolder]], new("model file", args.Model.FullName), new("weights file", args.Weights.FullName),
             new("dataset", args.Data.FullName));
+        if (args.Category is not null) AnomalyDataset.CheckCategoryName(args.Category, "--category");
         using var mw = ModelAndWeights.Open(args.Model, args.Weights, args.Backbone, args.Device, args.Precision);
         var dataset = AnomalyDataset.Open(args.Data.FullName, args.Category ?? mw.Model.Metadata.Category);
         using var detector = new Detector(mw.Weights, mw.Model, args.Size, args.Batch);

@@ -93,6 +93,7 @@ internal static class TrainCommand
     {
         var (weightsFile, category, options, output) = (args.Weights, args.Category, args.Options, args.Out);
         CommonOptions.CheckEpochs(options.Epochs);
+        AnomalyDataset.CheckCategoryName(category, "--category");
         CommonOptions.CheckExists(weightsFile, "Weights");
         OutputGuard.File(output.FullName, "--out", new("weights file", weightsFile.FullName), new("dataset", args.Data.FullName),
             new("--init model", args.Init?.FullName), new("prompts file", args.Prompts), new("shots file", args.ShotsFile));

@@ -46,7 +46,7 @@ internal static class TrainRunner
 
     private static TrainingSet Set(AnomalyDataset dataset, IReadOnlyList<string> shots, List<float[]> images, PromptSource prompts, string? weightsSha256) =>
         new(dataset.Category, prompts.ClassName(dataset.Category), prompts.StatesFor(dataset.Category), images,
-            [.. shots.Select(f => Path.GetRelativePath(dataset.Root, f).Replace('\\', '/'))], weightsSha256);
+            [.. shots.Select(f => Path.GetRelativePath(dataset.Root, f).Replace('\\', '/'))], weightsSha256, [.. shots.Select(FileHash.Sha256)]);
 
     /// <summary>Runs <paramref name="train"/> with a progress bar per head (driven by the first run) and collects each
     /// run's final losses per head and its time.</summary>

@@ -38,11 +38,23 @@ public sealed class AnomalyDataset
     /// <summary>Test images, ordered by defect folder name, then file name.</summary>
     public IReadOnlyList<TestSample> TestSamples { get; }
 
+    /// <summary>
+    /// A category is the name of a folder directly under the dataset root, never a path: an absolute path or one with
+    /// ".." would read a folder outside --data, and run would write its results into that input. A usage error naming
+    /// <paramref name="option"/>.
+    /// </summary>
+    public static void CheckCategoryName(string name, string option)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name is "." or ".." || name.IndexOfAny(['/', '\\', '\0']) >= 0 || Path.IsPathRooted(name))
+            throw new ArgumentException($"{option}: '{name}' is not a category name; give the name of a folder directly under --data (e.g. bottle), not a path");
+    }
+
     /// <param name="allowMissingMasks">When false (default), a defective test image without a mask file is an error.</param>
     public static AnomalyDataset Open(string root, string category, bool allowMissingMasks = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(root);
         ArgumentException.ThrowIfNullOrEmpty(category);
+        CheckCategoryName(category, "category");
         string fullRoot = Path.GetFullPath(root);
         if (!System.IO.Directory.Exists(fullRoot))
         {

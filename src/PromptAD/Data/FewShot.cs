@@ -16,7 +16,7 @@ public static class FewShot
         }
 
         var result = new Dictionary<int, int[]>();
-        string[] lines = File.ReadAllLines(shotsFile);
+        string[] lines = Clip.IO.InputFile.ReadAllLines(shotsFile, "shots file");
         for (int n = 0; n < lines.Length; n++)
         {
             string line = lines[n].Trim();

@@ -33,7 +33,7 @@ public sealed class PromptStates
 
         try
         {
-            using JsonDocument doc = JsonDocument.Parse(File.ReadAllBytes(path));
+            using JsonDocument doc = JsonDocument.Parse(Clip.IO.InputFile.ReadAllBytes(path, "prompts file"));
             JsonElement root = doc.RootElement;
             List<string> generic = Strings(Property(root, "generic_states", path), path, "generic_states");
             var states = new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);

@@ -31,6 +31,12 @@ public sealed record ModelMetadata
     public IReadOnlyList<string> AnomalyStates { get; init; } = [];
     public required int Shots { get; init; }
     public IReadOnlyList<string> ShotFiles { get; init; } = [];
+
+    /// <summary>
+    /// SHA-256 of each shot's file, in <see cref="ShotFiles"/>' order: calibrate tells the model's own shots (copied,
+    /// renamed, or another dataset's images under the same names) from new good parts. Empty in older model files.
+    /// </summary>
+    public IReadOnlyList<string> ShotSha256 { get; init; } = [];
     public required TrainOptions Options { get; init; }
 
     /// <summary>The temperature s actually used (after <see cref="TrainOptions.LogitScale"/> was applied).</summary>
@@ -87,6 +93,7 @@ public sealed record ModelMetadata
             ["created_utc"] = CreatedUtc.UtcDateTime.ToString("O", CultureInfo.InvariantCulture),
         };
         if (WeightsSha256 is not null) d["weights_sha256"] = WeightsSha256;
+        if (ShotSha256.Count > 0) d["shot_sha256"] = JsonArray(ShotSha256);
         Threshold?.AddTo(d);
         if (TrainSeconds is { } seconds) d["train_seconds"] = seconds.ToString("R", CultureInfo.InvariantCulture);
         return d;
@@ -149,6 +156,7 @@ public sealed record ModelMetadata
         {
             FormatVersion = version, Backbone = S("backbone"), WeightsSha256 = m.TryGetValue("weights_sha256", out var h) ? h : null,
             Category = S("category"), ClassName = S("class_name"), Shots = Int("shots"), ShotFiles = Strings("shot_files"),
+            ShotSha256 = m.ContainsKey("shot_sha256") ? Strings("shot_sha256") : [],
             AnomalyStates = m.ContainsKey("anomaly_states") ? Strings("anomaly_states") : [], Options = options,
             LogitScaleValue = Flt("logit_scale"), EngineVersion = S("engine_version"), CreatedUtc = created,
             MidFeaturesAssumed = midAssumed,

@@ -60,7 +60,12 @@ public sealed class PromptAdModel(ModelMetadata metadata, HeadVectors image, Hea
     public static PromptAdModel Load(string path)
     {
         SafeTensorsFile file;
-        try { file = SafeTensorsFile.Open(path); }
+        try
+        {
+            // A FIFO would block the open forever: the input rule decides before opening.
+            Clip.IO.InputFile.Check(path, "model file", Clip.IO.InputFile.SafetensorsCap);
+            file = SafeTensorsFile.Open(path);
+        }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or SafeTensorsFormatException)
         {
             throw new ModelFileException(path, null, ex.Message, ex);

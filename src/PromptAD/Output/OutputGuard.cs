@@ -36,23 +36,67 @@ public static class OutputGuard
     public static void Folder(string outPath, string option, IReadOnlyList<string> written, params GuardedInput[] inputs)
     {
         string out_ = FileKind.Resolved(outPath);
+        // Naming the input it is beats "is a regular file".
+        foreach (var input in Existing(inputs))
+            if (PathsEqual(out_, FileKind.Resolved(input.Path!)) && FileKind.Of(input.Path!) != FileKindType.Directory)
+                throw new ArgumentException($"{option} '{outPath}' is the {input.What} '{input.Path}'; expected a results folder. Choose another path.");
         CheckKind(outPath, option, FileKindType.Directory);
         CheckParent(out_, option);
         foreach (var input in Existing(inputs))
         {
             string resolved = FileKind.Resolved(input.Path!);
-            if (PathsEqual(out_, resolved) && FileKind.Of(input.Path!) != FileKindType.Directory)
-                throw new ArgumentException($"{option} '{outPath}' is the {input.What} '{input.Path}'; expected a results folder. Choose another path.");
             if (FileKind.Of(input.Path!) == FileKindType.Directory && (PathsEqual(out_, resolved) || IsInside(out_, resolved)))
                 throw new ArgumentException($"{option} '{outPath}' is inside the {input.What} '{input.Path}'; results written there would become part of the input. Choose a folder outside it.");
             foreach (string name in written)
             {
-                string target = Path.Combine(out_, name.TrimEnd('/'));
+                // Resolved: a subfolder that is a link (maps/ → the dataset) is where the files really go.
+                string target = FileKind.Resolved(Path.Combine(out_, name.TrimEnd('/')));
                 bool inside = name.EndsWith('/') ? PathsEqual(resolved, target) || IsInside(resolved, target) : PathsEqual(resolved, target);
                 if (inside || FileKind.SameFile(target, input.Path!))
                     throw new ArgumentException($"{option} '{outPath}': the {input.What} '{input.Path}' is where this command writes '{name}'; it would be overwritten. Choose another folder.");
             }
         }
+    }
+
+    /// <summary>
+    /// Checks a folder a verb fills with files of fixed names (demo's data, weights, model, results): it must be new
+    /// or empty, since those names would replace what is there, and outside any dataset (<see cref="OutsideDatasets"/>).
+    /// </summary>
+    public static void NewFolder(string outPath, string option)
+    {
+        Folder(outPath, option, []);
+        if (Directory.Exists(outPath) && Directory.EnumerateFileSystemEntries(outPath).Any())
+            throw new ArgumentException($"{option} '{outPath}' is not empty; this command writes files of fixed names there and would replace them. Choose a new or empty folder.");
+        OutsideDatasets(outPath, option);
+    }
+
+    /// <summary>
+    /// Refuses an output inside a dataset in the MVTec layout — below a category folder (one holding train/good) or
+    /// directly in a dataset root (a folder holding such categories) — where written files would become part of the
+    /// data: a folder under test/ reads as a defect type, and a training run would trip over it later. For outputs
+    /// whose verb does not know the dataset (demo, serve --heatmaps); the others name it as an input.
+    /// </summary>
+    public static void OutsideDatasets(string outPath, string option)
+    {
+        string resolved = FileKind.Resolved(outPath);
+        bool nearest = true;
+        for (string? p = resolved; p is not null; p = Path.GetDirectoryName(p))
+        {
+            if (!Directory.Exists(p)) continue;
+            bool category = IsCategory(p);
+            bool root = nearest && !PathsEqual(p, resolved) && SafeSubfolders(p).Any(IsCategory);
+            if (category || root)
+                throw new ArgumentException($"{option} '{outPath}' is inside the dataset {(category ? "category" : "folder")} '{p}'; files written there would become part of the data. Choose a folder outside it.");
+            if (!PathsEqual(p, resolved)) nearest = false;
+        }
+    }
+
+    private static bool IsCategory(string folder) => Directory.Exists(Path.Combine(folder, "train", "good"));
+
+    private static IEnumerable<string> SafeSubfolders(string folder)
+    {
+        try { return Directory.GetDirectories(folder); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return []; }
     }
 
     private static IEnumerable<GuardedInput> Existing(GuardedInput[] inputs) =>

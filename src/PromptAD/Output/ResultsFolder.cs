@@ -40,34 +40,57 @@ public static class ResultsFolder
     /// <paramref name="absentMeans"/> names parameters added since job.json first existed, with the value every older
     /// job had (so their folders still resume).
     /// </summary>
+    /// <param name="growing">Parameters of parts a job may gain between resumptions (a category's dataset identity):
+    /// checked where recorded, recorded where new.</param>
     public static void CheckJob(string folder, IReadOnlyList<KeyValuePair<string, string>> parameters, string resultsMarker,
-        IReadOnlyDictionary<string, string>? absentMeans = null)
+        IReadOnlyDictionary<string, string>? absentMeans = null, IReadOnlyList<KeyValuePair<string, string>>? growing = null)
     {
         string path = Path.Combine(folder, JobFile);
+        growing ??= [];
         if (!File.Exists(path))
         {
             if (Path.Exists(Path.Combine(folder, resultsMarker)))
                 throw new ArgumentException($"--out '{folder}' holds results ({resultsMarker}) but no {JobFile} saying which parameters made them; use a new --out.");
-            AtomicFile.WriteAllText(path, Format(parameters));
+            AtomicFile.WriteAllText(path, Format([.. parameters, .. growing]));
             return;
         }
-        Dictionary<string, string> recorded;
-        try
-        {
-            using var doc = JsonDocument.Parse(File.ReadAllText(path));
-            recorded = doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.Ordinal);
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException)
-        {
-            throw new IOException($"'{path}' is not a job file ({e.Message}); use a new --out.", e);
-        }
+        var file = ReadJob(path);
+        var recorded = new Dictionary<string, string>(file, StringComparer.Ordinal);
         foreach (var (key, value) in absentMeans ?? new Dictionary<string, string>()) recorded.TryAdd(key, value);
-        var changes = parameters.Where(p => !recorded.TryGetValue(p.Key, out var v) || v != p.Value)
+        var changes = parameters.Concat(growing.Where(g => recorded.ContainsKey(g.Key))).Where(p => !recorded.TryGetValue(p.Key, out var v) || v != p.Value)
             .Select(p => recorded.TryGetValue(p.Key, out var v) ? $"{p.Key} was {v}, now {p.Value}" : $"{p.Key} not recorded, now {p.Value}").ToList();
         if (changes.Count > 0)
             throw new ArgumentException($"--out '{folder}' holds results of another job ({string.Join("; ", changes)}); "
-                + "resume with the original options or use a new --out.");
+                + "resume with the original options and data, or use a new --out.");
+        var added = growing.Where(g => !file.ContainsKey(g.Key)).ToList();
+        if (added.Count > 0) AtomicFile.WriteAllText(path, Format([.. file, .. added]));
     }
+
+    /// <summary>Adds or replaces one entry of a folder's job.json (written before: CheckJob).</summary>
+    public static void Record(string folder, string key, string value)
+    {
+        string path = Path.Combine(folder, JobFile);
+        var entries = ReadJob(path);
+        entries[key] = value;
+        AtomicFile.WriteAllText(path, Format([.. entries]));
+    }
+
+    /// <summary>A job.json's entries in file order; an unreadable one is an IOException naming it.</summary>
+    public static Dictionary<string, string> ReadJob(string path)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(Clip.IO.InputFile.ReadAllText(path, "job file"));
+            return doc.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "", StringComparer.Ordinal);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
+        {
+            throw new IOException($"'{path}' is not a job file ({e.Message}); use a new --out.", e);
+        }
+    }
+
+    /// <summary>Writes job.json entries (name → value, in order).</summary>
+    public static void WriteJob(string path, IEnumerable<KeyValuePair<string, string>> entries) => AtomicFile.WriteAllText(path, Format([.. entries]));
 
     /// <summary>
     /// After a successful test into a reused folder: heatmaps older than this run (images no longer in the test set,
@@ -85,7 +108,7 @@ public static class ResultsFolder
             if (!Directory.EnumerateFileSystemEntries(dir).Any()) Directory.Delete(dir);
     }
 
-    private static string Format(IReadOnlyList<KeyValuePair<string, string>> parameters)
+    private static string Format(IEnumerable<KeyValuePair<string, string>> parameters)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))

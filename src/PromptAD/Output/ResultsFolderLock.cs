@@ -43,6 +43,18 @@ public sealed class ResultsFolderLock : IDisposable
         throw InUse(folder, path, Owner.Parse(SafeRead(path)));
     }
 
+    /// <summary>
+    /// Throws (<see cref="ResultsFolderBusyException"/>, naming the owner) when a live process holds the folder's lock:
+    /// for readers that must not take a folder still being written (run --merge reading a shard), without writing there.
+    /// </summary>
+    public static void ThrowIfHeld(string folder)
+    {
+        string path = Path.Combine(folder, FileName);
+        if (SafeRead(path) is not { } text) return;
+        var owner = Owner.Parse(text);
+        if (owner is null || !owner.IsDeadOnThisHost()) throw InUse(folder, path, owner);
+    }
+
     /// <summary>Removes the lock if it is still ours.</summary>
     public void Dispose()
     {

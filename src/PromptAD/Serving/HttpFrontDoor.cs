@@ -10,8 +10,11 @@ namespace PromptAD.Serving;
 /// The HTTP front door: <c>POST /score?model=name</c> with the image file as the body → a <see cref="ScoreAnswer"/>;
 /// <c>GET /health</c> → <see cref="HealthAnswer"/>. Bound to 127.0.0.1 unless told otherwise; bodies above
 /// <see cref="MaxBodyBytes"/> are refused (413) before they are read; no request can name a file on this machine.
-/// Status codes: 200 scored, 400 unreadable image or empty body, 404 unknown model or path, 405 wrong method,
-/// 413 body too large, 503 shutting down, 500 anything else (the service keeps running in every case).
+/// Status codes: 200 scored, 400 unreadable image, empty or cut-short body, 404 unknown model or path, 405 wrong method,
+/// 413 body too large, 503 shutting down or busy (too many pixels being decoded), 500 anything else (the service keeps
+/// running in every case). Every answer has a JSON body; a 200 always carries a score.
+/// Stopping finishes every request that arrived before the signal (those already waiting in the listener's queue
+/// included) and refuses with 503 only what arrives after it.
 /// </summary>
 public sealed class HttpFrontDoor : IAsyncDisposable
 {
@@ -26,6 +29,7 @@ public sealed class HttpFrontDoor : IAsyncDisposable
     public HttpFrontDoor(ScoringService service, string host = "127.0.0.1", int port = 0, long maxBodyBytes = DefaultMaxBodyBytes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBodyBytes, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxBodyBytes, MaxMaxBodyBytes);
         _service = service;
         MaxBodyBytes = maxBodyBytes;
         Host = host;
@@ -38,6 +42,9 @@ public sealed class HttpFrontDoor : IAsyncDisposable
 
     public const long DefaultMaxBodyBytes = 32L << 20;
 
+    /// <summary>The largest --max-body: a body is held in memory while it is decoded.</summary>
+    public const long MaxMaxBodyBytes = 1L << 30;
+
     public string Host { get; }
     public int Port { get; }
     public long MaxBodyBytes { get; }
@@ -46,17 +53,17 @@ public sealed class HttpFrontDoor : IAsyncDisposable
 
     public string Url => $"http://{(Host.Contains(':') ? $"[{Host}]" : Host)}:{Port}/";
 
-    /// <summary>Stops accepting, waits for every request in flight to be answered, then closes the listener.</summary>
+    /// <summary>
+    /// Stops accepting (requests already queued in the listener are still taken), waits for every accepted request to
+    /// be answered, then closes the listener.
+    /// </summary>
     public async Task StopAsync()
     {
-        if (!_stop.IsCancellationRequested)
-        {
-            _stop.Cancel();
-            if (Interlocked.CompareExchange(ref _inFlight, 0, 0) == 0) _drained.TrySetResult();
-        }
+        _stop.Cancel();
+        try { await _accepting.ConfigureAwait(false); } catch (ObjectDisposedException) { } catch (HttpListenerException) { }
+        if (Volatile.Read(ref _inFlight) == 0) _drained.TrySetResult();
         await _drained.Task.ConfigureAwait(false);
         _listener.Close();
-        try { await _accepting.ConfigureAwait(false); } catch (ObjectDisposedException) { } catch (HttpListenerException) { }
     }
 
     public async ValueTask DisposeAsync()
@@ -74,36 +81,63 @@ public sealed class HttpFrontDoor : IAsyncDisposable
         return port;
     }
 
+    /// <summary>
+    /// Takes requests until stopped. After the stop signal it still takes those already waiting in the listener's
+    /// queue (their GetContext completes at once: they arrived before it), then stops; a request that arrives later
+    /// is answered 503.
+    /// </summary>
     private async Task AcceptLoop()
     {
+        var stopped = Task.Delay(Timeout.Infinite, _stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
         while (true)
         {
-            HttpListenerContext context;
-            try { context = await _listener.GetContextAsync().ConfigureAwait(false); }
-            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException)
+            Task<HttpListenerContext> next;
+            try { next = _listener.GetContextAsync(); }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException) { return; }
+            if (!next.IsCompleted)
             {
-                return; // closed
-            }
-            Interlocked.Increment(ref _inFlight);
-            _ = Task.Run(async () =>
-            {
-                try { await Handle(context).ConfigureAwait(false); }
-                finally
+                if (!_stop.IsCancellationRequested) await Task.WhenAny(next, stopped).ConfigureAwait(false);
+                if (!next.IsCompleted)
                 {
-                    if (Interlocked.Decrement(ref _inFlight) == 0 && _stop.IsCancellationRequested) _drained.TrySetResult();
+                    _ = RefuseWhenItArrives(next);
+                    return;
                 }
-            });
+            }
+            HttpListenerContext context;
+            try { context = await next.ConfigureAwait(false); }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException) { return; }
+            Dispatch(context, accepted: true);
         }
     }
 
-    private async Task Handle(HttpListenerContext context)
+    /// <summary>A request arriving after the stop signal (before the listener closes) gets a 503, not a dropped connection.</summary>
+    private async Task RefuseWhenItArrives(Task<HttpListenerContext> next)
+    {
+        try { Dispatch(await next.ConfigureAwait(false), accepted: false); }
+        catch (Exception e) when (e is HttpListenerException or ObjectDisposedException or InvalidOperationException) { }
+    }
+
+    private void Dispatch(HttpListenerContext context, bool accepted)
+    {
+        Interlocked.Increment(ref _inFlight);
+        _ = Task.Run(async () =>
+        {
+            try { await Handle(context, accepted).ConfigureAwait(false); }
+            finally
+            {
+                if (Interlocked.Decrement(ref _inFlight) == 0 && _stop.IsCancellationRequested && _accepting is { IsCompleted: true }) _drained.TrySetResult();
+            }
+        });
+    }
+
+    private async Task Handle(HttpListenerContext context, bool accepted)
     {
         var request = context.Request;
         var response = context.Response;
         try
         {
             string path = request.Url?.AbsolutePath ?? "/";
-            if (_stop.IsCancellationRequested || _service.Stopping)
+            if (!accepted || _service.Stopping)
                 await Answer(response, 503, new ScoreAnswer { Error = "the service is shutting down" }).ConfigureAwait(false);
             else if (path == "/health")
             {
@@ -136,10 +170,11 @@ public sealed class HttpFrontDoor : IAsyncDisposable
             await Answer(response, 413, new ScoreAnswer { Model = model, Error = $"body of {request.ContentLength64} bytes is above the limit of {MaxBodyBytes}" }).ConfigureAwait(false);
             return;
         }
-        var body = await ReadBody(request).ConfigureAwait(false);
+        var (body, problem) = await ReadBody(request).ConfigureAwait(false);
         if (body is null)
         {
-            await Answer(response, 413, new ScoreAnswer { Model = model, Error = $"body is above the limit of {MaxBodyBytes} bytes" }).ConfigureAwait(false);
+            await Answer(response, problem is null ? 413 : 400, new ScoreAnswer { Model = model, Error = problem ?? $"body is above the limit of {MaxBodyBytes} bytes" })
+                .ConfigureAwait(false);
             return;
         }
         if (body.Length == 0)
@@ -157,6 +192,7 @@ public sealed class HttpFrontDoor : IAsyncDisposable
         catch (ImageLoadException e) { (status, answer) = (400, new ScoreAnswer { Model = model, Error = e.Message }); }
         catch (UnknownModelException e) { (status, answer) = (404, new ScoreAnswer { Model = model, Error = e.Message }); }
         catch (ServiceStoppingException e) { (status, answer) = (503, new ScoreAnswer { Model = model, Error = e.Message }); }
+        catch (ServiceBusyException e) { (status, answer) = (503, new ScoreAnswer { Model = model, Error = e.Message }); }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             (status, answer) = (500, new ScoreAnswer { Model = model, Error = $"scoring failed: {e.Message}" });
@@ -164,21 +200,38 @@ public sealed class HttpFrontDoor : IAsyncDisposable
         await Answer(response, status, answer).ConfigureAwait(false);
     }
 
-    /// <summary>The body, or null when it turns out larger than the limit (chunked bodies have no length up front).</summary>
-    private async Task<MemoryStream?> ReadBody(HttpListenerRequest request)
+    /// <summary>
+    /// The body; null with no problem when it turns out larger than the limit (chunked bodies have no length up front),
+    /// null with the problem when it ends before the length its Content-Length announced (the upload was cut short).
+    /// </summary>
+    private async Task<(MemoryStream? Body, string? Problem)> ReadBody(HttpListenerRequest request)
     {
-        var body = new MemoryStream(request.ContentLength64 > 0 ? (int)request.ContentLength64 : 1 << 16);
+        long announced = request.ContentLength64;
+        // The announced length only sizes the first buffer up to a bound: a header is not a promise of bytes.
+        var body = new MemoryStream((int)Math.Clamp(announced, 1 << 16, 1 << 20));
         var buffer = new byte[1 << 16];
         var input = request.InputStream;
-        int read;
-        while ((read = await input.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+        try
         {
-            if (body.Length + read > MaxBodyBytes) return null;
-            body.Write(buffer, 0, read);
+            int read;
+            while ((read = await input.ReadAsync(buffer).ConfigureAwait(false)) > 0)
+            {
+                if (body.Length + read > MaxBodyBytes) return (null, null);
+                body.Write(buffer, 0, read);
+            }
         }
+        catch (Exception e) when (e is HttpListenerException or IOException)
+        {
+            return (null, CutShort(body.Length, announced));
+        }
+        if (announced > 0 && body.Length < announced) return (null, CutShort(body.Length, announced));
         body.Position = 0;
-        return body;
+        return (body, null);
     }
+
+    private static string CutShort(long received, long announced) => announced > 0
+        ? $"the body ended after {received} of the {announced} bytes its Content-Length announced: the upload was cut short; send the whole image"
+        : $"the body ended after {received} bytes, before its chunked encoding did: the upload was cut short; send the whole image";
 
     private static Task Answer(HttpListenerResponse response, int status, ScoreAnswer answer) =>
         Answer(response, status, answer, ServiceJsonContext.Default.ScoreAnswer);

@@ -11,7 +11,9 @@ namespace PromptAD.Serving;
 /// Keeps the CLIP weights and one detector per model loaded and scores images as they come, from any number of
 /// callers. One worker does the scoring: whatever requests are waiting when it becomes free (up to
 /// <see cref="BatchSize"/>, grouped by model) go through the encoder as one batch, so concurrent clients share
-/// batches without anyone waiting for a batch to fill. Decoding happens on the caller's thread.
+/// batches without anyone waiting for a batch to fill. Decoding happens on the caller's thread, within a budget of
+/// decoded pixels in flight (<see cref="DecodedPixelBudget"/>): a burst of huge images waits its turn (or, past
+/// <see cref="DecodeWait"/>, is refused as busy) instead of taking the machine's memory.
 /// <see cref="StopAsync"/> refuses new images and returns once every accepted one has its answer.
 /// </summary>
 public sealed class ScoringService : IDisposable
@@ -25,8 +27,9 @@ public sealed class ScoringService : IDisposable
     /// <param name="models">Name → model; every model must fit <paramref name="weights"/>' backbone.</param>
     /// <param name="thresholdOverride">Decision threshold for every model instead of each one's calibrated threshold.</param>
     public ScoringService(ClipWeights weights, IReadOnlyDictionary<string, PromptAdModel> models, int outputSize, int batchSize,
-        float? thresholdOverride = null)
+        float? thresholdOverride = null, DecodedPixelBudget? decodeBudget = null)
     {
+        DecodeBudget = decodeBudget ?? new DecodedPixelBudget();
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         if (models.Count == 0) throw new ArgumentException("no model to serve");
         BatchSize = batchSize;
@@ -47,6 +50,12 @@ public sealed class ScoringService : IDisposable
     }
 
     public int BatchSize { get; }
+
+    /// <summary>The pixels being decoded at once, across all callers.</summary>
+    public DecodedPixelBudget DecodeBudget { get; }
+
+    /// <summary>How long an upload may wait for decoding room before <see cref="ScoreAsync"/> refuses it as busy.</summary>
+    public TimeSpan DecodeWait { get; init; } = TimeSpan.FromSeconds(60);
     public int OutputSize { get; }
     public IReadOnlyCollection<string> ModelNames => _models.Keys;
     public bool Stopping => Volatile.Read(ref _stopping) != 0;
@@ -66,21 +75,39 @@ public sealed class ScoringService : IDisposable
     /// <exception cref="ImageLoadException">The bytes are not a readable image.</exception>
     /// <exception cref="UnknownModelException">No model of that name is loaded.</exception>
     /// <exception cref="ServiceStoppingException">The service is shutting down.</exception>
-    public Task<ServiceScore> ScoreAsync(string? model, Stream image, string name, bool keepThumbnail = false)
+    /// <exception cref="ServiceBusyException">No decoding room within <see cref="DecodeWait"/>.</exception>
+    public async Task<ServiceScore> ScoreAsync(string? model, Stream image, string name, bool keepThumbnail = false)
     {
         var (modelName, _, _) = Resolve(model);
         CheckRunning();
-        var rgb = ImageLoader.Load(image, name);
-        return Enqueue(modelName, _pre.Preprocess(rgb), keepThumbnail ? PillowBicubic.Resize(rgb, OutputSize, OutputSize) : null);
+        var (w, h) = ImageLoader.Dimensions(image, name);
+        var (chw, thumbnail) = await Decode((long)w * h, DecodeWait, () => ImageLoader.Load(image, name), keepThumbnail).ConfigureAwait(false);
+        return await Enqueue(modelName, chw, thumbnail).ConfigureAwait(false);
     }
 
-    /// <summary>Scores an image file (the stdin/stdout front door, where the caller names local files).</summary>
-    public Task<ServiceScore> ScoreFileAsync(string? model, string path, bool keepThumbnail = false)
+    /// <summary>Scores an image file (the stdin/stdout front door, where the caller names local files; it reads ahead a
+    /// bounded number of lines, so it waits for decoding room as long as it takes).</summary>
+    public async Task<ServiceScore> ScoreFileAsync(string? model, string path, bool keepThumbnail = false)
     {
         var (modelName, _, _) = Resolve(model);
         CheckRunning();
-        var rgb = ImageLoader.Load(path);
-        return Enqueue(modelName, _pre.Preprocess(rgb), keepThumbnail ? PillowBicubic.Resize(rgb, OutputSize, OutputSize) : null);
+        var (w, h) = ImageLoader.Dimensions(path);
+        var (chw, thumbnail) = await Decode((long)w * h, Timeout.InfiniteTimeSpan, () => ImageLoader.Load(path), keepThumbnail).ConfigureAwait(false);
+        return await Enqueue(modelName, chw, thumbnail).ConfigureAwait(false);
+    }
+
+    /// <summary>Decodes within the budget; the full-size pixels live only inside the lease (and the frame of <see cref="Convert"/>).</summary>
+    private async Task<(float[] Chw, RgbImage? Thumbnail)> Decode(long pixels, TimeSpan wait, Func<RgbImage> load, bool keepThumbnail)
+    {
+        var lease = await DecodeBudget.AcquireAsync(pixels, wait).ConfigureAwait(false);
+        try { return Convert(load, keepThumbnail); }
+        finally { lease.Dispose(); }
+    }
+
+    private (float[] Chw, RgbImage? Thumbnail) Convert(Func<RgbImage> load, bool keepThumbnail)
+    {
+        var rgb = load();
+        return (_pre.Preprocess(rgb), keepThumbnail ? PillowBicubic.Resize(rgb, OutputSize, OutputSize) : null);
     }
 
     /// <summary>Refuses new images, lets the worker answer every accepted one, then returns.</summary>

@@ -10,6 +10,9 @@ public sealed record ScoreAnswer
 {
     /// <summary>The request's id (stdin/stdout), echoed so callers can match answers.</summary>
     public string? Id { get; init; }
+
+    /// <summary>The request's id was a JSON number (<see cref="Id"/> holds its text): it is echoed as that number.</summary>
+    [JsonIgnore] public bool IdIsNumber { get; init; }
     /// <summary>The image path given on stdin (never set over HTTP).</summary>
     public string? Path { get; init; }
     public string? Model { get; init; }
@@ -30,10 +33,11 @@ public sealed record ScoreAnswer
     };
 }
 
-/// <summary>A request line on stdin: <c>{"path": "...", "model": "name", "id": "..."}</c> (model and id optional).</summary>
+/// <summary>A request line on stdin: <c>{"path": "...", "model": "name", "id": "..."}</c> (model and id optional; the id a string or a number).</summary>
 public sealed record ScoreRequest
 {
     public string? Id { get; init; }
+    [JsonIgnore] public bool IdIsNumber { get; init; }
     public string? Path { get; init; }
     public string? Model { get; init; }
 }

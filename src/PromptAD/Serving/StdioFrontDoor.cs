@@ -7,8 +7,9 @@ namespace PromptAD.Serving;
 
 /// <summary>
 /// The stdin/stdout front door: one request per input line — an image path, or a JSON object
-/// <c>{"path": "...", "model": "name", "id": "..."}</c> — and one JSON answer line per request, in the order asked
-/// (<see cref="ScoreAnswer"/>). Lines are read ahead, so a client that writes many paths at once gets them scored in
+/// <c>{"path": "...", "model": "name", "id": "..."}</c> (the id a string or a number, echoed as given) — and one JSON
+/// answer line per request, in the order asked (<see cref="ScoreAnswer"/>); a blank line is answered with an error too,
+/// so answers and requests always pair up line by line. Heatmaps never replace a file already in the folder. Lines are read ahead, so a client that writes many paths at once gets them scored in
 /// batches. A bad line or image gets an answer with "error" and the loop goes on. Ends at the end of input or when
 /// <paramref name="stop"/> fires (after answering every line already read).
 /// </summary>
@@ -25,7 +26,7 @@ public sealed class StdioFrontDoor(ScoringService service, TextReader input, Tex
             await foreach (var pending in answers.Reader.ReadAllAsync().ConfigureAwait(false))
             {
                 var answer = await pending.ConfigureAwait(false);
-                await output.WriteLineAsync(JsonSerializer.Serialize(answer, ServiceJsonContext.Default.ScoreAnswer)).ConfigureAwait(false);
+                await output.WriteLineAsync(Line(answer)).ConfigureAwait(false);
                 await output.FlushAsync().ConfigureAwait(false);
                 n++;
             }
@@ -42,7 +43,6 @@ public sealed class StdioFrontDoor(ScoringService service, TextReader input, Tex
                 try { line = await read.ConfigureAwait(false); }
                 catch (OperationCanceledException) { break; }
                 if (line is null) break;
-                if (string.IsNullOrWhiteSpace(line)) continue;
                 await answers.Writer.WriteAsync(Answer(line)).ConfigureAwait(false);
             }
         }
@@ -53,15 +53,24 @@ public sealed class StdioFrontDoor(ScoringService service, TextReader input, Tex
         return await writer.ConfigureAwait(false);
     }
 
+    /// <summary>The answer's JSON line; a numeric request id goes back as the number it was.</summary>
+    private static string Line(ScoreAnswer answer)
+    {
+        if (!answer.IdIsNumber || answer.Id is null) return JsonSerializer.Serialize(answer, ServiceJsonContext.Default.ScoreAnswer);
+        string rest = JsonSerializer.Serialize(answer with { Id = null }, ServiceJsonContext.Default.ScoreAnswer);
+        return "{\"id\":" + answer.Id + (rest == "{}" ? "}" : "," + rest[1..]);
+    }
+
     private async Task<ScoreAnswer> Answer(string line)
     {
-        ScoreRequest? request;
         string trimmed = line.Trim();
+        if (trimmed.Length == 0) return new ScoreAnswer { Error = "empty request line: give an image path or a JSON request object" };
+        ScoreRequest request;
         if (trimmed.StartsWith('{'))
         {
-            try { request = JsonSerializer.Deserialize(trimmed, ServiceJsonContext.Default.ScoreRequest); }
-            catch (JsonException e) { return new ScoreAnswer { Error = $"not a JSON request object: {e.Message}" }; }
-            if (request?.Path is null or "") return new ScoreAnswer { Id = request?.Id, Model = request?.Model, Error = "the request has no \"path\"" };
+            if (ParseRequest(trimmed, out string? problem) is not { } parsed) return new ScoreAnswer { Error = problem };
+            request = parsed;
+            if (request.Path is null or "") return new ScoreAnswer { Id = request.Id, IdIsNumber = request.IdIsNumber, Model = request.Model, Error = "the request has no \"path\"" };
         }
         else request = new ScoreRequest { Path = trimmed };
 
@@ -75,24 +84,64 @@ public sealed class StdioFrontDoor(ScoringService service, TextReader input, Tex
                 var (min, max) = HeatmapRenderer.RangeOf([scored.Score.PixelMap]);
                 HeatmapRenderer.Write(heatmap, scored.Thumbnail!, scored.Score.PixelMap, scored.Score.Size, null, min, max, maskPanel: false);
             }
-            return ScoreAnswer.From(scored, request.Id, request.Path, heatmap);
+            return ScoreAnswer.From(scored, request.Id, request.Path, heatmap) with { IdIsNumber = request.IdIsNumber };
         }
         catch (Exception e) when (e is ImageLoadException or UnknownModelException or ServiceStoppingException or IOException or UnauthorizedAccessException)
         {
-            return new ScoreAnswer { Id = request.Id, Path = request.Path, Model = request.Model, Error = e.Message };
+            return new ScoreAnswer { Id = request.Id, IdIsNumber = request.IdIsNumber, Path = request.Path, Model = request.Model, Error = e.Message };
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            return new ScoreAnswer { Id = request.Id, Path = request.Path, Model = request.Model, Error = $"scoring failed: {e.Message}" };
+            return new ScoreAnswer { Id = request.Id, IdIsNumber = request.IdIsNumber, Path = request.Path, Model = request.Model, Error = $"scoring failed: {e.Message}" };
         }
     }
 
     private int _heatmaps;
 
-    /// <summary>heatmaps/&lt;stem&gt;_&lt;n&gt;.png: numbered, so that the same file asked twice, or two files of one name, never share a heatmap.</summary>
+    /// <summary>
+    /// heatmaps/&lt;stem&gt;_&lt;n&gt;.png: numbered, so that the same file asked twice, or two files of one name, never
+    /// share a heatmap; numbers already taken in the folder (an earlier run's heatmaps) are skipped, never overwritten.
+    /// </summary>
     private string HeatmapPath(string imagePath)
     {
-        int n = Interlocked.Increment(ref _heatmaps);
-        return Path.GetFullPath(Path.Combine(heatmapFolder!, $"{Path.GetFileNameWithoutExtension(imagePath)}_{n}.png"));
+        while (true)
+        {
+            int n = Interlocked.Increment(ref _heatmaps);
+            string path = Path.GetFullPath(Path.Combine(heatmapFolder!, $"{Path.GetFileNameWithoutExtension(imagePath)}_{n}.png"));
+            if (!Path.Exists(path)) return path;
+        }
+    }
+
+    /// <summary>A request object: "path" and "model" strings, "id" a string or a number; null and the problem otherwise.</summary>
+    private static ScoreRequest? ParseRequest(string json, out string? problem)
+    {
+        problem = null;
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object) { problem = "not a JSON request object"; return null; }
+            string? Text(string name)
+            {
+                if (!root.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null) return null;
+                return v.ValueKind == JsonValueKind.String ? v.GetString() : throw new FormatException($"\"{name}\" must be a string");
+            }
+            string? id = null;
+            bool numeric = false;
+            if (root.TryGetProperty("id", out var idValue))
+            {
+                (id, numeric) = idValue.ValueKind switch
+                {
+                    JsonValueKind.String => (idValue.GetString(), false),
+                    JsonValueKind.Number => (idValue.GetRawText(), true),
+                    JsonValueKind.Null => ((string?)null, false),
+                    _ => throw new FormatException("\"id\" must be a string or a number"),
+                };
+            }
+            return new ScoreRequest { Path = Text("path"), Model = Text("model"), Id = id, IdIsNumber = numeric };
+        }
+        catch (JsonException e) { problem = $"not a JSON request object: {e.Message}"; }
+        catch (FormatException e) { problem = e.Message; }
+        return null;
     }
 }

@@ -111,6 +111,7 @@ public static class Trainer
                 AnomalyStates = [.. data.States],
                 Shots = k,
                 ShotFiles = [.. data.ShotFiles],
+                ShotSha256 = [.. data.ShotSha256 ?? []],
                 Options = options,
                 LogitScaleValue = scale,
                 CreatedUtc = DateTimeOffset.UtcNow,

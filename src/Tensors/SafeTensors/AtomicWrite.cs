@@ -32,6 +32,7 @@ public static class AtomicWrite
             }
 
             File.Move(tempPath, fullPath, overwrite: true);
+            RemoveStaleTemps(fullPath);
         }
         catch (IOException e)
         {
@@ -48,6 +49,32 @@ public static class AtomicWrite
             TryDelete(tempPath);
             throw;
         }
+    }
+
+    /// <summary>Temporary files untouched this long belong to a dead writer (a live one writes, then renames at once).</summary>
+    public static readonly TimeSpan StaleAfter = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// A writer killed between writing its temporary file and the rename leaves <c>&lt;target&gt;.tmp-&lt;hex&gt;</c>
+    /// behind; once a write of the same target has succeeded, those leftovers go. Only names of exactly our pattern
+    /// and files unchanged for <see cref="StaleAfter"/>, so a concurrent writer of the same target keeps its file.
+    /// </summary>
+    private static void RemoveStaleTemps(string fullPath)
+    {
+        if (Path.GetDirectoryName(fullPath) is not { Length: > 0 } folder) return;
+        string prefix = Path.GetFileName(fullPath) + TempMarker;
+        try
+        {
+            foreach (string temp in Directory.EnumerateFiles(folder))
+            {
+                string name = Path.GetFileName(temp);
+                if (name.Length != prefix.Length + 16 || !name.StartsWith(prefix, StringComparison.Ordinal)
+                    || name.AsSpan(prefix.Length).ContainsAnyExcept("0123456789abcdef")) continue;
+                if (DateTime.UtcNow - File.GetLastWriteTimeUtc(temp) >= StaleAfter) TryDelete(temp);
+            }
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
     }
 
     private static void TryDelete(string path)
