@@ -16,14 +16,15 @@ internal static class ImageCompleteness
     private static ReadOnlySpan<byte> PngSignature => [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 
     /// <summary>Null when complete (or not PNG/JPEG), else what is missing. Leaves the stream position unspecified.</summary>
-    public static string? Problem(Stream stream)
+    /// <param name="maxPixels">A JPEG declaring more is left to the decoder's limits (a header bomb, not a cut file).</param>
+    public static string? Problem(Stream stream, long maxPixels = long.MaxValue)
     {
         long start = stream.Position;
         Span<byte> head = stackalloc byte[8];
         int n = ReadAtMost(stream, head);
         stream.Position = start;
         if (n == 8 && head.SequenceEqual(PngSignature)) return PngProblem(stream, start);
-        if (n >= 2 && head[0] == 0xFF && head[1] == 0xD8) return JpegProblem(stream, start);
+        if (n >= 2 && head[0] == 0xFF && head[1] == 0xD8) return JpegProblem(stream, start, maxPixels);
         return null;
     }
 
@@ -44,7 +45,7 @@ internal static class ImageCompleteness
         }
     }
 
-    private static string? JpegProblem(Stream s, long start)
+    private static string? JpegProblem(Stream s, long start, long maxPixels)
     {
         long end = s.Length;
         long pos = start + 2;
@@ -65,7 +66,10 @@ internal static class ImageCompleteness
             int length = two[0] << 8 | two[1];
             if (length < 2 || pos + length > end) return $"truncated JPEG: marker 0x{b:X2} at byte {pos - start - 2} runs past the end of the file ({end - start} bytes)";
             if (b is >= 0xC0 and <= 0xC3 or >= 0xC5 and <= 0xC7 && length >= 7 && ReadAtMost(s, frame) == 5)
-                blocks = (long)((frame[3] << 8 | frame[4]) + 7) / 8 * (((frame[1] << 8 | frame[2]) + 7) / 8);
+            {
+                long width = frame[3] << 8 | frame[4], height = frame[1] << 8 | frame[2];
+                if (width * height <= maxPixels) blocks = (width + 7) / 8 * ((height + 7) / 8);
+            }
             pos += length;
             if (b == 0xDA) break;
         }

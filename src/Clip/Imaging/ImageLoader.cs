@@ -135,7 +135,7 @@ public static class ImageLoader
         long start = stream.Position;
         try
         {
-            if (ImageCompleteness.Problem(stream) is { } incomplete)
+            if (ImageCompleteness.Problem(stream, limits.MaxPixels) is { } incomplete)
             {
                 throw new ImageLoadException(name, incomplete);
             }

@@ -39,7 +39,8 @@ public sealed class ModelFileTests : IDisposable
         Assert.Equal(m.Options, b.Options);
         Assert.Equal(m.ShotFiles, b.ShotFiles);
         Assert.Equal(m.AnomalyStates, b.AnomalyStates);
-        Assert.Equal(m with { ShotFiles = b.ShotFiles, AnomalyStates = b.AnomalyStates, CreatedUtc = b.CreatedUtc }, b);
+        Assert.Equal(m.ShotSha256, b.ShotSha256);
+        Assert.Equal(m with { ShotFiles = b.ShotFiles, AnomalyStates = b.AnomalyStates, ShotSha256 = b.ShotSha256, CreatedUtc = b.CreatedUtc }, b);
         Assert.Equal(m.CreatedUtc.ToUnixTimeMilliseconds(), b.CreatedUtc.ToUnixTimeMilliseconds());
         back.CheckCompatible(_tiny, "AB12");
     }
