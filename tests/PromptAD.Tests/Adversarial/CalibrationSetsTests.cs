@@ -15,12 +15,6 @@ public sealed class CalibrationSetsTests : IDisposable
 
     public void Dispose() => _h.Dispose();
 
-    private static void Refused((int Code, string Out, string Err) r, string mentions)
-    {
-        Assert.True(r.Code == 2, $"exit {r.Code}: {r.Err}");
-        Assert.Contains(mentions, r.Err);
-        Assert.DoesNotContain("internal error", r.Err);
-    }
 
     [Fact]
     public void BiasedGoodSets_AreRefused_AndTheModelStays()
@@ -34,22 +28,22 @@ public sealed class CalibrationSetsTests : IDisposable
         string[] Calibrate(params string[] good) => ["calibrate", "--model", model, "--weights", _h.Weights, "--size", "32", "--fpr", "0.4", "--good", .. good];
 
         // The shots, found by content even as copies elsewhere and without --data.
-        Refused(Hostile.Cli(Calibrate(trainGood)), "shot");
+        Hostile.Usage(Hostile.Cli(Calibrate(trainGood)), "shot");
         string copies = _h.P("copies");
         Directory.CreateDirectory(copies);
         foreach (var (shot, i) in shots.Select((s, i) => (s, i))) File.Copy(shot, Path.Combine(copies, $"renamed{i}.png"));
-        Refused(Hostile.Cli(Calibrate(testGood, copies)), "shot");
+        Hostile.Usage(Hostile.Cli(Calibrate(testGood, copies)), "shot");
 
         // One image three times is one good image, not three.
         string image = Directory.GetFiles(testGood).Order(StringComparer.Ordinal).First();
         string copy = _h.P("same.png");
         File.Copy(image, copy);
-        Refused(Hostile.Cli(Calibrate(image, image, copy)), "same image");
+        Hostile.Usage(Hostile.Cli(Calibrate(image, image, copy)), "same image");
 
         // Leave-one-out over a dataset with the same names but other images.
         string other = _h.P("other");
         SyntheticDataset.Generate(other, seed: 7, size: 32);
-        Refused(Hostile.Cli("calibrate", "--model", model, "--weights", _h.Weights, "--size", "32", "--data", other), "not the image the model was trained on");
+        Hostile.Usage(Hostile.Cli("calibrate", "--model", model, "--weights", _h.Weights, "--size", "32", "--data", other), "not the image the model was trained on");
 
         Assert.Equal(before, Hostile.Sha(model));
         var ok = Hostile.Cli(Calibrate(testGood));

@@ -103,5 +103,13 @@ internal sealed class Hostile : IDisposable
         Directory.GetFiles(folder, "*", SearchOption.AllDirectories).ToDictionary(f => Path.GetRelativePath(folder, f),
             f => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(f))));
 
+    /// <summary>A usage error (exit 2) whose one-line message names <paramref name="mentions"/>, and no bug.</summary>
+    public static void Usage((int Code, string Out, string Err) r, string mentions)
+    {
+        Assert.True(r.Code == 2, $"exit {r.Code}: {r.Err}");
+        Assert.Contains(mentions, r.Err);
+        Assert.DoesNotContain("internal error", r.Err);
+    }
+
     public static string Sha(string file) => Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file)));
 }

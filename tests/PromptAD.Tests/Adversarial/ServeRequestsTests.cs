@@ -18,12 +18,6 @@ public sealed class ServeRequestsTests : IDisposable
 
     public void Dispose() => _h.Dispose();
 
-    private static void Usage((int Code, string Out, string Err) r, string mentions)
-    {
-        Assert.True(r.Code == 2, $"exit {r.Code}: {r.Err}");
-        Assert.Contains(mentions, r.Err);
-        Assert.DoesNotContain("internal error", r.Err);
-    }
 
     private (int Code, string Out, string Err) Serve(string model, string input, params string[] extra)
     {
@@ -45,22 +39,22 @@ public sealed class ServeRequestsTests : IDisposable
             Assert.Contains("--threshold", r.Err);
             Assert.Equal("", r.Out);
         }
-        Usage(Serve(model, image + "\n", "--size", "30000"), "--size must be between 1 and 4096");
-        Usage(Serve(model, image + "\n", "--size", "60000"), "--size");
-        Usage(Serve(model, image + "\n", "--batch", "100000"), "--batch");
-        Usage(Serve(model, image + "\n", "--port", "0", "--max-body", "99999999999999"), "--max-body");
+        Hostile.Usage(Serve(model, image + "\n", "--size", "30000"), "--size must be between 1 and 4096");
+        Hostile.Usage(Serve(model, image + "\n", "--size", "60000"), "--size");
+        Hostile.Usage(Serve(model, image + "\n", "--batch", "100000"), "--batch");
+        Hostile.Usage(Serve(model, image + "\n", "--port", "0", "--max-body", "99999999999999"), "--max-body");
 
         string good = Path.Combine(_h.Category, "test", AnomalyDataset.GoodFolder);
-        Usage(Hostile.Cli("calibrate", "--model", model, "--weights", _h.Weights, "--good", good, "--size", "5000"), "--size must be between 1 and 4096");
-        Usage(Hostile.Cli("calibrate", "--model", model, "--weights", _h.Weights, "--good", good, "--batch", "100000"), "--batch");
-        Usage(Hostile.Cli("profile", "--device", "emulated", "--emulator", _h.Weights, "--batch", "100000"), "--batch");
+        Hostile.Usage(Hostile.Cli("calibrate", "--model", model, "--weights", _h.Weights, "--good", good, "--size", "5000"), "--size must be between 1 and 4096");
+        Hostile.Usage(Hostile.Cli("calibrate", "--model", model, "--weights", _h.Weights, "--good", good, "--batch", "100000"), "--batch");
+        Hostile.Usage(Hostile.Cli("profile", "--device", "emulated", "--emulator", _h.Weights, "--batch", "100000"), "--batch");
     }
 
     [Fact]
     public void UnknownVerb_IsNamed()
     {
         var r = Hostile.Cli("frobnicate", "--weights", "x");
-        Usage(r, "unknown command 'frobnicate'");
+        Hostile.Usage(r, "unknown command 'frobnicate'");
         Assert.Contains("train", r.Err);
         Assert.DoesNotContain("Required command was not provided", r.Err);
     }
@@ -109,6 +103,52 @@ public sealed class ServeRequestsTests : IDisposable
             var answer = JsonSerializer.Deserialize(body, ServiceJsonContext.Default.ScoreAnswer)!;
             Assert.Null(answer.Score);
             Assert.Contains("99999", answer.Error);
+        }
+        finally
+        {
+            foreach (var m in models.Values) m.Dispose();
+        }
+    }
+    /// <summary>
+    /// Stopping (what SIGTERM does) answers every request that arrived before it — here four held behind a busy worker —
+    /// and refuses one arriving during the drain with a 503 and a JSON reason, never a dropped connection.
+    /// </summary>
+    [Fact]
+    public async Task Stop_AnswersWhatArrivedBefore_AndRefusesWhatCameAfter()
+    {
+        string model = _h.TrainModel();
+        var models = new Dictionary<string, PromptAD.Model.PromptAdModel>(StringComparer.Ordinal) { ["m"] = PromptAD.Model.PromptAdModel.Load(model) };
+        using var weights = PromptAD.Clip.ClipWeights.Load(_h.Weights, PromptAD.Clip.ClipConfigs.Load("tiny-test"), PromptAD.Tensors.Cpu.CpuBackend.Instance);
+        byte[] image = File.ReadAllBytes(Directory.GetFiles(Path.Combine(_h.Category, "test", AnomalyDataset.GoodFolder)).First());
+        using var client = new HttpClient { Timeout = TimeSpan.FromMinutes(2) };
+        async Task<(System.Net.HttpStatusCode Status, ScoreAnswer Answer)> Post(string url)
+        {
+            using var content = new ByteArrayContent(image);
+            using var response = await client.PostAsync(url + "score", content, TestContext.Current.CancellationToken);
+            string text = await response.Content.ReadAsStringAsync(TestContext.Current.CancellationToken);
+            return (response.StatusCode, JsonSerializer.Deserialize(text, ServiceJsonContext.Default.ScoreAnswer)!);
+        }
+        try
+        {
+            using var service = new ScoringService(weights, models, 32, 1);
+            var door = new HttpFrontDoor(service, "127.0.0.1", 0);
+            using var release = new ManualResetEventSlim();
+            service.BeforeBatch = _ => release.Wait(TimeSpan.FromMinutes(1), CancellationToken.None);
+            var early = Enumerable.Range(0, 4).Select(_ => Post(door.Url)).ToList();
+            while (service.Pending < 4) await Task.Delay(10, TestContext.Current.CancellationToken);
+            var stopping = door.StopAsync();
+            await Task.Delay(200, TestContext.Current.CancellationToken);
+            Assert.False(stopping.IsCompleted); // draining: four images are still to be answered
+            var late = await Post(door.Url);
+            Assert.Equal(System.Net.HttpStatusCode.ServiceUnavailable, late.Status);
+            Assert.Contains("shutting down", late.Answer.Error);
+            release.Set();
+            foreach (var (status, answer) in await Task.WhenAll(early))
+            {
+                Assert.Equal(System.Net.HttpStatusCode.OK, status);
+                Assert.NotNull(answer.Score);
+            }
+            await stopping;
         }
         finally
         {
