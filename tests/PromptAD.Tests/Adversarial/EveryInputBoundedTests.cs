@@ -72,20 +72,13 @@ public sealed class EveryInputBoundedTests : IDisposable
     [Fact]
     public void PromptsVariable_NamingAMissingFile_IsAnError_NotASilentDefault()
     {
+        // A child process: the variable must not leak into tests running beside this one.
         string missing = _h.P("nonexistent.json");
-        Environment.SetEnvironmentVariable("PROMPTAD_PROMPTS", missing);
-        try
-        {
-            var r = Hostile.Cli(_h.TrainArgs(_h.P("m.safetensors")));
-            Assert.True(r.Code == 1, $"exit {r.Code}: {r.Err}");
-            Assert.Contains(missing, r.Err);
-            Assert.Contains("PROMPTAD_PROMPTS", r.Err);
-            Assert.False(File.Exists(_h.P("m.safetensors")));
-        }
-        finally
-        {
-            Environment.SetEnvironmentVariable("PROMPTAD_PROMPTS", null);
-        }
+        var r = Hostile.RunChildWith(new Dictionary<string, string> { ["PROMPTAD_PROMPTS"] = missing }, _h.TrainArgs(_h.P("m.safetensors")));
+        Assert.True(r.Code == 1, $"exit {r.Code}: {r.Err}");
+        Assert.Contains(missing, r.Err);
+        Assert.Contains("PROMPTAD_PROMPTS", r.Err);
+        Assert.False(File.Exists(_h.P("m.safetensors")));
     }
 
     [Fact]

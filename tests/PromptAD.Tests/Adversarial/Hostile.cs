@@ -39,7 +39,10 @@ internal sealed class Hostile : IDisposable
     }
 
     /// <summary>The built CLI (promptad.dll beside the tests) started as a child process.</summary>
-    public static Process Start(params string[] args)
+    public static Process Start(params string[] args) => StartWith(null, args);
+
+    /// <summary><see cref="Start"/> with environment variables set for the child only (never for this process's other tests).</summary>
+    public static Process StartWith(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         // A self-contained test build (build.ps1 device) runs where no .NET is installed: nothing to start the CLI with.
         string? host = DotnetHost();
@@ -47,14 +50,17 @@ internal sealed class Hostile : IDisposable
         var psi = new ProcessStartInfo(host!) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "promptad.dll"));
         foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         var p = Process.Start(psi)!;
         return p;
     }
 
     /// <summary>Runs the child to the end: exit code and both streams.</summary>
-    public static (int Code, string Out, string Err) RunChild(params string[] args)
+    public static (int Code, string Out, string Err) RunChild(params string[] args) => RunChildWith(null, args);
+
+    public static (int Code, string Out, string Err) RunChildWith(IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        using var p = Start(args);
+        using var p = StartWith(environment, args);
         var err = p.StandardError.ReadToEndAsync();
         string output = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
