@@ -74,7 +74,10 @@ public static class ImageLoader
         long start = stream.Position;
         try
         {
-            IImageInfo? info = Image.Identify(Decoding, stream);
+            // As Load: an animated WebP is measured by the still it decodes.
+            Stream measured = WebpFirstFrame.Extract(stream, name) is { } still ? new MemoryStream(still) : stream;
+            if (ReferenceEquals(measured, stream)) stream.Position = start;
+            IImageInfo? info = Image.Identify(Decoding, measured);
             if (info is null) throw new ImageLoadException(name, "unsupported or unrecognized image format");
             CheckLimits(name, info.Width, info.Height, limits ?? ImageLoadLimits.Default);
             return (info.Width, info.Height);
