@@ -44,8 +44,8 @@ internal static class EncodeCommand
         OptionRanges.Check(batchSize, "--batch", OptionRanges.Batch);
         CommonOptions.CheckExists(weightsFile, "Weights");
         Output.OutputGuard.File(output.FullName, "--out", [new("weights file", weightsFile.FullName), .. imageArgs.Select(a => new Output.GuardedInput("image input", a))]);
-        var files = ImageFiles.Expand(imageArgs);
         var config = CommonOptions.BackboneFor(backboneName, weightsFile);
+        var files = ImageFiles.Expand(imageArgs);
         using var backend = BackendChoice.Create(device, precision);
         using var clip = ClipWeights.Load(weightsFile.FullName, config, backend);
 
