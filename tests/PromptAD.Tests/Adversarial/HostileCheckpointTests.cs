@@ -149,9 +149,10 @@ public sealed class HostileCheckpointTests : IDisposable
     [Fact]
     public void ElementCountOverflow_IsRefused()
     {
-        Refused(Checkpoint(StateDict(4, 0, [1L << 31, 1L << 31, 1L << 31], [0, 0, 0])), CheckpointProblem.BadShape, "more elements than fit in 64 bits");
+        Refused(Checkpoint(StateDict(4, 0, [1L << 30, 1L << 30, 1L << 30], [0, 0, 0])), CheckpointProblem.BadShape, "more elements than fit in 64 bits");
         Refused(Checkpoint(StateDict(4, 0, [int.MaxValue, int.MaxValue], [0, 0])), CheckpointProblem.BadShape, "at most");
         Refused(Checkpoint(StateDict(4, 0, [-1], [1])), CheckpointProblem.BadShape, "negative");
+        Refused(Checkpoint(StateDict(4, 0, [1L << 31], [0])), CheckpointProblem.BadShape, "over 2^31");
         Refused(Checkpoint(StateDict(long.MaxValue, 0, [1], [1])), CheckpointProblem.BadShape, "overflows");
     }
 

@@ -109,7 +109,7 @@ public sealed class BackboneRecognitionTests
             var entries = ClipWeightLayout.Expected(config).Where(e => e.Name != "logit_scale")
                 .Select(e => new SafeTensorsWriter.Entry(e.Name, e.Shape, new float[e.Shape.Aggregate(1, (a, b) => a * b)]));
             SafeTensorsWriter.Write(weights, entries);
-            var (code, _, err) = ConsoleCapture.Run(() => PromptAD.Program.Main(["encode", "--weights", weights, "--images", dir, "--out", Path.Combine(dir, "f.safetensors")]));
+            var (code, _, err) = ConsoleCapture.Run(() => PromptAD.Program.Main(["encode", "--weights", weights, "--images", Path.Combine(dir, "images"), "--out", Path.Combine(dir, "f.safetensors")]));
             Assert.Equal(1, code);
             Assert.Contains("match no built-in backbone", err);
             Assert.Contains("the closest is tiny-test, with 1 difference(s): logit_scale missing", err);

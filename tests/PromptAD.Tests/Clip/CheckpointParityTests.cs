@@ -98,6 +98,19 @@ public sealed class CheckpointParityTests : IDisposable
         Assert.Empty(Directory.GetFiles(_dir, "*" + AtomicWrite.TempMarker + "*"));
     }
 
+    /// <summary>The README's real-weights example: train on a published file without --backbone; the model records the recognised one.</summary>
+    [Fact]
+    public void Train_WithoutBackbone_RecordsTheRecognisedOne()
+    {
+        using var workspace = new TinyWorkspace("promptad-train-ckpt-", size: 32);
+        string model = Path.Combine(_dir, "bottle-1shot.safetensors");
+        var r = ConsoleCapture.Run(() => PromptAD.Program.Main(["train", "--weights", Checkpoint("tiny-test.torch-save.bin"), "--data", workspace.Data,
+            "--category", PromptAD.Data.SyntheticDataset.Category, "--shots", "1", "--epochs", "1", "--out", model]));
+        Assert.True(r.Code == 0, r.Err);
+        using var trained = PromptAD.Model.PromptAdModel.Load(model);
+        Assert.Equal("tiny-test", trained.Metadata.Backbone);
+    }
+
     [Fact]
     public void Convert_RefusesToOverwriteItsInput()
     {
