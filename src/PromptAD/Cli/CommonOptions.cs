@@ -101,7 +101,7 @@ internal static class CommonOptions
         switch (Clip.IO.FileKind.Of(file.FullName))
         {
             case Clip.IO.FileKindType.Missing: throw new FileNotFoundException($"{what} file '{file.FullName}' does not exist.", file.FullName);
-            case Clip.IO.FileKindType.Directory: throw new FileNotFoundException($"{what} file '{file.FullName}' is a folder; expected a .safetensors file.", file.FullName);
+            case Clip.IO.FileKindType.Directory: throw new FileNotFoundException($"{what} file '{file.FullName}' is a folder; expected a file.", file.FullName);
             case Clip.IO.FileKindType.Special: throw new IOException($"{what} file '{file.FullName}' is not a regular file (a FIFO, socket or device).");
         }
     }
