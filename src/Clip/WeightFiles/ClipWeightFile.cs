@@ -52,6 +52,6 @@ public static partial class ClipWeightFile
 
     // position_ids: Transformers' [1, tokens] index buffers; attn_mask: OpenAI's causal mask per text block;
     // input_resolution/context_length/vocab_size: sizes OpenAI's TorchScript archives store as tensors.
-    [GeneratedRegex(@"(^|\.)(position_ids|attn_mask)$|^(input_resolution|context_length|vocab_size)$")]
+    [GeneratedRegex(@"(^|\.)(position_ids|attn_mask|input_resolution|context_length|vocab_size)$")]
     private static partial Regex NotAWeight();
 }
