@@ -16,6 +16,8 @@ same values in the other published forms, into tests/PromptAD.Tests/Golden/check
                                            tensor, a nested dict
   features.deflated.pt                     the same archive with every entry deflated (zip rewritten by Python)
   features.expected.safetensors            every float tensor of features.torch-save.pt as F32 (hand-written)
+  rounding.safetensors                     float32 values (random, ties, subnormals, near the limits) and PyTorch's
+                                           .half() and .bfloat16() of them, widened back to F32: weights convert --dtype
 
   /usr/bin/python3 tests/reference/make_checkpoint_goldens.py           # the tiny files above (committed)
   /usr/bin/python3 tests/reference/make_checkpoint_goldens.py --large   # tests/reference/large/ (git-ignored):
@@ -186,10 +188,20 @@ def flat_floats(d, prefix=""):
             yield prefix + k, v.detach().float().numpy()
 
 
+def rounding():
+    g = torch.Generator().manual_seed(5)
+    bits = np.array([0x3F808000, 0x3F818000, 0x3F800001, 0x3F80FFFF, 0x00000001, 0x807FFFFF, 0x477FE000, 0x477FEFFF,
+                     0x387FC000, 0x33800000, 0x7F7F7FFF, 0xFF7F0000, 0x00000000, 0x80000000], dtype=np.uint32)
+    values = np.concatenate([torch.randn(200, generator=g).numpy() * 3, bits.view(np.float32),
+                             (torch.rand(50, generator=g).numpy() - 0.5) * 1e-6]).astype(np.float32)
+    t = torch.from_numpy(values)
+    return [("values", values), ("as_f16", t.half().float().numpy()), ("as_bf16", t.bfloat16().float().numpy())]
+
+
 def deflate_copy(src, dst):
     with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
-        for info in zin.infolist():
-            zout.writestr(info.filename, zin.read(info.filename))
+        for info in zin.infolist():  # fixed dates: the same bytes on every run
+            zout.writestr(zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0)), zin.read(info.filename), zipfile.ZIP_DEFLATED)
 
 
 def main(args):
@@ -219,6 +231,7 @@ def main(args):
     torch.save(f, os.path.join(OUT, "features.torch-save.pt"))
     deflate_copy(os.path.join(OUT, "features.torch-save.pt"), os.path.join(OUT, "features.deflated.pt"))
     write_safetensors(os.path.join(OUT, "features.expected.safetensors"), list(flat_floats(f)), "F32")
+    write_safetensors(os.path.join(OUT, "rounding.safetensors"), rounding(), "F32")
 
 
 if __name__ == "__main__":
