@@ -43,6 +43,9 @@ internal sealed class ClipTensorView : ITensorSource
         Tensors = list;
     }
 
+    /// <summary>True when every tensor is the file's own under its own name (no wrapper prefix, renaming or reshaping).</summary>
+    public bool IsIdentity => _byName.All(kv => kv.Value.Recipe is { Kind: RecipeKind.Same, Sources: [var s] } && s == kv.Key);
+
     /// <summary>"OpenCLIP" or "Transformers": whose key names the file uses.</summary>
     public string Layout { get; }
 

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using PromptAD.Tensors.Checkpoints;
+using PromptAD.Tensors.SafeTensors;
 
 namespace PromptAD.Clip.WeightFiles;
 
@@ -32,6 +33,14 @@ public static partial class ClipWeightFile
             throw;
         }
     }
+
+    /// <summary>
+    /// The memory-mapped safetensors file behind <paramref name="source"/> when its tensors are the file's own under
+    /// the same names (a safetensors file with OpenCLIP names), so callers may use the mapped bytes in place; null for
+    /// every other form (PyTorch archives, Transformers' names), which are read through <see cref="ITensorSource.ReadFloat32"/>.
+    /// </summary>
+    public static SafeTensorsFile? MappedSafeTensors(ITensorSource source) =>
+        source is ClipTensorView { Layout: OpenClipLayout, Source: SafeTensorsSource s } view && view.IsIdentity ? s.File : null;
 
     /// <summary>"OpenCLIP" or "Transformers" for a source from <see cref="Open"/>.</summary>
     public static string LayoutOf(ITensorSource source) => source is ClipTensorView v ? v.Layout : OpenClipLayout;

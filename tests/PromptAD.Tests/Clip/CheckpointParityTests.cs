@@ -48,6 +48,18 @@ public sealed class CheckpointParityTests : IDisposable
         }
     }
 
+    /// <summary>Only a safetensors file under OpenCLIP's names exposes its mapping for in-place use; every other form is read.</summary>
+    [Fact]
+    public void MappedSafeTensors_OnlyForOpenClipSafetensors()
+    {
+        using (var original = ClipWeightFile.Open(Original("tiny-test"))) Assert.NotNull(ClipWeightFile.MappedSafeTensors(original));
+        foreach (var file in new[] { "tiny-test.torch-save.bin", "tiny-test-quickgelu.torchscript.pt", "tiny-test-quickgelu.transformers.safetensors" })
+        {
+            using var source = ClipWeightFile.Open(Checkpoint(file));
+            Assert.Null(ClipWeightFile.MappedSafeTensors(source));
+        }
+    }
+
     [Theory]
     [MemberData(nameof(Published))]
     public void WeightsInfo_NamesFormatLayoutAndBackbone(string file, string original, string config, string format, string layout)
