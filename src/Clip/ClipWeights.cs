@@ -28,15 +28,15 @@ public sealed class ClipWeights : IDisposable
         : throw new KeyNotFoundException($"CLIP weights for '{Config.Name}' have no tensor '{name}'");
 
     /// <summary>
-    /// Loads an OpenCLIP state dict (F32/F16/BF16) and checks every key and shape against <paramref name="config"/>
+    /// Loads a CLIP state dict (F32/F16/BF16; safetensors, torch.save or TorchScript, OpenCLIP's or Transformers' key
+    /// names: see <see cref="WeightFiles.ClipWeightFile"/>) and checks every key and shape against <paramref name="config"/>
     /// before uploading anything; any mismatch throws one <see cref="ClipWeightsException"/> listing all of them. A NaN or
     /// infinite value is refused naming its tensor (checked as each tensor is read; a small fraction of the load time).
     /// Tensors go one at a time through a single reusable host buffer, so the full model is never held twice on the host.
     /// </summary>
     public static ClipWeights Load(string path, ClipConfig config, IBackend backend)
     {
-        IO.InputFile.Check(path, "weights file", IO.InputFile.SafetensorsCap);
-        using var file = SafeTensorsFile.Open(path);
+        using var file = WeightFiles.ClipWeightFile.Open(path);
         var expected = ClipWeightLayout.Expected(config);
         var expectedNames = expected.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
         var missing = new List<string>();

@@ -19,6 +19,7 @@ public static class Program
         root.Subcommands.Add(DoctorCommand.Create());
         root.Subcommands.Add(EncodeCommand.Create());
         root.Subcommands.Add(ProfileCommand.Create());
+        root.Subcommands.Add(WeightsCommand.Create());
         // Our own handler turns known errors into one clear line (PROMPTAD_DEBUG=1 for the stack trace).
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0 && parse.CommandResult.Command == root)

@@ -76,7 +76,7 @@ public static class CliErrors
     };
 
     /// <summary>True for the exceptions whose message is meant for the user.</summary>
-    public static bool IsKnown(Exception e) => Unwrap(e) is DatasetException or ImageLoadException or SafeTensorsFormatException
+    public static bool IsKnown(Exception e) => Unwrap(e) is DatasetException or ImageLoadException or SafeTensorsFormatException or Tensors.Checkpoints.CheckpointFormatException
         or ClipWeightsException or Model.ModelFileException or BackendUnavailableException or TrainingFailedException or ArgumentException or IOException or UnauthorizedAccessException or OperationCanceledException;
 
     /// <summary>The one-line message: known exceptions speak for themselves; others get their type name in front.</summary>

@@ -7,13 +7,31 @@ namespace PromptAD.Cli;
 /// <summary>Options several verbs share, so their names and help read the same everywhere.</summary>
 internal static class CommonOptions
 {
-    public static Option<FileInfo> Weights() => new("--weights") { Description = "OpenCLIP weights (.safetensors), e.g. ViT-B-16-plus-240 laion400m_e32 (see README)", Required = true };
-
-    public static Option<string> Backbone() => new("--backbone")
+    public static Option<FileInfo> Weights() => new("--weights")
     {
-        Description = $"CLIP configuration of the weights: {string.Join(", ", ClipConfigs.Names)}",
-        DefaultValueFactory = _ => ClipConfigs.Default,
+        Description = "CLIP weights as published: safetensors, torch.save .bin/.pt/.pth or TorchScript .pt, OpenCLIP or Transformers key names; e.g. ViT-B-16-plus-240 laion400m_e32 (see README)",
+        Required = true,
     };
+
+    public static Option<string?> Backbone() => new("--backbone")
+    {
+        Description = $"CLIP configuration of the weights: {string.Join(", ", ClipConfigs.Names)} (default: recognised from the weights' tensor names and shapes)",
+    };
+
+    /// <summary>
+    /// The configuration named by --backbone, or else the one the weights file's tensors match (said on stderr, with
+    /// the reason when several configurations fit the shapes).
+    /// </summary>
+    public static ClipConfig BackboneFor(string? name, FileInfo weights)
+    {
+        if (name is not null) return ClipConfigs.Load(name);
+        CheckExists(weights, "Weights");
+        using var source = Clip.WeightFiles.ClipWeightFile.Open(weights.FullName);
+        var found = Clip.WeightFiles.BackboneRecognition.Recognise(source);
+        Console.Error.WriteLine($"backbone {found.Config.Name}, recognised from the weights file"
+            + (found.AlsoMatching.Count > 0 ? $" ({found.Reason}; {string.Join(", ", found.AlsoMatching)} has the same shapes: --backbone chooses)" : ""));
+        return found.Config;
+    }
 
     /// <summary>
     /// `--model` once named the backbone in train, run and encode; it now names only a trained model file. Verbs that
@@ -83,7 +101,7 @@ internal static class CommonOptions
         switch (Clip.IO.FileKind.Of(file.FullName))
         {
             case Clip.IO.FileKindType.Missing: throw new FileNotFoundException($"{what} file '{file.FullName}' does not exist.", file.FullName);
-            case Clip.IO.FileKindType.Directory: throw new FileNotFoundException($"{what} file '{file.FullName}' is a folder; expected a .safetensors file.", file.FullName);
+            case Clip.IO.FileKindType.Directory: throw new FileNotFoundException($"{what} file '{file.FullName}' is a folder; expected a file.", file.FullName);
             case Clip.IO.FileKindType.Special: throw new IOException($"{what} file '{file.FullName}' is not a regular file (a FIFO, socket or device).");
         }
     }

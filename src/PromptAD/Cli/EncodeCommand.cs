@@ -30,13 +30,13 @@ internal static class EncodeCommand
         {
             weights, backbone, renamed, images, prompts, output, normalized, batch, device, precision, midFeatures,
         };
-        command.SetAction(parse => CommonOptions.RejectRenamedModel(parse.GetValue(renamed)) ?? Run(parse.GetValue(weights)!, parse.GetValue(backbone)!, parse.GetValue(images) ?? [],
+        command.SetAction(parse => CommonOptions.RejectRenamedModel(parse.GetValue(renamed)) ?? Run(parse.GetValue(weights)!, parse.GetValue(backbone), parse.GetValue(images) ?? [],
             parse.GetValue(prompts) ?? [], parse.GetValue(output)!, parse.GetValue(normalized), parse.GetValue(batch), parse.GetValue(device)!,
             MidFeaturesOption.Parse(parse.GetValue(midFeatures)!), parse.GetValue(precision)!));
         return command;
     }
 
-    private static int Run(FileInfo weightsFile, string backboneName, string[] imageArgs, string[] promptTexts, FileInfo output,
+    private static int Run(FileInfo weightsFile, string? backboneName, string[] imageArgs, string[] promptTexts, FileInfo output,
         bool normalized, int batchSize, string device, MidFeatureMode midFeatures, string precision = "fp32")
     {
         if (imageArgs.Length == 0 && promptTexts.Length == 0)
@@ -44,8 +44,8 @@ internal static class EncodeCommand
         OptionRanges.Check(batchSize, "--batch", OptionRanges.Batch);
         CommonOptions.CheckExists(weightsFile, "Weights");
         Output.OutputGuard.File(output.FullName, "--out", [new("weights file", weightsFile.FullName), .. imageArgs.Select(a => new Output.GuardedInput("image input", a))]);
+        var config = CommonOptions.BackboneFor(backboneName, weightsFile);
         var files = ImageFiles.Expand(imageArgs);
-        var config = ClipConfigs.Load(backboneName);
         using var backend = BackendChoice.Create(device, precision);
         using var clip = ClipWeights.Load(weightsFile.FullName, config, backend);
 

@@ -60,8 +60,8 @@ internal static class RunCommand
             if (CommonOptions.RejectRenamedModel(p.GetValue(renamed)) is { } renamedError) return renamedError;
             var mergeDirs = p.GetValue(merge) ?? [];
             if (mergeDirs.Length > 0) return Merge(mergeDirs, p.GetValue(output)!);
-            return Run(new Job(p.GetValue(weights) ?? throw new ArgumentException("run: --weights is required (only --merge goes without it)"),
-                p.GetValue(backbone)!, p.GetValue(data) ?? throw new ArgumentException("run: --data is required (only --merge goes without it)"),
+            var weightsFile = p.GetValue(weights) ?? throw new ArgumentException("run: --weights is required (only --merge goes without it)");
+            return Run(new Job(weightsFile, CommonOptions.BackboneFor(p.GetValue(backbone), weightsFile).Name, p.GetValue(data) ?? throw new ArgumentException("run: --data is required (only --merge goes without it)"),
                 p.GetValue(categories), ParseList(p.GetValue(shots)!, "--shots"),
                 p.GetValue(seeds), p.GetValue(shotsDir), p.GetValue(epochs), CommonOptions.ParseLogitScale(p.GetValue(logitScale)!),
                 p.GetValue(prompts), p.GetValue(heatmaps), p.GetValue(keepModels), p.GetValue(size), p.GetValue(batch), p.GetValue(output)!, p.GetValue(device)!)

@@ -11,7 +11,8 @@ namespace PromptAD.Cli;
 internal sealed record TrainArgs
 {
     public required FileInfo Weights { get; init; }
-    public required string Backbone { get; init; }
+    /// <summary>Null: recognised from the weights file.</summary>
+    public required string? Backbone { get; init; }
     public required DirectoryInfo Data { get; init; }
     public required string Category { get; init; }
 
@@ -81,7 +82,7 @@ internal static class TrainCommand
             }
             return Run(new TrainArgs
             {
-                Weights = p.GetValue(weights)!, Backbone = p.GetValue(backbone)!, Data = p.GetValue(data)!, Category = p.GetValue(category)!,
+                Weights = p.GetValue(weights)!, Backbone = p.GetValue(backbone), Data = p.GetValue(data)!, Category = p.GetValue(category)!,
                 Shots = p.GetValue(shots), ShotsFile = file, ShotNames = p.GetValue(shotNames), Options = options, Init = p.GetValue(init),
                 Prompts = p.GetValue(prompts), Out = p.GetValue(output)!, Device = p.GetValue(device)!, Precision = p.GetValue(precision)!,
             });
@@ -100,7 +101,7 @@ internal static class TrainCommand
         var dataset = AnomalyDataset.Open(args.Data.FullName, category, allowMissingMasks: true);
         var (files, how) = ShotChoice.Select(dataset, args.Shots, options.Seed, args.ShotsFile, args.ShotNames);
         var prompts = PromptSource.Resolve(args.Prompts);
-        var config = ClipConfigs.Load(args.Backbone);
+        var config = CommonOptions.BackboneFor(args.Backbone, weightsFile);
         string sha = FileHash.Sha256(weightsFile.FullName);
         using var init = args.Init is null ? null : PromptAdModel.Load(args.Init.FullName);
         using var backend = BackendChoice.Create(args.Device, args.Precision);

@@ -20,14 +20,24 @@ public static class SafeTensorsWriter
     /// Invalid arguments throw before any file is touched; on any failure an existing file at
     /// <paramref name="path"/> is left intact and the temporary file is removed.
     /// </summary>
-    public static void Write(string path, IEnumerable<Entry> tensors, IReadOnlyDictionary<string, string>? metadata = null)
+    public static void Write(string path, IEnumerable<Entry> tensors, IReadOnlyDictionary<string, string>? metadata = null) =>
+        Write(path, tensors, metadata, SafeTensorDType.F32);
+
+    /// <summary>
+    /// As <see cref="Write(string, IEnumerable{Entry}, IReadOnlyDictionary{string, string}?)"/>, stored as F32, F16 or
+    /// BF16 (rounded to nearest, ties to even); a finite value beyond the format's range is refused naming its tensor.
+    /// </summary>
+    public static void Write(string path, IEnumerable<Entry> tensors, IReadOnlyDictionary<string, string>? metadata, SafeTensorDType dtype)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(tensors);
+        if (dtype is not (SafeTensorDType.F32 or SafeTensorDType.F16 or SafeTensorDType.BF16))
+            throw new ArgumentException($"only F32, F16 and BF16 are written, not {dtype.HeaderName()}", nameof(dtype));
 
         List<Entry> entries = [.. tensors];
         Validate(entries, metadata);
-        byte[] header = BuildHeader(entries, metadata);
+        if (dtype != SafeTensorDType.F32) Float16Narrowing.CheckRange(entries, dtype);
+        byte[] header = BuildHeader(entries, metadata, dtype);
 
         // Like every result file: atomic, the parent folder created when missing (a fresh run folder, say).
         AtomicWrite.Write(path, stream =>
@@ -38,7 +48,8 @@ public static class SafeTensorsWriter
             stream.Write(header);
             foreach (Entry entry in entries)
             {
-                WriteLittleEndian(stream, entry.Data.Span);
+                if (dtype == SafeTensorDType.F32) WriteLittleEndian(stream, entry.Data.Span);
+                else Float16Narrowing.Write(stream, entry.Data.Span, dtype);
             }
         });
     }
@@ -101,7 +112,7 @@ public static class SafeTensorsWriter
     }
 
     /// <summary>Header JSON, space-padded to a multiple of 8 bytes so the data section starts 8-aligned (as the Python library does).</summary>
-    private static byte[] BuildHeader(List<Entry> entries, IReadOnlyDictionary<string, string>? metadata)
+    private static byte[] BuildHeader(List<Entry> entries, IReadOnlyDictionary<string, string>? metadata, SafeTensorDType dtype)
     {
         var buffer = new ArrayBufferWriter<byte>();
         // Relaxed escaping keeps names like "a+b" literal; any JSON reader decodes either form.
@@ -122,9 +133,9 @@ public static class SafeTensorsWriter
             long offset = 0;
             foreach (Entry entry in entries)
             {
-                long end = offset + 4L * entry.Data.Length;
+                long end = offset + (long)dtype.SizeInBytes() * entry.Data.Length;
                 json.WriteStartObject(entry.Name);
-                json.WriteString("dtype", "F32");
+                json.WriteString("dtype", dtype.HeaderName());
                 json.WriteStartArray("shape");
                 foreach (int dim in entry.Shape)
                 {
