@@ -1,13 +1,31 @@
 using System.Globalization;
-using System.Net;
 
 namespace PromptAD.Output.Report;
 
 /// <summary>Escaping for the reports: every name that comes from a file or folder name goes through here.</summary>
 internal static class Html
 {
-    /// <summary>Text or an attribute value (quotes escaped too).</summary>
-    public static string Text(string s) => WebUtility.HtmlEncode(s);
+    /// <summary>Text or an attribute value: the five characters HTML gives meaning to, escaped; the rest stays as it is
+    /// (the page is UTF-8).</summary>
+    public static string Text(string s)
+    {
+        if (s.AsSpan().IndexOfAny("&<>\"'") < 0) return s;
+        var sb = new System.Text.StringBuilder(s.Length + 16);
+        foreach (char c in s)
+        {
+            sb.Append(c switch
+            {
+                '&' => "&amp;",
+                '<' => "&lt;",
+                '>' => "&gt;",
+                '"' => "&quot;",
+                '\'' => "&#39;",
+                _ => null,
+            } ?? c.ToString());
+        }
+
+        return sb.ToString();
+    }
 
     /// <summary>A relative link to a file: each path segment percent-encoded ('#', '?', '%' and spaces stay part of the
     /// name), then HTML-escaped for the attribute.</summary>
