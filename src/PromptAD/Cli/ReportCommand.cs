@@ -35,9 +35,7 @@ internal static class ReportCommand
         }
         else if (Directory.Exists(Path.Combine(dir, "runs")))
         {
-            var runs = Directory.GetDirectories(Path.Combine(dir, "runs")).Order(StringComparer.Ordinal)
-                .SelectMany(c => Directory.GetDirectories(c).Order(StringComparer.Ordinal))
-                .Where(r => File.Exists(Path.Combine(r, TestRunner.MetricsJson))).ToList();
+            var runs = RunCommand.FinishedRuns(dir).Select(Path.GetDirectoryName).OfType<string>().ToList();
             if (runs.Count == 0) throw new DatasetException($"'{dir}' has a runs/ folder but no finished run (runs/<category>/<run>/{TestRunner.MetricsJson}).");
             using var held = ResultsFolder.Open(dir, "report");
             foreach (string run in runs.Where(r => File.Exists(Path.Combine(r, ReportData.FileName)))) RenderTest(run);

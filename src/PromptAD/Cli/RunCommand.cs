@@ -282,7 +282,7 @@ internal static class RunCommand
     }
 
     /// <summary>metrics.json of every finished run under &lt;dir&gt;/runs/&lt;category&gt;/&lt;run&gt;/, in name order.</summary>
-    private static IEnumerable<string> FinishedRuns(string dir)
+    internal static IEnumerable<string> FinishedRuns(string dir)
     {
         string runs = Path.Combine(dir, "runs");
         if (!Directory.Exists(runs)) return [];

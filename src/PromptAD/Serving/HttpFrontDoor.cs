@@ -163,9 +163,19 @@ public sealed class HttpFrontDoor : IAsyncDisposable
             // The client went away; nothing to answer.
             record.Error ??= "client went away: " + e.Message;
         }
+        catch (InvalidOperationException e) when (record.Status == 0)
+        {
+            // HttpListener answered the request itself (e.g. 411 for a POST without Content-Length) before we could.
+            record.Error = "answered by the HTTP listener: " + e.Message;
+        }
         finally
         {
             try { response.Close(); } catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException) { }
+            if (record.Status == 0)
+            {
+                try { record.Status = response.StatusCode; } catch (ObjectDisposedException) { }
+            }
+
             double seconds = record.Seconds;
             _ops.Metrics.Request(record.Endpoint, record.Status);
             if (record.Scored is { } scored) _ops.Metrics.Scored(scored, seconds);

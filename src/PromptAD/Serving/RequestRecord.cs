@@ -29,13 +29,16 @@ internal sealed class RequestRecord(string id, string method, string path)
     /// <summary>The endpoint label for /metrics: a known path, or "other" (so unknown paths cannot grow the series).</summary>
     public string Endpoint => Path is "/score" or "/health" or "/ready" or "/metrics" or "/reload" ? Path : "other";
 
+    /// <summary>The log lines' time stamp: UTC, milliseconds, ISO 8601.</summary>
+    public static string Now() => DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
+
     public string ToJsonLine(double totalSeconds)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
-            w.WriteString("time", DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture));
+            w.WriteString("time", Now());
             w.WriteString("id", Id);
             w.WriteString("method", Method);
             w.WriteString("path", Path);

@@ -51,7 +51,7 @@ public sealed class ServiceReloader(ScoringService service, IReadOnlyList<string
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
-            w.WriteString("time", DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ss.fffZ", System.Globalization.CultureInfo.InvariantCulture));
+            w.WriteString("time", RequestRecord.Now());
             w.WriteString("event", outcome.Ok ? "reloaded" : "reload failed, still serving the previous models");
             w.WriteStartArray("models");
             foreach (var m in outcome.Models) w.WriteStringValue(m);
