@@ -81,6 +81,9 @@ internal static class DemoCommand
         Console.WriteLine($"  heatmaps  {Path.Combine(test, "heatmaps")} (image + map | ground truth)");
         Console.WriteLine($"  predict   {Path.Combine(predict, "scores.csv")} and {Path.Combine(predict, "heatmaps")}");
         Console.WriteLine("next: real weights and data — see README (promptad train / test / run).");
+        Console.WriteLine();
+        Console.WriteLine("open the test report in a browser:");
+        ReportCommand.PrintLocation(Path.Combine(test, Output.Report.TestReport.FileName));
         return 0;
     }
 

@@ -5,6 +5,7 @@ using PromptAD.Clip;
 using PromptAD.Data;
 using PromptAD.Evaluation;
 using PromptAD.Output;
+using PromptAD.Output.Report;
 using PromptAD.Pipeline;
 using PromptAD.Tensors;
 using PromptAD.Training;
@@ -17,7 +18,8 @@ namespace PromptAD.Cli;
 /// last; a run whose metrics.json exists is skipped, so an interrupted job continues where it stopped. Shots: seed 0
 /// uses the category's shots file from --shots-dir when given (the authors' selection); every other seed, and seed 0
 /// without --shots-dir, uses the seeded random choice of FewShot.SelectRandom, recorded in each model. Results:
-/// results.md and results.csv (category × k, mean ± std over seeds), metrics.csv (every run).
+/// results.md and results.csv (category × k, mean ± std over seeds), metrics.csv (every run), report.html (the tables,
+/// the seeds' spread, links to each run's report).
 /// </summary>
 internal static class RunCommand
 {
@@ -212,6 +214,7 @@ internal static class RunCommand
         Console.WriteLine($"{plan.Count} run(s): {plan.Count - skipped} done now, {skipped} done earlier (resumed)");
         if (plan.Count > skipped) Console.WriteLine($"time per stage: {stages}");
         Console.WriteLine($"results: {Path.Combine(job.Out.FullName, "results.md")}, results.csv, metrics.csv, runs/<category>/k<k>_seed<s>/");
+        ReportCommand.PrintLocation(Path.Combine(job.Out.FullName, TestReport.FileName));
         return 0;
     }
 
@@ -262,6 +265,7 @@ internal static class RunCommand
         PrintTable([.. all.Select(m => m.Shots).Distinct().Order()], all);
         Console.WriteLine($"{all.Count} run(s) in {output.FullName} ({copied} copied from {shards.Count} folder(s))");
         Console.WriteLine($"results: {Path.Combine(output.FullName, "results.md")}, results.csv, metrics.csv");
+        ReportCommand.PrintLocation(Path.Combine(output.FullName, TestReport.FileName));
         return 0;
     }
 
@@ -322,7 +326,7 @@ internal static class RunCommand
     }
 
     /// <summary>metrics.json of every finished run under &lt;dir&gt;/runs/&lt;category&gt;/&lt;run&gt;/, in name order.</summary>
-    private static IEnumerable<string> FinishedRuns(string dir)
+    internal static IEnumerable<string> FinishedRuns(string dir)
     {
         string runs = Path.Combine(dir, "runs");
         if (!Directory.Exists(runs)) return [];
@@ -368,6 +372,7 @@ internal static class RunCommand
         ResultsTable.WriteMarkdown(Path.Combine(outDir, "results.md"), all);
         ResultsTable.WriteCsv(Path.Combine(outDir, "results.csv"), all);
         ResultsWriter.WriteMetricsCsv(Path.Combine(outDir, "metrics.csv"), all);
+        RunReport.Write(outDir, all);
     }
 
     /// <summary>Reads a finished run's metrics.json back (values ×100, null = not computed).</summary>

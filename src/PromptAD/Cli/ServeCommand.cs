@@ -8,7 +8,9 @@ namespace PromptAD.Cli;
 /// <summary>
 /// `promptad serve`: loads the weights and models once, then scores images as they come — JSON lines on
 /// stdin/stdout, or HTTP on 127.0.0.1 with --port. SIGTERM/SIGINT stop it gracefully: no new images, every accepted
-/// one answered.
+/// one answered. Over HTTP it listens before the models load (GET /health answers, GET /ready says 503 until they are
+/// loaded and warmed), logs one JSON line per request to stderr, shows /metrics, and reloads the models on SIGHUP or
+/// POST /reload without dropping a request.
 /// </summary>
 internal static class ServeCommand
 {
@@ -40,10 +42,11 @@ internal static class ServeCommand
         return command;
     }
 
-    /// <param name="onListening">Called with the HTTP front door once it listens (tests use its port).</param>
+    /// <param name="onListening">Called with the HTTP front door once it listens with the models loaded and warmed (tests use its port).</param>
+    /// <param name="onStarted">Called with the HTTP front door as soon as it listens, before the models load.</param>
     internal static int Run(IReadOnlyList<string> modelSpecs, FileInfo weightsFile, string? backbone, int? port, string host, long maxBody,
         DirectoryInfo? heatmaps, float? threshold, int size, int batch, string device, TextReader stdin, TextWriter stdout, TextWriter log,
-        CancellationToken stop = default, Action<HttpFrontDoor>? onListening = null, string precision = "fp32")
+        CancellationToken stop = default, Action<HttpFrontDoor>? onListening = null, string precision = "fp32", Action<HttpFrontDoor>? onStarted = null)
     {
         OptionRanges.Check(size, "--size", OptionRanges.Size);
         OptionRanges.Check(batch, "--batch", OptionRanges.Batch);
@@ -63,7 +66,25 @@ internal static class ServeCommand
                 [new("weights file", weightsFile.FullName), .. paths.Select(p => new Output.GuardedInput($"model file ({p.Key})", p.Value))]);
             Output.OutputGuard.OutsideDatasets(heatmaps.FullName, "--heatmaps");
         }
-        var loaded = ModelList.Load(paths);
+        // HTTP listens first: a supervisor sees the process alive (/health) and not yet ready (/ready) while it loads.
+        HttpFrontDoor? http = null;
+        ServiceReloader? reloader = null;
+        if (port is { } listenPort)
+        {
+            http = new HttpFrontDoor(null, host, listenPort, maxBody, new HttpOperations(new ServiceMetrics(), log, () => reloader?.Reload()
+                ?? new ReloadOutcome(false, [], "the models are still loading")));
+            log.WriteLine($"listening on {http.Url} (POST /score?model=name, GET /health, /ready, /metrics; POST /reload or SIGHUP reloads the models); loading the models");
+            onStarted?.Invoke(http);
+        }
+
+        Dictionary<string, Model.PromptAdModel> loaded;
+        try { loaded = ModelList.Load(paths); }
+        catch
+        {
+            http?.StopAsync().GetAwaiter().GetResult();
+            throw;
+        }
+
         try
         {
             var config = ClipConfigs.Load(backbone ?? loaded.Values.First().Metadata.Backbone);
@@ -82,10 +103,17 @@ internal static class ServeCommand
             using var signalled = CancellationTokenSource.CreateLinkedTokenSource(stop);
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; signalled.Cancel(); });
             using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, c => { c.Cancel = true; signalled.Cancel(); });
-            if (port is { } p)
+            if (http is not null)
             {
-                var http = new HttpFrontDoor(service, host, p, maxBody);
-                log.WriteLine($"listening on {http.Url} (POST /score?model=name, GET /health; batch {batch}); SIGTERM or Ctrl+C stops");
+                service.Warm();
+                reloader = new ServiceReloader(service, modelSpecs, config, sha, http.Metrics, log);
+                http.Attach(service);
+                using var hangup = OperatingSystem.IsWindows() ? null : PosixSignalRegistration.Create(PosixSignal.SIGHUP, c =>
+                {
+                    c.Cancel = true; // reload, not stop
+                    _ = Task.Run(reloader.Reload);
+                });
+                log.WriteLine($"ready on {http.Url} (batch {batch}); SIGTERM or Ctrl+C stops, SIGHUP reloads the models");
                 onListening?.Invoke(http);
                 try { signalled.Token.WaitHandle.WaitOne(); }
                 finally
@@ -103,6 +131,11 @@ internal static class ServeCommand
                 log.WriteLine($"answered {n} request(s)");
             }
             return 0;
+        }
+        catch
+        {
+            http?.StopAsync().GetAwaiter().GetResult();
+            throw;
         }
         finally
         {

@@ -61,7 +61,8 @@ internal static class TestCommand
     }
 
     /// <summary>What test writes into --out (no input may be there).</summary>
-    internal static readonly string[] Written = [TestRunner.MetricsJson, "metrics.csv", "scores.csv", ResultsFolder.SkippedFile, ResultsFolder.HeatmapsFolder + "/"];
+    internal static readonly string[] Written = [TestRunner.MetricsJson, "metrics.csv", "scores.csv", ResultsFolder.SkippedFile, ResultsFolder.HeatmapsFolder + "/",
+        Output.Report.TestReport.FileName, Output.Report.ReportData.FileName];
 
     internal static int Run(TestArgs args)
     {
@@ -91,6 +92,7 @@ internal static class TestCommand
         TestRunner.MetricsTable(outcome.Metrics).Write(Console.Out);
         Console.WriteLine($"{outcome.Images.Count} image(s) scored" + (outcome.Skipped.Count > 0 ? $", {outcome.Skipped.Count} unreadable and skipped (skipped.txt)" : ""));
         Console.WriteLine($"results: {args.Out.FullName} (metrics.json, metrics.csv, scores.csv{(args.Heatmaps ? ", heatmaps/" : "")}{(args.RawMaps != RawMapFormat.None ? ", maps/" : "")})");
+        ReportCommand.PrintLocation(Path.Combine(args.Out.FullName, Output.Report.TestReport.FileName));
         return outcome;
     }
 }

@@ -1,6 +1,7 @@
 using PromptAD.Data;
 using PromptAD.Evaluation;
 using PromptAD.Output;
+using PromptAD.Output.Report;
 using PromptAD.Pipeline;
 
 namespace PromptAD.Cli;
@@ -30,7 +31,7 @@ internal sealed record TestOutcome(RunMetrics Metrics, IReadOnlyList<ImageResult
 /// Tests a dataset's test split through the evaluation loop and writes the results (shared by test, run, demo and
 /// bench e2e). Unreadable images are reported and left out unless strict. Files: heatmaps/&lt;defect&gt;/&lt;name&gt;.png
 /// (one colour range over the whole test set, at each image's proportions), maps/&lt;defect&gt;/&lt;name&gt;.png|.tiff
-/// (raw maps, on request), scores.csv, skipped.txt (when any), metrics.csv, and metrics.json last —
+/// (raw maps, on request), scores.csv, skipped.txt (when any), metrics.csv, report-data.json and report.html, and metrics.json last —
 /// its presence marks a finished run.
 /// </summary>
 internal static class TestRunner
@@ -80,8 +81,28 @@ internal static class TestRunner
         ResultsWriter.WriteScoresCsv(Path.Combine(options.OutDir, "scores.csv"), result.Images, dataset.Root);
         if (result.Skipped.Count > 0) SkippedImage.WriteList(Path.Combine(options.OutDir, "skipped.txt"), result.Skipped);
         ResultsWriter.WriteMetricsCsv(Path.Combine(options.OutDir, "metrics.csv"), [metrics]);
+        TestReport.Write(options.OutDir, metrics, ReportDataOf(result, dataset.Root, options.Heatmaps, meta.Threshold));
         ResultsWriter.WriteMetricsJson(Path.Combine(options.OutDir, MetricsJson), metrics);
         return new TestOutcome(metrics, result.Images, result.Skipped, options.OutDir);
+    }
+
+    /// <summary>
+    /// What the report draws besides the metrics: each image (path relative to the dataset root, its heatmap named as
+    /// <see cref="Evaluator"/> named it), the curves, and the model's stored threshold or else the F1-optimal one.
+    /// </summary>
+    private static ReportData ReportDataOf(EvaluationResult result, string datasetRoot, bool heatmaps, Calibration.StoredThreshold? stored)
+    {
+        var names = new Dictionary<string, HeatmapNames>(StringComparer.Ordinal);
+        var images = result.Images.Select(r =>
+        {
+            if (!names.TryGetValue(r.DefectType, out var folder)) names[r.DefectType] = folder = new HeatmapNames();
+            string heatmap = $"{ResultsFolder.HeatmapsFolder}/{r.DefectType}/{folder.Next(r.ImagePath)}";
+            return new ReportImage(Path.GetRelativePath(datasetRoot, r.ImagePath).Replace('\\', '/'), r.DefectType, r.IsAnomalous, r.Score, heatmaps ? heatmap : null);
+        }).ToList();
+        var curves = result.Curves ?? throw new InvalidOperationException("The evaluation returned no curves.");
+        var threshold = stored is { } t ? new ReportThreshold(t.Threshold, "stored in the model: " + t.Describe())
+            : new ReportThreshold(curves.Image.F1Threshold, "F1-optimal on this test set; the model has no stored threshold");
+        return new ReportData(images, curves, threshold);
     }
 
     public static SummaryTable MetricsTable(RunMetrics m)

@@ -31,12 +31,10 @@ public static class ImageMetrics
         RequirePositives(c.Positives);
         double ap = 0;
         long previousTp = 0;
-        for (int i = 0; i < c.TruePositives.Length; i++)
+        foreach (var (_, tp, precision, _) in PrecisionRecall(c))
         {
-            long tp = c.TruePositives[i];
             if (tp != previousTp)
             {
-                double precision = (double)tp / (tp + c.FalsePositives[i]);
                 ap += (double)(tp - previousTp) / c.Positives * precision;
                 previousTp = tp;
             }
@@ -53,21 +51,51 @@ public static class ImageMetrics
     {
         RankedCounts c = RankedCounts.From(scores, labels);
         RequirePositives(c.Positives);
-        double best = 0;
+        return BestF1(c).F1;
+    }
+
+    /// <summary>
+    /// The ROC and precision–recall curves and the F1-optimal threshold, from the same sweep as <see cref="Auroc"/>,
+    /// <see cref="AveragePrecision"/> and <see cref="F1Max"/>; needs both classes.
+    /// </summary>
+    public static ImageCurves Curves(ReadOnlySpan<double> scores, ReadOnlySpan<bool> labels, double step = 1.0 / 1000)
+    {
+        RankedCounts c = RankedCounts.From(scores, labels);
+        RequireBothClasses(c.Positives, c.Negatives);
+        var roc = new CurveRecorder(step);
+        roc.Add(0, 0);
+        for (int i = 0; i < c.TruePositives.Length; i++) roc.Add((double)c.FalsePositives[i] / c.Negatives, (double)c.TruePositives[i] / c.Positives);
+        var pr = new CurveRecorder(step);
+        foreach (var (_, _, precision, recall) in PrecisionRecall(c)) pr.Add(recall, precision);
+        return new ImageCurves(roc.Points, pr.Points, BestF1(c).Threshold);
+    }
+
+    /// <summary>sklearn's precision–recall points, highest threshold first: every distinct threshold with a true positive.</summary>
+    private static IEnumerable<(int Index, long Tp, double Precision, double Recall)> PrecisionRecall(RankedCounts c)
+    {
         for (int i = 0; i < c.TruePositives.Length; i++)
         {
             long tp = c.TruePositives[i];
-            if (tp == 0)
-            {
-                continue;
-            }
+            if (tp == 0) continue;
+            yield return (i, tp, (double)tp / (tp + c.FalsePositives[i]), (double)tp / c.Positives);
+        }
+    }
 
-            double precision = (double)tp / (tp + c.FalsePositives[i]);
-            double recall = (double)tp / c.Positives;
-            best = Math.Max(best, 2 * precision * recall / (precision + recall));
+    /// <summary>The largest F1 over the PR points and the threshold of its first (highest) occurrence.</summary>
+    private static (double F1, double Threshold) BestF1(RankedCounts c)
+    {
+        double best = 0, threshold = c.Thresholds[0];
+        foreach (var (i, _, precision, recall) in PrecisionRecall(c))
+        {
+            double f1 = 2 * precision * recall / (precision + recall);
+            if (f1 > best)
+            {
+                best = f1;
+                threshold = c.Thresholds[i];
+            }
         }
 
-        return best;
+        return (best, threshold);
     }
 
     /// <summary>Trapezoid area under the ROC points (0,0) → … → (1,1), exactly: 2·area·P·N is an integer.</summary>

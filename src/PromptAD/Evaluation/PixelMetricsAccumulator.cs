@@ -99,6 +99,17 @@ public sealed class PixelMetricsAccumulator : IDisposable
     /// </summary>
     public (double Auroc, double Aupro) Compute(double fprLimit = 0.3)
     {
+        var result = Compute(fprLimit, curveStep: null);
+        return (result.Auroc, result.Aupro);
+    }
+
+    /// <summary>
+    /// <see cref="Compute(double)"/> with the curves its sweep visits, thinned for drawing by <paramref name="curveStep"/>
+    /// (null: no curves): the pixel ROC as (FPR, TPR) and the PRO curve as (FPR, PRO) up to the limit, its last point
+    /// interpolated at exactly the limit as the area is. No curves when no pixel is anomalous.
+    /// </summary>
+    public PixelSweep Compute(double fprLimit, double? curveStep)
+    {
         if (!(fprLimit > 0 && fprLimit <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(fprLimit), fprLimit, "The FPR limit must be in (0, 1].");
@@ -106,11 +117,12 @@ public sealed class PixelMetricsAccumulator : IDisposable
 
         if (_positives == 0)
         {
-            return (double.NaN, double.NaN);
+            return new PixelSweep(double.NaN, double.NaN, null, null);
         }
 
         ImageMetrics.RequireBothClasses(_positives, _negatives);
-        var sweep = new Sweep(_positives, _negatives, _regionWeights, fprLimit);
+        var sweep = new Sweep(_positives, _negatives, _regionWeights, fprLimit,
+            curveStep is { } step ? new CurveRecorder(step) : null, curveStep is { } s2 ? new CurveRecorder(s2) : null);
         var ranges = CutRanges();
         // One set of working arrays, sized for the largest range, serves every range.
         long largest = ranges.Where(r => r.Count <= _budget).Select(r => r.Count).DefaultIfEmpty(0).Max();
@@ -119,7 +131,7 @@ public sealed class PixelMetricsAccumulator : IDisposable
         {
             // Everything in one range: read the spill itself.
             Visit(_spill!, ranges[0], sweep, work);
-            return (sweep.Auroc, sweep.Aupro);
+            return sweep.Result;
         }
 
         var files = SplitByRange(ranges);
@@ -136,7 +148,7 @@ public sealed class PixelMetricsAccumulator : IDisposable
             foreach (var f in files) f.Dispose();
         }
 
-        return (sweep.Auroc, sweep.Aupro);
+        return sweep.Result;
     }
 
     public void Dispose() => _spill?.Dispose();
@@ -308,15 +320,17 @@ public sealed class PixelMetricsAccumulator : IDisposable
     }
 
     /// <summary>The descending sweep over distinct thresholds (see PixelMetrics.Auroc and Aupro for the definitions).</summary>
-    private sealed class Sweep(long positives, long negatives, List<double> regionWeights, double fprLimit)
+    private sealed class Sweep(long positives, long negatives, List<double> regionWeights, double fprLimit, CurveRecorder? roc, CurveRecorder? pro)
     {
-        private long _twiceU, _normalsAbove;
+        private long _twiceU, _normalsAbove, _anomalousAbove;
         private double _proSum, _area, _prevFpr, _prevPro;
-        private bool _auproDone;
+        private bool _auproDone, _started;
 
         public double Auroc => _twiceU / (2.0 * positives * negatives);
 
         public double Aupro => _area / fprLimit;
+
+        public PixelSweep Result => new(Auroc, Aupro, roc?.Points, pro?.Points);
 
         public void AddRegionPixel(int region) => _proSum += regionWeights[region];
 
@@ -326,24 +340,41 @@ public sealed class PixelMetricsAccumulator : IDisposable
         /// anomalous pixels (their region weights already added).</summary>
         public void Threshold(long normals, long anomalous)
         {
+            if (!_started)
+            {
+                _started = true;
+                roc?.Add(0, 0);
+                pro?.Add(0, 0);
+            }
+
             // Each anomalous pixel at t beats the normals below t (×2) and ties with those at t (×1).
             long below = negatives - _normalsAbove - normals;
             _twiceU += anomalous * (2 * below + normals);
             _normalsAbove += normals;
-            if (_auproDone) return;
+            _anomalousAbove += anomalous;
             double fpr = _normalsAbove / (double)negatives;
-            double pro = _proSum / regionWeights.Count;
+            roc?.Add(fpr, _anomalousAbove / (double)positives);
+            if (_auproDone) return;
+            double proValue = _proSum / regionWeights.Count;
             if (fpr >= fprLimit)
             {
-                double proAtLimit = fpr == _prevFpr ? pro : _prevPro + (pro - _prevPro) * (fprLimit - _prevFpr) / (fpr - _prevFpr);
+                double proAtLimit = fpr == _prevFpr ? proValue : _prevPro + (proValue - _prevPro) * (fprLimit - _prevFpr) / (fpr - _prevFpr);
                 _area += (fprLimit - _prevFpr) * (_prevPro + proAtLimit) / 2;
+                pro?.Add(fprLimit, proAtLimit);
                 _auproDone = true;
                 return;
             }
 
-            _area += (fpr - _prevFpr) * (_prevPro + pro) / 2;
+            _area += (fpr - _prevFpr) * (_prevPro + proValue) / 2;
+            pro?.Add(fpr, proValue);
             _prevFpr = fpr;
-            _prevPro = pro;
+            _prevPro = proValue;
         }
     }
 }
+
+/// <summary>
+/// What one pixel sweep yields: AUROC and AUPRO as fractions (NaN when no pixel is anomalous) and, when asked for,
+/// the curves it visited (thinned for drawing): ROC as (FPR, TPR), PRO as (FPR, PRO) up to the AUPRO limit.
+/// </summary>
+public sealed record PixelSweep(double Auroc, double Aupro, IReadOnlyList<CurvePoint>? Roc, IReadOnlyList<CurvePoint>? Pro);

@@ -6,13 +6,17 @@ namespace PromptAD.Evaluation;
 /// </summary>
 internal sealed class RankedCounts
 {
-    private RankedCounts(long[] truePositives, long[] falsePositives, long positives, long negatives)
+    private RankedCounts(double[] thresholds, long[] truePositives, long[] falsePositives, long positives, long negatives)
     {
+        Thresholds = thresholds;
         TruePositives = truePositives;
         FalsePositives = falsePositives;
         Positives = positives;
         Negatives = negatives;
     }
+
+    /// <summary>The i-th distinct score, descending.</summary>
+    public double[] Thresholds { get; }
 
     /// <summary>TP count at the i-th distinct threshold (descending); the last entry equals <see cref="Positives"/>.</summary>
     public long[] TruePositives { get; }
@@ -46,6 +50,7 @@ internal sealed class RankedCounts
         }
 
         Array.Sort(keys, flags);
+        var thresholds = new List<double>();
         var tps = new List<long>();
         var fps = new List<long>();
         long tp = 0, fp = 0;
@@ -63,11 +68,12 @@ internal sealed class RankedCounts
             // Close a threshold group when the next (lower) score differs; == treats −0 and +0 as one value, like numpy.
             if (i == 0 || keys[i - 1] != keys[i])
             {
+                thresholds.Add(keys[i]);
                 tps.Add(tp);
                 fps.Add(fp);
             }
         }
 
-        return new RankedCounts([.. tps], [.. fps], tp, fp);
+        return new RankedCounts([.. thresholds], [.. tps], [.. fps], tp, fp);
     }
 }

@@ -28,7 +28,11 @@ public sealed record EvaluationOptions
 }
 
 /// <summary>What the loop keeps: one small row per image, the images left out, the metrics and the wall time.</summary>
-public sealed record EvaluationResult(IReadOnlyList<ImageResult> Images, IReadOnlyList<SkippedImage> Skipped, EvaluationMetrics Metrics, double Seconds);
+public sealed record EvaluationResult(IReadOnlyList<ImageResult> Images, IReadOnlyList<SkippedImage> Skipped, EvaluationMetrics Metrics, double Seconds)
+{
+    /// <summary>The curves behind the metrics, from the same sweeps (thinned for drawing; pixel curves null when not computed).</summary>
+    public MetricCurves? Curves { get; init; }
+}
 
 /// <summary>
 /// The evaluation loop (test, run, demo, the benches and the tests all go through it): takes each scored chunk from an
@@ -108,12 +112,13 @@ public static class Evaluator
         // than their sum, and independent of the number of images.
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
         GC.Collect();
-        var (pixelAuroc, pixelAupro) = pixels.Compute();
+        var pixelSweep = pixels.Compute(MetricCurves.AuproLimit, MetricCurves.Step);
         var scores = images.Select(r => (double)r.Score).ToArray();
         var labels = images.Select(r => r.IsAnomalous).ToArray();
         var metrics = new EvaluationMetrics(ImageMetrics.Auroc(scores, labels), ImageMetrics.AveragePrecision(scores, labels),
-            ImageMetrics.F1Max(scores, labels), pixelAuroc, pixelAupro);
+            ImageMetrics.F1Max(scores, labels), pixelSweep.Auroc, pixelSweep.Aupro);
+        var imageCurves = ImageMetrics.Curves(scores, labels, MetricCurves.Step);
         double seconds = clock.Elapsed.TotalSeconds;
-        return new EvaluationResult(images, skipped, metrics, seconds);
+        return new EvaluationResult(images, skipped, metrics, seconds) { Curves = new MetricCurves(imageCurves, pixelSweep.Roc, pixelSweep.Pro) };
     }
 }

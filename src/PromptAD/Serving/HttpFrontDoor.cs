@@ -8,7 +8,10 @@ namespace PromptAD.Serving;
 
 /// <summary>
 /// The HTTP front door: <c>POST /score?model=name</c> with the image file as the body → a <see cref="ScoreAnswer"/>;
-/// <c>GET /health</c> → <see cref="HealthAnswer"/>. Bound to 127.0.0.1 unless told otherwise; bodies above
+/// <c>GET /health</c> → <see cref="HealthAnswer"/> (alive, also while the models load); <c>GET /ready</c> → 200 once the
+/// models are loaded and warmed, 503 before; <c>GET /metrics</c> → Prometheus text; <c>POST /reload</c> (from this
+/// machine only) → reloads the models (see <see cref="HttpOperations"/>). Every request is counted and logged as one
+/// JSON line when operations are given. Bound to 127.0.0.1 unless told otherwise; bodies above
 /// <see cref="MaxBodyBytes"/> are refused (413) before they are read; no request can name a file on this machine.
 /// Status codes: 200 scored, 400 unreadable image, empty or cut-short body, 404 unknown model or path, 405 wrong method,
 /// 413 body too large, 503 shutting down or busy (too many pixels being decoded), 500 anything else (the service keeps
@@ -18,7 +21,9 @@ namespace PromptAD.Serving;
 /// </summary>
 public sealed class HttpFrontDoor : IAsyncDisposable
 {
-    private readonly ScoringService _service;
+    private ScoringService? _service; // null while the models load: /score answers 503, /ready 503
+    private readonly HttpOperations _ops;
+    private long _requestIds;
     private readonly HttpListener _listener = new();
     private readonly Task _accepting;
     private readonly CancellationTokenSource _stop = new();
@@ -26,11 +31,16 @@ public sealed class HttpFrontDoor : IAsyncDisposable
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <param name="port">0 picks a free port (see <see cref="Port"/>).</param>
-    public HttpFrontDoor(ScoringService service, string host = "127.0.0.1", int port = 0, long maxBodyBytes = DefaultMaxBodyBytes)
+    /// <param name="service">The scoring service, or null to listen before the models are loaded (see <see cref="Attach"/>).</param>
+    /// <param name="operations">Metrics, request log and reload; null: metrics only.</param>
+    public HttpFrontDoor(ScoringService? service, string host = "127.0.0.1", int port = 0, long maxBodyBytes = DefaultMaxBodyBytes,
+        HttpOperations? operations = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBodyBytes, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(maxBodyBytes, MaxMaxBodyBytes);
         _service = service;
+        _ops = operations ?? new HttpOperations(new ServiceMetrics(), null, null);
+        if (service is not null) service.BatchScored = (n, _) => _ops.Metrics.Batch(n);
         MaxBodyBytes = maxBodyBytes;
         Host = host;
         Port = port == 0 ? FreePort(host) : port;
@@ -52,6 +62,15 @@ public sealed class HttpFrontDoor : IAsyncDisposable
     public int InFlight => Volatile.Read(ref _inFlight);
 
     public string Url => $"http://{(Host.Contains(':') ? $"[{Host}]" : Host)}:{Port}/";
+
+    public ServiceMetrics Metrics => _ops.Metrics;
+
+    /// <summary>Starts scoring with <paramref name="service"/> (loaded while the front door already answered /health).</summary>
+    public void Attach(ScoringService service)
+    {
+        service.BatchScored = (n, _) => _ops.Metrics.Batch(n);
+        Volatile.Write(ref _service, service);
+    }
 
     /// <summary>
     /// Stops accepting (requests already queued in the listener are still taken), waits for every accepted request to
@@ -134,59 +153,120 @@ public sealed class HttpFrontDoor : IAsyncDisposable
     {
         var request = context.Request;
         var response = context.Response;
+        string path = request.Url?.AbsolutePath ?? "/";
+        string id = request.Headers["X-Request-Id"] is { Length: > 0 and <= 64 } given && given.All(c => c > ' ' && c < 127)
+            ? given : Interlocked.Increment(ref _requestIds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var record = new RequestRecord(id, request.HttpMethod, path) { BytesIn = Math.Max(0, request.ContentLength64) };
         try
         {
-            string path = request.Url?.AbsolutePath ?? "/";
-            if (!accepted || _service.Stopping)
-                await Answer(response, 503, new ScoreAnswer { Error = "the service is shutting down" }).ConfigureAwait(false);
-            else if (path == "/health")
+            response.Headers["X-Request-Id"] = id;
+            var service = Volatile.Read(ref _service);
+            if (path == "/health")
             {
-                if (request.HttpMethod != "GET") await Answer(response, 405, new ScoreAnswer { Error = "use GET /health" }).ConfigureAwait(false);
-                else await Answer(response, 200, new HealthAnswer("ok", [.. _service.ModelNames.Order(StringComparer.Ordinal)], _service.Pending, _service.BatchSize),
-                    ServiceJsonContext.Default.HealthAnswer).ConfigureAwait(false);
+                if (request.HttpMethod != "GET") await Answer(response, record, 405, new ScoreAnswer { Error = "use GET /health" }).ConfigureAwait(false);
+                else if (service is null) await Answer(response, record, 200, new HealthAnswer("loading", [], 0, 0), ServiceJsonContext.Default.HealthAnswer).ConfigureAwait(false);
+                else await Answer(response, record, 200, new HealthAnswer(_stop.IsCancellationRequested || service.Stopping ? "stopping" : "ok",
+                    [.. service.ModelNames.Order(StringComparer.Ordinal)], service.Pending, service.BatchSize), ServiceJsonContext.Default.HealthAnswer).ConfigureAwait(false);
             }
+            else if (path == "/metrics")
+            {
+                if (request.HttpMethod != "GET") await Answer(response, record, 405, new ScoreAnswer { Error = "use GET /metrics" }).ConfigureAwait(false);
+                else await AnswerText(response, record, 200, _ops.Metrics.Render(service, InFlight - 1), Prometheus.ContentType).ConfigureAwait(false);
+            }
+            else if (path == "/ready")
+            {
+                bool ready = service is { Warmed: true } && !service.Stopping && !_stop.IsCancellationRequested;
+                var answer = ready ? new OperationsAnswer("ready", [.. service!.ModelNames.Order(StringComparer.Ordinal)])
+                    : new OperationsAnswer(service is null || !service.Warmed ? "loading" : "stopping");
+                if (request.HttpMethod != "GET") await Answer(response, record, 405, new ScoreAnswer { Error = "use GET /ready" }).ConfigureAwait(false);
+                else await Answer(response, record, ready ? 200 : 503, answer, OperationsJsonContext.Default.OperationsAnswer).ConfigureAwait(false);
+            }
+            else if (path == "/reload") await Reload(request, response, record).ConfigureAwait(false);
+            else if (!accepted || service is { Stopping: true })
+                await Answer(response, record, 503, new ScoreAnswer { Error = "the service is shutting down" }).ConfigureAwait(false);
             else if (path == "/score")
             {
-                if (request.HttpMethod != "POST") await Answer(response, 405, new ScoreAnswer { Error = "use POST /score with the image as the body" }).ConfigureAwait(false);
-                else await Score(request, response).ConfigureAwait(false);
+                if (request.HttpMethod != "POST") await Answer(response, record, 405, new ScoreAnswer { Error = "use POST /score with the image as the body" }).ConfigureAwait(false);
+                else if (service is null) await Answer(response, record, 503, new ScoreAnswer { Error = "the models are still loading (GET /ready says when they are in)" }).ConfigureAwait(false);
+                else await Score(service, request, response, record).ConfigureAwait(false);
             }
-            else await Answer(response, 404, new ScoreAnswer { Error = $"no such endpoint '{path}' (POST /score?model=name, GET /health)" }).ConfigureAwait(false);
+            else await Answer(response, record, 404, new ScoreAnswer { Error = $"no such endpoint '{path}' (POST /score?model=name, GET /health, /ready, /metrics; POST /reload)" }).ConfigureAwait(false);
         }
         catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException)
         {
             // The client went away; nothing to answer.
+            record.Error ??= "client went away: " + e.Message;
+        }
+        catch (InvalidOperationException e) when (record.Status == 0)
+        {
+            // HttpListener answered the request itself (e.g. 411 for a POST without Content-Length) before we could.
+            record.Error = "answered by the HTTP listener: " + e.Message;
         }
         finally
         {
             try { response.Close(); } catch (Exception e) when (e is HttpListenerException or IOException or ObjectDisposedException or InvalidOperationException) { }
+            if (record.Status == 0)
+            {
+                try { record.Status = response.StatusCode; } catch (ObjectDisposedException) { }
+            }
+
+            double seconds = record.Seconds;
+            _ops.Metrics.Request(record.Endpoint, record.Status);
+            if (record.Scored is { } scored) _ops.Metrics.Scored(scored, seconds);
+            if (_ops.Log is { } log)
+            {
+                string line = record.ToJsonLine(seconds);
+                lock (log) log.WriteLine(line);
+            }
         }
     }
 
-    private async Task Score(HttpListenerRequest request, HttpListenerResponse response)
+    /// <summary>POST /reload, from this machine only: the models are reloaded (see <see cref="HttpOperations.Reload"/>).</summary>
+    private async Task Reload(HttpListenerRequest request, HttpListenerResponse response, RequestRecord record)
+    {
+        if (request.HttpMethod != "POST") await Answer(response, record, 405, new ScoreAnswer { Error = "use POST /reload" }).ConfigureAwait(false);
+        else if (request.RemoteEndPoint is not { } remote || !IPAddress.IsLoopback(remote.Address))
+            await Answer(response, record, 403, new ScoreAnswer { Error = "POST /reload is only accepted from this machine (loopback); or send SIGHUP" }).ConfigureAwait(false);
+        else if (_ops.Reload is not { } reload)
+            await Answer(response, record, 404, new ScoreAnswer { Error = "this service does not reload its models" }).ConfigureAwait(false);
+        else
+        {
+            // Loading and warming take a while: off the listener's threads.
+            var outcome = await Task.Run(reload).ConfigureAwait(false);
+            await Answer(response, record, outcome.Ok ? 200 : 500, new OperationsAnswer(outcome.Ok ? "reloaded" : "kept the previous models", outcome.Models, outcome.Error),
+                OperationsJsonContext.Default.OperationsAnswer).ConfigureAwait(false);
+        }
+    }
+
+    private async Task Score(ScoringService service, HttpListenerRequest request, HttpListenerResponse response, RequestRecord record)
     {
         string? model = request.QueryString["model"];
+        record.Model = model;
         if (request.ContentLength64 > MaxBodyBytes)
         {
-            await Answer(response, 413, new ScoreAnswer { Model = model, Error = $"body of {request.ContentLength64} bytes is above the limit of {MaxBodyBytes}" }).ConfigureAwait(false);
+            await Answer(response, record, 413, new ScoreAnswer { Model = model, Error = $"body of {request.ContentLength64} bytes is above the limit of {MaxBodyBytes}" }).ConfigureAwait(false);
             return;
         }
         var (body, problem) = await ReadBody(request).ConfigureAwait(false);
         if (body is null)
         {
-            await Answer(response, problem is null ? 413 : 400, new ScoreAnswer { Model = model, Error = problem ?? $"body is above the limit of {MaxBodyBytes} bytes" })
+            await Answer(response, record, problem is null ? 413 : 400, new ScoreAnswer { Model = model, Error = problem ?? $"body is above the limit of {MaxBodyBytes} bytes" })
                 .ConfigureAwait(false);
             return;
         }
+        record.BytesIn = body.Length;
         if (body.Length == 0)
         {
-            await Answer(response, 400, new ScoreAnswer { Model = model, Error = "empty body: send the image file (PNG, JPEG, …) as the request body" }).ConfigureAwait(false);
+            await Answer(response, record, 400, new ScoreAnswer { Model = model, Error = "empty body: send the image file (PNG, JPEG, …) as the request body" }).ConfigureAwait(false);
             return;
         }
         int status;
         ScoreAnswer answer;
         try
         {
-            var scored = await _service.ScoreAsync(model, body, "request body").ConfigureAwait(false);
+            var scored = await service.ScoreAsync(model, body, "request body").ConfigureAwait(false);
+            record.Scored = scored;
+            record.Model = scored.Model;
             (status, answer) = (200, ScoreAnswer.From(scored));
         }
         catch (ImageLoadException e) { (status, answer) = (400, new ScoreAnswer { Model = model, Error = e.Message }); }
@@ -197,7 +277,7 @@ public sealed class HttpFrontDoor : IAsyncDisposable
         {
             (status, answer) = (500, new ScoreAnswer { Model = model, Error = $"scoring failed: {e.Message}" });
         }
-        await Answer(response, status, answer).ConfigureAwait(false);
+        await Answer(response, record, status, answer).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -233,15 +313,26 @@ public sealed class HttpFrontDoor : IAsyncDisposable
         ? $"the body ended after {received} of the {announced} bytes its Content-Length announced: the upload was cut short; send the whole image"
         : $"the body ended after {received} bytes, before its chunked encoding did: the upload was cut short; send the whole image";
 
-    private static Task Answer(HttpListenerResponse response, int status, ScoreAnswer answer) =>
-        Answer(response, status, answer, ServiceJsonContext.Default.ScoreAnswer);
+    private static Task Answer(HttpListenerResponse response, RequestRecord record, int status, ScoreAnswer answer) =>
+        Answer(response, record, status, answer, ServiceJsonContext.Default.ScoreAnswer);
 
-    private static async Task Answer<T>(HttpListenerResponse response, int status, T value, JsonTypeInfo<T> type)
+    private static Task Answer<T>(HttpListenerResponse response, RequestRecord record, int status, T value, JsonTypeInfo<T> type)
     {
-        byte[] bytes = JsonSerializer.SerializeToUtf8Bytes(value, type);
+        if (value is ScoreAnswer { Error: { } error }) record.Error = error;
+        else if (value is OperationsAnswer { Error: { } why }) record.Error = why;
+        return Send(response, record, status, JsonSerializer.SerializeToUtf8Bytes(value, type), "application/json");
+    }
+
+    private static Task AnswerText(HttpListenerResponse response, RequestRecord record, int status, string text, string contentType) =>
+        Send(response, record, status, System.Text.Encoding.UTF8.GetBytes(text), contentType);
+
+    private static async Task Send(HttpListenerResponse response, RequestRecord record, int status, byte[] bytes, string contentType)
+    {
+        record.Status = status;
         response.StatusCode = status;
-        response.ContentType = "application/json";
+        response.ContentType = contentType;
         response.ContentLength64 = bytes.Length;
         await response.OutputStream.WriteAsync(bytes).ConfigureAwait(false);
+        record.BytesOut = bytes.Length;
     }
 }

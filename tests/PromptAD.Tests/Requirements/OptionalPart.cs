@@ -27,6 +27,21 @@ internal sealed class OptionalPart
         "run on a machine with an NVIDIA GPU, its driver, cuBLAS and NVRTC (scripts/device-check.sh runs these tests there)",
         probe: null);
 
+    /// <summary>Headless Chromium: opens the HTML reports as a user's browser would ($PROMPTAD_CHROMIUM, or found on PATH).</summary>
+    public static readonly OptionalPart Chromium = new("headless Chromium", "PROMPTAD_REQUIRE_CHROMIUM",
+        "install it: Debian/Ubuntu `apt-get install chromium-headless-shell` (or `chromium`), or point $PROMPTAD_CHROMIUM at a Chromium or Chrome binary",
+        () => ChromiumBinary is not null ? null
+            : Environment.GetEnvironmentVariable("PROMPTAD_CHROMIUM") is { Length: > 0 } set ? $"$PROMPTAD_CHROMIUM is '{set}', which does not exist"
+            : "no chromium-headless-shell, chromium, chromium-browser or google-chrome on PATH, and $PROMPTAD_CHROMIUM is not set");
+
+    /// <summary>The Chromium to run: $PROMPTAD_CHROMIUM when set, else the first of the usual names found on PATH.</summary>
+    public static string? ChromiumBinary =>
+        Environment.GetEnvironmentVariable("PROMPTAD_CHROMIUM") is { Length: > 0 } set ? (File.Exists(set) ? set : null)
+        : new[] { "chromium-headless-shell", "chromium", "chromium-browser", "google-chrome" }
+            .SelectMany(name => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+                .Select(dir => Path.Combine(dir, name)))
+            .FirstOrDefault(File.Exists);
+
     private readonly string name;
     private readonly string howToEnable;
     private readonly Lazy<string?>? missing;

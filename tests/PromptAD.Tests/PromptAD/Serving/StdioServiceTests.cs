@@ -8,6 +8,7 @@ namespace PromptAD.Tests.Serving;
 /// The stdin/stdout front door and the `serve` verb: answers in request order, errors answered without stopping,
 /// heatmaps written; HTTP through the verb, and a real SIGTERM stopping it gracefully.
 /// </summary>
+[Collection("Signals")] // signals reach every handler in the process: one signal test at a time
 public sealed class StdioServiceTests(ServiceFixture fx) : IClassFixture<ServiceFixture>
 {
     private static List<ScoreAnswer> Parse(string output) =>
