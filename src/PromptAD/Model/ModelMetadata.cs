@@ -44,6 +44,17 @@ public sealed record ModelMetadata
     /// </summary>
     public bool MidFeaturesAssumed { get; init; }
 
+    /// <summary>
+    /// True when the file had no pixel_margin key (written before the option existed) and
+    /// <see cref="TrainOptions.PixelMargin"/> was taken as <see cref="PixelMarginMode.PerPatch"/>, how it was trained.
+    /// </summary>
+    public bool PixelMarginAssumed { get; init; }
+
+    /// <summary>The one-time notice for model files without a recorded pixel margin.</summary>
+    public const string PixelMarginAssumedNotice =
+        "model file(s) without a recorded pixel margin were written before the option existed; their pixel head was trained " +
+        "with the per-patch margin, and is recorded as such (retrain with this version for the as-published margin, SPEC §5.3)";
+
     /// <summary>The one-time notice for model files without a recorded mid-feature mode.</summary>
     public const string MidFeaturesAssumedNotice =
         "model file(s) without a recorded mid-feature mode were written before the option existed; their memory banks are " +
@@ -68,6 +79,7 @@ public sealed record ModelMetadata
             ["shot_files"] = JsonArray(ShotFiles),
             ["anomaly_states"] = JsonArray(AnomalyStates),
             ["mid_features"] = o.MidFeatures.Name(),
+            ["pixel_margin"] = o.PixelMargin.Name(),
             ["seed"] = I(o.Seed),
             ["epochs"] = I(o.Epochs),
             ["learning_rate"] = F(o.LearningRate),
@@ -118,12 +130,18 @@ public sealed record ModelMetadata
             throw new ModelFileException(file, "mid_features",
                 $"'{midText}' is neither '{MidFeatureModes.AsPublishedName}' nor '{MidFeatureModes.BlockOutputName}'");
         if (midAssumed) OnceNotice.Write(MidFeaturesAssumedNotice);
+        var pixelMargin = PixelMarginMode.PerPatch;
+        bool marginAssumed = !m.TryGetValue("pixel_margin", out var marginText);
+        if (!marginAssumed && !PixelMarginModes.TryParse(marginText, out pixelMargin))
+            throw new ModelFileException(file, "pixel_margin",
+                $"'{marginText}' is neither '{PixelMarginModes.AsPublishedName}' nor '{PixelMarginModes.PerPatchName}'");
+        if (marginAssumed) OnceNotice.Write(PixelMarginAssumedNotice);
         var options = new TrainOptions
         {
             Seed = Int("seed"), Epochs = Int("epochs"), LearningRate = Flt("learning_rate"), MinLearningRate = Flt("min_learning_rate"),
             Momentum = Flt("momentum"), WeightDecay = Flt("weight_decay"), NCtx = Int("n_ctx"), NProImage = Int("n_pro_image"),
             NProPixel = Int("n_pro_pixel"), NCtxAb = Int("n_ctx_ab"), NProAb = Int("n_pro_ab"), AlignWeight = Flt("align_weight"),
-            Margin = Flt("margin"), LogitScale = mode, MidFeatures = midFeatures,
+            Margin = Flt("margin"), LogitScale = mode, MidFeatures = midFeatures, PixelMargin = pixelMargin,
         };
         if (!DateTimeOffset.TryParse(S("created_utc"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created))
             throw new ModelFileException(file, "created_utc", $"'{S("created_utc")}' is not a date");
@@ -151,7 +169,7 @@ public sealed record ModelMetadata
             Category = S("category"), ClassName = S("class_name"), Shots = Int("shots"), ShotFiles = Strings("shot_files"),
             AnomalyStates = m.ContainsKey("anomaly_states") ? Strings("anomaly_states") : [], Options = options,
             LogitScaleValue = Flt("logit_scale"), EngineVersion = S("engine_version"), CreatedUtc = created,
-            MidFeaturesAssumed = midAssumed,
+            MidFeaturesAssumed = midAssumed, PixelMarginAssumed = marginAssumed,
             Threshold = StoredThreshold.Parse(m, (key, message) => new ModelFileException(file, key, message)),
             TrainSeconds = trainSeconds,
         };

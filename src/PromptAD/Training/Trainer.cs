@@ -150,6 +150,9 @@ public static class Trainer
         var losses = progress.Select(p => new LossReadback(backend, head, clock, p)).ToList();
         var sgds = new List<SgdOptimizer>(starts.Count);
         ICapturedStep? captured = null;
+        // The pixel head's margin as published sums over each shot's patches (SPEC §5.3).
+        var patchSummed = head == PromptHead.Pixel && o.PixelMargin == PixelMarginMode.AsPublished
+            ? v.Select(f => new PatchSummedMargin(f, weights.Config.Vision.Patches)).ToArray() : null;
         try
         {
             foreach (var start in starts)
@@ -168,7 +171,7 @@ public static class Trainer
                     for (int r = 0; r < learners.Count; r++)
                     {
                         var f = features[r];
-                        var terms = PromptLosses.Compute(v[r], f.Normal, f.Manual, f.Learned, scale, o.Margin, o.AlignWeight);
+                        var terms = PromptLosses.Compute(v[r], f.Normal, f.Manual, f.Learned, scale, o.Margin, o.AlignWeight, patchSummed?[r]);
                         losses[r].Record(terms);
                         sum = sum is null ? terms.Total : Ops.Add(sum, terms.Total);
                     }
@@ -205,6 +208,7 @@ public static class Trainer
             foreach (var l in losses) l.Dispose();
             foreach (var sgd in sgds) sgd.Dispose();
             foreach (var learner in learners) learner.Dispose();
+            foreach (var m in patchSummed ?? []) m.Dispose();
         }
     }
 
