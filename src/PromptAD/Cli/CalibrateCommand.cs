@@ -93,8 +93,7 @@ internal static class CalibrateCommand
 
         var estimate = GoodScoreThreshold.Estimate(scores, fpr);
         var stored = new StoredThreshold(estimate.Threshold, fpr, estimate.Images, method, estimate.Rank, size);
-        var m = mw.Model;
-        using var calibrated = new PromptAdModel(meta with { Threshold = stored }, m.Image, m.Pixel, m.ImagePrototypes, m.PixelPrototypes, m.Mid1, m.Mid2);
+        using var calibrated = mw.Model.With(m => m with { Threshold = stored });
         string target = (output ?? modelFile).FullName;
         calibrated.Save(target);
 

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using PromptAD.Calibration;
 using PromptAD.Clip;
 using PromptAD.Clip.Imaging;
 using PromptAD.Model;
@@ -16,14 +17,15 @@ namespace PromptAD.Serving;
 /// </summary>
 public sealed class ScoringService : IDisposable
 {
-    private readonly Dictionary<string, (Detector Detector, float? Threshold)> _models;
+    private readonly Dictionary<string, (Detector Detector, DecisionThreshold? Threshold)> _models;
     private readonly Channel<Job> _queue = Channel.CreateUnbounded<Job>(new UnboundedChannelOptions { SingleReader = true });
     private readonly Task _worker;
     private readonly ClipPreprocessor _pre;
     private int _stopping;
 
     /// <param name="models">Name → model; every model must fit <paramref name="weights"/>' backbone.</param>
-    /// <param name="thresholdOverride">Decision threshold for every model instead of each one's calibrated threshold.</param>
+    /// <param name="thresholdOverride">Decision threshold for every model instead of each one's calibrated threshold
+    /// (resolved by <see cref="DecisionThreshold.Resolve"/>: a calibrated threshold measured at another map size is refused).</param>
     public ScoringService(ClipWeights weights, IReadOnlyDictionary<string, PromptAdModel> models, int outputSize, int batchSize,
         float? thresholdOverride = null)
     {
@@ -31,11 +33,14 @@ public sealed class ScoringService : IDisposable
         if (models.Count == 0) throw new ArgumentException("no model to serve");
         BatchSize = batchSize;
         OutputSize = outputSize;
-        _models = new Dictionary<string, (Detector, float?)>(StringComparer.Ordinal);
+        _models = new Dictionary<string, (Detector, DecisionThreshold?)>(StringComparer.Ordinal);
         try
         {
             foreach (var (name, model) in models)
-                _models[name] = (new Detector(weights, model, outputSize, batchSize), thresholdOverride ?? model.Metadata.Threshold?.Threshold);
+            {
+                var threshold = DecisionThreshold.Resolve(thresholdOverride, model.Metadata.Threshold, outputSize, $"model '{name}'");
+                _models[name] = (new Detector(weights, model, outputSize, batchSize), threshold);
+            }
         }
         catch
         {
@@ -59,7 +64,7 @@ public sealed class ScoringService : IDisposable
     public Action<int>? BeforeBatch { get; set; }
 
     /// <summary>The decision threshold of <paramref name="model"/>: the override, its calibrated one, or null.</summary>
-    public float? ThresholdOf(string model) => Resolve(model).Threshold;
+    public DecisionThreshold? ThresholdOf(string model) => Resolve(model).Threshold;
 
     /// <summary>Decodes an encoded image (PNG, JPEG, …) and scores it; <paramref name="keepThumbnail"/> also returns the
     /// image resized to the map size (for a heatmap).</summary>
@@ -93,7 +98,7 @@ public sealed class ScoringService : IDisposable
         return _worker;
     }
 
-    private (string Name, Detector Detector, float? Threshold) Resolve(string? model)
+    private (string Name, Detector Detector, DecisionThreshold? Threshold) Resolve(string? model)
     {
         if (string.IsNullOrEmpty(model))
         {
@@ -161,9 +166,10 @@ public sealed class ScoringService : IDisposable
 }
 
 /// <summary>One answer: the model that scored, the score, and the decision at that model's threshold (null: none).</summary>
-public sealed record ServiceScore(string Model, ImageScore Score, float? Threshold, RgbImage? Thumbnail)
+public sealed record ServiceScore(string Model, ImageScore Score, DecisionThreshold? Decision, RgbImage? Thumbnail)
 {
-    public bool? Anomalous => Threshold is { } t ? Score.Score >= t : null;
+    public float? Threshold => Decision?.Value;
+    public bool? Anomalous => Decision?.IsAnomalous(Score.Score);
 }
 
 public sealed class UnknownModelException(string? name, IEnumerable<string> loaded) : Exception(name is null
