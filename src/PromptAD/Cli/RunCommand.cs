@@ -160,7 +160,8 @@ internal static class RunCommand
                 weights ??= ClipWeights.Load(job.Weights.FullName, ClipConfigs.Load(job.Backbone), backend);
                 var paths = pending.SelectMany(r => r.Shots).Concat(ds.TestSamples.Select(t => t.ImagePath)).Distinct().ToList();
                 using var cache = BuildCache(weights, ds.Category, paths, job);
-                CachedFeatureSource.CheckMasks(cache, ds.TestSamples);
+                var masks = new MaskCache(job.Size); // decoded, resized and labelled once for all the category's runs
+                CachedFeatureSource.CheckMasks(cache, masks, ds.TestSamples);
                 stages.Decode += cache.DecodeSeconds;
                 stages.Encode += cache.EncodeSeconds;
 
@@ -186,7 +187,7 @@ internal static class RunCommand
                         if (job.KeepModels) model.Save(Path.Combine(dir, "model.safetensors"));
                         using var detector = new Detector(weights, model, job.Size, job.Batch);
                         var source = new CachedFeatureSource(detector, cache);
-                        var tested = TestRunner.Run(source, ds, new TestRunOptions { OutDir = dir, Heatmaps = job.Heatmaps, TrainSeconds = trained.Seconds });
+                        var tested = TestRunner.Run(source, ds, new TestRunOptions { OutDir = dir, Heatmaps = job.Heatmaps, TrainSeconds = trained.Seconds, Masks = masks });
                         // The rest of the test time: masks, metrics, result files (and heatmaps when asked).
                         stages.Score += source.ScoreSeconds;
                         stages.Metrics += tested.Metrics.TestSeconds - source.ScoreSeconds;

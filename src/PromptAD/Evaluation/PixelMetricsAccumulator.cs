@@ -51,8 +51,13 @@ public sealed class PixelMetricsAccumulator : IDisposable
 
     /// <param name="map">The image's anomaly map (row-major, the mask's size).</param>
     /// <param name="mask">Its ground truth at the map's size, or null for an all-normal image.</param>
-    public void Add(float[] map, BinaryMask? mask)
+    public void Add(float[] map, BinaryMask? mask) => Add(map, mask is null ? null : ScoredMask.Of(mask, mask.Width, mask.Height));
+
+    /// <param name="mask">Its ground truth at the map's size with its regions labelled (e.g. from a <see cref="MaskCache"/>),
+    /// or null for an all-normal image.</param>
+    public void Add(float[] map, ScoredMask? scored)
     {
+        var mask = scored?.Mask;
         ArgumentNullException.ThrowIfNull(map);
         if (mask is not null && map.Length != mask.Pixels.Length)
         {
@@ -60,11 +65,11 @@ public sealed class PixelMetricsAccumulator : IDisposable
                 $"Map {_maps} has {map.Length} values but its mask is {mask.Width}x{mask.Height}; resize the mask to the map first.");
         }
 
-        int[]? labels = null;
+        int[]? labels = scored?.Labels;
         int firstRegion = _regionWeights.Count - 1; // label l → region index firstRegion + l
-        if (mask is not null && mask.Any())
+        if (labels is not null)
         {
-            (labels, int count) = ConnectedComponents.Label(mask);
+            int count = scored!.Regions;
             var areas = new long[count + 1];
             foreach (int l in labels) areas[l]++;
             for (int l = 1; l <= count; l++) _regionWeights.Add(1.0 / areas[l]);
