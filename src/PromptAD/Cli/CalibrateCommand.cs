@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using PromptAD.Calibration;
+using PromptAD.Clip;
 using PromptAD.Clip.Imaging;
 using PromptAD.Data;
 using PromptAD.Model;
@@ -63,7 +64,6 @@ internal static class CalibrateCommand
         using var mw = ModelAndWeights.Open(modelFile, weightsFile, backbone, device, precision);
         var meta = mw.Model.Metadata;
         var shotPaths = data is null ? [] : ShotPaths(meta, data.FullName, modelFile.FullName, required: !heldOut);
-        var pre = new ClipPreprocessor(mw.Weights.Config.Vision.ImageSize);
         IReadOnlyList<float> scores;
         string method;
         if (heldOut)
@@ -85,9 +85,13 @@ internal static class CalibrateCommand
         else
         {
             var prompts = PromptSource.Resolve(promptsFile);
-            var shots = shotPaths.Select(f => pre.Preprocess(f)).ToList();
-            using var bar = new ConsoleProgress($"calibrate: leave-one-out over {shots.Count} shots", shots.Count);
-            scores = LeaveOneOut.Scores(mw.Weights, mw.Model, shots, prompts.StatesFor(meta.Category), size, bar.Report);
+            var decoded = new ImageBatchEncoder(mw.Weights, meta.Options.MidFeatures).Decode(shotPaths);
+            if (decoded.FirstOrDefault(d => d.Error is not null)?.Error is { } unreadable) throw unreadable;
+            LeaveOneOutScores loo;
+            using (var bar = new ConsoleProgress($"calibrate: leave-one-out over {decoded.Length} shots", decoded.Length))
+                loo = LeaveOneOut.Scores(mw.Weights, mw.Model, [.. decoded.Select(d => d.Chw!)], prompts.StatesFor(meta.Category), size, bar.Report);
+            Console.WriteLine($"leave-one-out: {decoded.Length} folds, {loo.ImagesEncoded} shot image(s) encoded (each once)");
+            scores = loo.Scores;
             method = StoredThreshold.Methods.LeaveOneOut;
         }
 

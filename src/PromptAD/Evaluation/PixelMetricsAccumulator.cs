@@ -5,7 +5,8 @@ namespace PromptAD.Evaluation;
 
 /// <summary>
 /// Pixel AUROC and AUPRO (the definitions of <see cref="PixelMetrics"/>, exactly) over a test set given one map at a
-/// time, in memory bounded by a budget whatever the number of images: each pixel is spilled to a temporary file as its
+/// time, in memory bounded by a budget whatever the number of images: each pixel is spilled (<see cref="SpillFile"/>:
+/// in memory up to the process's spill budget, else a temporary file) as its
 /// order-preserving score key and region index (8 bytes), and the metrics are computed from per-distinct-score
 /// totals swept from the highest score down.
 /// </summary>

@@ -27,8 +27,7 @@ public static class Trainer
     {
         options.Validate();
         if (data.Shots.Count == 0) throw new ArgumentException("no few-shot images", nameof(data));
-        var chw = Concat(data.Shots, 3 * weights.Config.Vision.ImageSize * weights.Config.Vision.ImageSize);
-        using var features = new ClipImageEncoder(weights, options.MidFeatures).EncodeNormalized(chw, data.Shots.Count);
+        using var features = new ImageBatchEncoder(weights, options.MidFeatures).Encode(data.Shots);
         return TrainRuns(weights, [new TrainingRun(data, features, options)], [init], [progress], cancellationToken, stepQueued)[0];
     }
 
@@ -221,15 +220,4 @@ public static class Trainer
         return new HeadVectors((float[])from.Ctx.Clone(), (float[])from.CtxAb.Clone(), from.Width);
     }
 
-    private static float[] Concat(IReadOnlyList<float[]> images, int length)
-    {
-        var all = new float[images.Count * length];
-        for (int i = 0; i < images.Count; i++)
-        {
-            if (images[i].Length != length)
-                throw new ArgumentException($"few-shot image {i} has {images[i].Length} values, expected 3×size×size = {length}");
-            images[i].CopyTo(all, i * length);
-        }
-        return all;
-    }
 }

@@ -1,4 +1,4 @@
-using System.Numerics;
+using System.Runtime.Intrinsics;
 
 namespace PromptAD.Tensors.Cpu;
 
@@ -18,59 +18,102 @@ public static class ScipyGaussian
     /// <summary>One map: <paramref name="map"/> [height, width] into <paramref name="result"/> (same size).</summary>
     /// <remarks>
     /// Each output is the same sequence of double operations as SciPy's per-line loop (w₀·x₀, then + (x₋ⱼ + x₊ⱼ)·wⱼ for
-    /// j = 1…radius), so the result is bit-identical to it; only the data layout differs: the vertical pass runs over
-    /// whole rows (the reflected source rows picked once per output row), the horizontal pass over a row padded with its
-    /// reflection, both several outputs per SIMD instruction, with no index arithmetic in the inner loops.
+    /// j = 1…radius, a separate multiply and add each), so the result is bit-identical to it; only the data layout
+    /// differs: the vertical pass runs along whole rows (the reflected source rows picked once per output row), the
+    /// horizontal pass along a row padded with its reflection, several outputs per SIMD register, each output's sum
+    /// kept in a register over all taps, no index arithmetic in the inner loop.
     /// </remarks>
-    public static void Filter(ReadOnlySpan<float> map, Span<float> result, int width, int height, double[] weights)
+    public static unsafe void Filter(ReadOnlySpan<float> map, Span<float> result, int width, int height, double[] weights)
     {
         int radius = weights.Length - 1;
-        var source = new double[map.Length];
+        var scratch = t_scratch ??= new Scratch();
+        var source = scratch.Doubles(0, map.Length);
         for (int i = 0; i < map.Length; i++) source[i] = map[i];
-        var vertical = new double[map.Length]; // float32-rounded values, as SciPy's intermediate array, held as doubles
-        var acc = new double[Math.Max(width, 1)];
-
-        // Axis 0: output row y = w₀·row(y) + Σⱼ (row(y−j) + row(y+j))·wⱼ, rows reflected at the edges.
-        for (int y = 0; y < height; y++)
+        var vertical = scratch.Doubles(1, map.Length); // float32-rounded values, as SciPy's intermediate array, held as doubles
+        var padded = scratch.Doubles(2, width + 2 * radius);
+        var acc = scratch.Doubles(3, Math.Max(width, 1));
+        var minus = new int[radius + 1];
+        var plus = new int[radius + 1];
+        fixed (double* src = source, mid = vertical, pad = padded, sums = acc, w = weights)
+        fixed (int* lo = minus, hi = plus)
         {
-            Scale(source.AsSpan(y * width, width), weights[0], acc);
-            for (int j = 1; j <= radius; j++)
-                AddPair(source.AsSpan(Reflect(y - j, height) * width, width), source.AsSpan(Reflect(y + j, height) * width, width), weights[j], acc);
-            var row = vertical.AsSpan(y * width, width);
-            for (int x = 0; x < width; x++) row[x] = (float)acc[x];
-        }
+            // Axis 0: output row y = w₀·row(y) + Σⱼ (row(y−j) + row(y+j))·wⱼ, rows reflected at the edges.
+            for (int y = 0; y < height; y++)
+            {
+                for (int j = 0; j <= radius; j++)
+                {
+                    lo[j] = Reflect(y - j, height) * width;
+                    hi[j] = Reflect(y + j, height) * width;
+                }
+                Taps(src, lo, hi, w, radius, width, sums);
+                for (int x = 0; x < width; x++) mid[y * width + x] = (float)sums[x];
+            }
 
-        // Axis 1: each row padded with its reflection, then the same sum along it.
-        var padded = new double[width + 2 * radius];
-        for (int y = 0; y < height; y++)
-        {
-            var row = vertical.AsSpan(y * width, width);
-            for (int k = 0; k < padded.Length; k++) padded[k] = row[Reflect(k - radius, width)];
-            Scale(padded.AsSpan(radius, width), weights[0], acc);
-            for (int j = 1; j <= radius; j++) AddPair(padded.AsSpan(radius - j, width), padded.AsSpan(radius + j, width), weights[j], acc);
-            var output = result.Slice(y * width, width);
-            for (int x = 0; x < width; x++) output[x] = (float)acc[x];
+            // Axis 1: each row padded with its reflection, then the same sum along it.
+            for (int j = 0; j <= radius; j++)
+            {
+                lo[j] = radius - j;
+                hi[j] = radius + j;
+            }
+            var column = new int[width + 2 * radius]; // the padded row's source columns
+            for (int k = 0; k < column.Length; k++) column[k] = Reflect(k - radius, width);
+            for (int y = 0; y < height; y++)
+            {
+                double* row = mid + (long)y * width;
+                for (int k = 0; k < column.Length; k++) pad[k] = row[column[k]];
+                Taps(pad, lo, hi, w, radius, width, sums);
+                var output = result.Slice(y * width, width);
+                for (int x = 0; x < width; x++) output[x] = (float)sums[x];
+            }
         }
     }
 
-    /// <summary>acc = a·w.</summary>
-    private static void Scale(ReadOnlySpan<double> a, double w, Span<double> acc)
+    /// <summary>Per-thread working arrays, grown as needed and reused by every map the thread filters (a map's are
+    /// megabytes: allocating them per map costs more than the filter).</summary>
+    [ThreadStatic] private static Scratch? t_scratch;
+
+    private sealed class Scratch
     {
-        int n = a.Length, x = 0;
-        if (Vector.IsHardwareAccelerated)
-            for (int step = Vector<double>.Count; x <= n - step; x += step)
-                (new Vector<double>(a.Slice(x)) * w).CopyTo(acc.Slice(x));
-        for (; x < n; x++) acc[x] = a[x] * w;
+        private readonly double[][] _arrays = [[], [], [], []];
+
+        public double[] Doubles(int slot, int length)
+        {
+            if (_arrays[slot].Length < length) _arrays[slot] = new double[length];
+            return _arrays[slot];
+        }
     }
 
-    /// <summary>acc += (a + b)·w, element by element (a separate multiply and add, as the scalar loop).</summary>
-    private static void AddPair(ReadOnlySpan<double> a, ReadOnlySpan<double> b, double w, Span<double> acc)
+    /// <summary>
+    /// sums[x] = data[lo₀ + x]·w₀ + Σⱼ (data[loⱼ + x] + data[hiⱼ + x])·wⱼ for x &lt; n (lo₀ is the centre), the taps in
+    /// order j = 1…radius: the widest SIMD registers first, then one output at a time.
+    /// </summary>
+    private static unsafe void Taps(double* data, int* lo, int* hi, double* w, int radius, int n, double* sums)
     {
-        int n = a.Length, x = 0;
-        if (Vector.IsHardwareAccelerated)
-            for (int step = Vector<double>.Count; x <= n - step; x += step)
-                (new Vector<double>(acc.Slice(x)) + (new Vector<double>(a.Slice(x)) + new Vector<double>(b.Slice(x))) * w).CopyTo(acc.Slice(x));
-        for (; x < n; x++) acc[x] += (a[x] + b[x]) * w;
+        int x = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; x <= n - Vector512<double>.Count; x += Vector512<double>.Count)
+            {
+                var s = Vector512.Load(data + lo[0] + x) * w[0];
+                for (int j = 1; j <= radius; j++) s += (Vector512.Load(data + lo[j] + x) + Vector512.Load(data + hi[j] + x)) * w[j];
+                s.Store(sums + x);
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; x <= n - Vector256<double>.Count; x += Vector256<double>.Count)
+            {
+                var s = Vector256.Load(data + lo[0] + x) * w[0];
+                for (int j = 1; j <= radius; j++) s += (Vector256.Load(data + lo[j] + x) + Vector256.Load(data + hi[j] + x)) * w[j];
+                s.Store(sums + x);
+            }
+        }
+        for (; x < n; x++)
+        {
+            double s = data[lo[0] + x] * w[0];
+            for (int j = 1; j <= radius; j++) s += (data[lo[j] + x] + data[hi[j] + x]) * w[j];
+            sums[x] = s;
+        }
     }
 
     /// <summary>SciPy's <c>_gaussian_kernel1d(sigma, 0, radius)</c> half-kernel: weights[j] for offsets 0..radius.</summary>

@@ -140,6 +140,17 @@ public sealed class CalibrateVerbTests : IDisposable
         Assert.Equal(loo.Order().ElementAt(1), MathF.BitDecrement(t.Threshold), 1e-5f);
     }
 
+    /// <summary>Leave-one-out with k = 4 encodes the 4 shot images once, not once per fold they are in.</summary>
+    [Fact]
+    public void LeaveOneOut_EncodesEachShotOnce()
+    {
+        var names = TrainNames;
+        string model = Train("m4", names[0], names[2], names[4], names[6]);
+        var r = Cli("calibrate", "--model", model, "--weights", _weights, "--data", _data, "--fpr", "0.5", "--size", "48");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("leave-one-out: 4 folds, 4 shot image(s) encoded (each once)", r.Out);
+    }
+
     [Fact]
     public void TooFewImages_Warn_AndStillStoreTheHighestScore()
     {
