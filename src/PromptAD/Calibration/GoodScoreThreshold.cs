@@ -50,7 +50,7 @@ public static class GoodScoreThreshold
 
     private static void CheckRate(double fpr)
     {
-        if (!(fpr > 0 && fpr < 1)) throw new ArgumentException($"--fpr must be a rate strictly between 0 and 1, got {fpr}");
+        if (!(fpr > 0 && fpr < 1)) throw new ArgumentException($"the target false-alarm rate must be strictly between 0 and 1, got {fpr}");
     }
 }
 

@@ -34,7 +34,7 @@ internal static class CalibrateCommand
             Description = $"target false-alarm rate α on good parts (default {DefaultFpr}). Rule: with n good scores sorted, anomalous above the " +
                 "⌈(n+1)(1−α)⌉-th (conservative empirical quantile); n images can promise no rate below 1/(n+1), a warning says so",
             DefaultValueFactory = _ => DefaultFpr,
-        };
+        }.AsRate();
         var prompts = CommonOptions.Prompts();
         var output = new Option<FileInfo?>("--out") { Description = "write the calibrated model here instead of rewriting --model" };
         var size = CommonOptions.OutputSize();
@@ -53,9 +53,9 @@ internal static class CalibrateCommand
     internal static int Run(FileInfo modelFile, FileInfo weightsFile, string? backbone, IReadOnlyList<string>? good, DirectoryInfo? data,
         double fpr, string? promptsFile, FileInfo? output, int size, int batch, string device, string precision = "fp32")
     {
-        CommonOptions.CheckPositive(size, "--size");
-        CommonOptions.CheckPositive(batch, "--batch");
-        GoodScoreThreshold.Rank(1, fpr); // validates --fpr before anything is loaded
+        OptionRanges.Check(size, "--size", OptionRanges.Size);
+        OptionRanges.Check(batch, "--batch", OptionRanges.Batch);
+        if (!(fpr > 0 && fpr < 1)) throw new ArgumentException($"--fpr must be a rate strictly between 0 and 1, got {fpr}");
         bool heldOut = good is { Count: > 0 };
         if (!heldOut && data is null)
             throw new ArgumentException("give --good (good-part images not used as shots) or --data (the dataset root of the model's shots, for leave-one-out)");

@@ -25,7 +25,7 @@ internal static class DemoCommand
     public static Command Create()
     {
         var output = new Option<DirectoryInfo?>("--out") { Description = "folder for the demo's data, weights, model and results (default: a new temporary folder)" };
-        var epochs = new Option<int>("--epochs") { Description = $"training epochs per head ({OptionRanges.Text(OptionRanges.Epochs)})", DefaultValueFactory = _ => 20 };
+        var epochs = CommonOptions.Epochs(defaultValue: 20);
         var device = BackendChoice.CreateOption();
         var precision = BackendChoice.CreatePrecisionOption();
         var command = new Command("demo", "Runs train → test → calibrate → predict end to end on a generated dataset with a tiny random-weight model (no downloads; the scores are meaningless).")

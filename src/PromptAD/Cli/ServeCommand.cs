@@ -28,7 +28,7 @@ internal static class ServeCommand
         var threshold = ThresholdOption.Create("decision threshold for every model (a finite number; default: each model's calibrated threshold, " +
             "refused when calibrated at another --size; none: no decision)");
         var size = CommonOptions.OutputSize();
-        var batch = new Option<int>("--batch") { Description = "most images scored together when requests arrive at the same time", DefaultValueFactory = _ => 8 };
+        var batch = CommonOptions.Batch("most images scored together when requests arrive at the same time");
         var device = BackendChoice.CreateOption();
         var precision = BackendChoice.CreatePrecisionOption();
         var command = new Command("serve", "Keeps weights and models loaded and scores images as they come: JSON lines on stdin/stdout, or HTTP (--port).")
@@ -46,8 +46,8 @@ internal static class ServeCommand
         DirectoryInfo? heatmaps, float? threshold, int size, int batch, string device, TextReader stdin, TextWriter stdout, TextWriter log,
         CancellationToken stop = default, Action<HttpFrontDoor>? onListening = null, string precision = "fp32")
     {
-        CommonOptions.CheckPositive(size, "--size");
-        CommonOptions.CheckPositive(batch, "--batch");
+        OptionRanges.Check(size, "--size", OptionRanges.Size);
+        OptionRanges.Check(batch, "--batch", OptionRanges.Batch);
         BackendChoice.CheckPrecision(device, precision);
         if (port is < 0 or > 65535) throw new ArgumentException($"--port must be between 0 and 65535, got {port}");
         if (port is not null && host != "localhost" && !System.Net.IPAddress.TryParse(host, out _))
