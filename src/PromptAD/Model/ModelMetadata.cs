@@ -124,18 +124,22 @@ public sealed record ModelMetadata
             "exp" => LogitScaleMode.Exp,
             var x => throw new ModelFileException(file, "logit_scale_mode", $"'{x}' is neither 'raw' nor 'exp'"),
         };
-        var midFeatures = MidFeatureMode.BlockOutput;
-        bool midAssumed = !m.TryGetValue("mid_features", out var midText);
-        if (!midAssumed && !MidFeatureModes.TryParse(midText, out midFeatures))
-            throw new ModelFileException(file, "mid_features",
-                $"'{midText}' is neither '{MidFeatureModes.AsPublishedName}' nor '{MidFeatureModes.BlockOutputName}'");
-        if (midAssumed) OnceNotice.Write(MidFeaturesAssumedNotice);
-        var pixelMargin = PixelMarginMode.PerPatch;
-        bool marginAssumed = !m.TryGetValue("pixel_margin", out var marginText);
-        if (!marginAssumed && !PixelMarginModes.TryParse(marginText, out pixelMargin))
-            throw new ModelFileException(file, "pixel_margin",
-                $"'{marginText}' is neither '{PixelMarginModes.AsPublishedName}' nor '{PixelMarginModes.PerPatchName}'");
-        if (marginAssumed) OnceNotice.Write(PixelMarginAssumedNotice);
+        // Modes recorded since a later version: a file without the key was computed the older way, said once.
+        T Mode<T>(string key, TryParseMode<T> parse, string[] names, T before, string notice, out bool assumed)
+        {
+            assumed = !m.TryGetValue(key, out var text);
+            if (assumed)
+            {
+                OnceNotice.Write(notice);
+                return before;
+            }
+            return parse(text, out var value) ? value
+                : throw new ModelFileException(file, key, $"'{text}' is neither '{names[0]}' nor '{names[1]}'");
+        }
+        var midFeatures = Mode<MidFeatureMode>("mid_features", MidFeatureModes.TryParse, [MidFeatureModes.AsPublishedName, MidFeatureModes.BlockOutputName],
+            MidFeatureMode.BlockOutput, MidFeaturesAssumedNotice, out bool midAssumed);
+        var pixelMargin = Mode<PixelMarginMode>("pixel_margin", PixelMarginModes.TryParse, [PixelMarginModes.AsPublishedName, PixelMarginModes.PerPatchName],
+            PixelMarginMode.PerPatch, PixelMarginAssumedNotice, out bool marginAssumed);
         var options = new TrainOptions
         {
             Seed = Int("seed"), Epochs = Int("epochs"), LearningRate = Flt("learning_rate"), MinLearningRate = Flt("min_learning_rate"),
@@ -174,6 +178,8 @@ public sealed record ModelMetadata
             TrainSeconds = trainSeconds,
         };
     }
+
+    private delegate bool TryParseMode<T>(string? text, out T value);
 
     private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
     private static string F(float v) => v.ToString("R", CultureInfo.InvariantCulture);
