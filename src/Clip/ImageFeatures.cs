@@ -19,6 +19,20 @@ public sealed record ImageFeatures(Tensor Global, Tensor Local, Tensor Mid1, Ten
         return n;
     }
 
+    /// <summary>The features of the given images (indices into this batch, in the given order) as a new batch; exact
+    /// copies of their rows.</summary>
+    public ImageFeatures Select(IReadOnlyList<int> images)
+    {
+        int[] Rows(int perImage) => [.. images.SelectMany(i => Enumerable.Range(i * perImage, perImage))];
+        foreach (int i in images)
+            if (i < 0 || i >= Batch) throw new ArgumentOutOfRangeException(nameof(images), i, $"not an image of this batch of {Batch}");
+        using var scope = TensorScope.Open();
+        var s = new ImageFeatures(Ops.GatherRows(Global, Rows(1)), Ops.GatherRows(Local, Rows(Patches)), Ops.GatherRows(Mid1, Rows(Patches)),
+            Ops.GatherRows(Mid2, Rows(Patches)), images.Count, Patches, IsNormalized);
+        scope.Keep(s.Global); scope.Keep(s.Local); scope.Keep(s.Mid1); scope.Keep(s.Mid2);
+        return s;
+    }
+
     public void Dispose()
     {
         Global.Dispose();

@@ -7,7 +7,10 @@ vectors N(0, 0.02^2), 2 few-shot images and 3 test images (standard normal CHW),
 Runs EPOCHS = 10 training steps of each head on a 10-epoch cosine schedule (T_max = 10), then scores the test
 images at a 32x32 output size. Writes tests/PromptAD.Tests/Golden/promptad/tiny-test.promptad.safetensors; what depends
 on the mid-level features (memory banks, scores, maps) is written for both modes of SPEC §4 item 3: as published under
-the plain names, the plain block output with a ".block_output" suffix (clip_reference.image_forward's hooks).
+the plain names, the plain block output with a ".block_output" suffix (clip_reference.image_forward's hooks). The pixel head's margin term
+(SPEC §5.3) is trained both ways: as published (the authors' train_seg.py: squared distance summed over the patches of
+each [k, patches, width] feature tensor, averaged over k·width) under the plain names, the paper's per-patch form with a
+".per_patch" suffix (pixel losses, learned vectors, prototypes, and the scores/maps made with them).
 
 Token ids for the tiny vocabulary (64): every BPE word id becomes id mod (vocab - 2); start/end become vocab-2 /
 vocab-1; zero padding after the end token (the same documented mapping as the C# TokenIdMapping).
@@ -96,11 +99,15 @@ def encode(cfg, W, eps, prompts, ctx, ctx_ab, full_context=False):
 
 
 def losses(v, tn, tm, tl, s):
+    """v: [samples, width] (one distance per sample), or [k, patches, width] for the pixel head as published, whose
+    margin term sums the squared distance over dim 1 (the patches) and averages over k·width."""
     ta = torch.cat([tm, tl])
     pn, pa = normalize(tn.mean(0)), normalize(ta.mean(0))
-    logits = s * torch.cat([(v @ pn)[:, None], v @ normalize(ta).T], dim=1)
-    ce = F.cross_entropy(logits, torch.zeros(v.shape[0], dtype=torch.long))
-    eam = torch.relu(((v - pn) ** 2).sum(-1) - ((v - pa) ** 2).sum(-1) + MARGIN).mean()
+    rows = v.reshape(-1, v.shape[-1])
+    logits = s * torch.cat([(rows @ pn)[:, None], rows @ normalize(ta).T], dim=1)
+    ce = F.cross_entropy(logits, torch.zeros(rows.shape[0], dtype=torch.long))
+    summed = 1 if v.dim() == 3 else -1
+    eam = torch.relu(((v - pn) ** 2).sum(summed) - ((v - pa) ** 2).sum(summed) + MARGIN).mean()
     align = ((normalize(tm).mean(0) - normalize(tl).mean(0)) ** 2).sum()
     return ce + eam + ALIGN * align, ce, eam, align
 
@@ -157,10 +164,10 @@ def main():
     img_prompts = build_prompts(tok, vocab, N_PRO_IMAGE)
     pix_prompts = build_prompts(tok, vocab, N_PRO_PIXEL)
     img_log, img_ctx, img_ctx_ab, img_protos = train_head(cfg, W, eps, img_prompts, g, s, init["image.ctx"], init["image.ctx_ab"])
-    pix_log, pix_ctx, pix_ctx_ab, pix_protos = train_head(cfg, W, eps, pix_prompts, loc.reshape(-1, loc.shape[-1]), s,
-                                                          init["pixel.ctx"], init["pixel.ctx_ab"])
+    pixel = {margin: train_head(cfg, W, eps, pix_prompts, v, s, init["pixel.ctx"], init["pixel.ctx_ab"])
+             for margin, v in (("as-published", loc), ("per-patch", loc.reshape(-1, loc.shape[-1])))}
 
-    def score(mode):
+    def score(mode, pix_protos):
         """Memory banks from the shots' and test scores/maps from the tests' mid features of one mode (SPEC §6)."""
         _, _, m1, m2 = shot_features[mode]
         bank1, bank2 = m1.reshape(-1, m1.shape[-1]), m2.reshape(-1, m2.shape[-1])
@@ -184,19 +191,26 @@ def main():
     out = [(k, v) for k, v in init.items()] + [
         ("shots", shots), ("tests", tests),
         ("image.token_ids", img_prompts[0].astype(np.float32)), ("pixel.token_ids", pix_prompts[0].astype(np.float32)),
-        ("image.losses", f32(img_log)), ("pixel.losses", f32(pix_log)),
-        ("image.ctx.trained", f32(img_ctx)), ("image.ctx_ab.trained", f32(img_ctx_ab)),
-        ("pixel.ctx.trained", f32(pix_ctx)), ("pixel.ctx_ab.trained", f32(pix_ctx_ab)),
-        ("image.prototypes", f32(img_protos)), ("pixel.prototypes", f32(pix_protos)),
+        ("image.losses", f32(img_log)), ("image.ctx.trained", f32(img_ctx)), ("image.ctx_ab.trained", f32(img_ctx_ab)),
+        ("image.prototypes", f32(img_protos)),
     ]
-    # As published under the plain names, the plain block output with a ".block_output" suffix.
-    for mode, suffix in (("as-published", ""), ("block-output", ".block_output")):
-        bank1, bank2, scores, maps = score(mode)
-        out += [("bank.mid1" + suffix, f32(bank1)), ("bank.mid2" + suffix, f32(bank2)),
-                ("scores" + suffix, f32(scores)), ("maps" + suffix, f32(maps))]
-        print(mode, "scores", scores.tolist())
+    # The pixel head's margin as published under the plain names, per patch with a ".per_patch" suffix.
+    for margin, suffix in (("as-published", ""), ("per-patch", ".per_patch")):
+        pix_log, pix_ctx, pix_ctx_ab, pix_protos = pixel[margin]
+        out += [("pixel.losses" + suffix, f32(pix_log)), ("pixel.ctx.trained" + suffix, f32(pix_ctx)),
+                ("pixel.ctx_ab.trained" + suffix, f32(pix_ctx_ab)), ("pixel.prototypes" + suffix, f32(pix_protos))]
+        print("pixel margin", margin, "losses", pix_log[[0, -1]].tolist())
+    # Mid features as published under the plain names, the plain block output with a ".block_output" suffix; both
+    # scored with the as-published pixel head, and the as-published mid features also with the per-patch one.
+    for mode, margin, suffix in (("as-published", "as-published", ""), ("block-output", "as-published", ".block_output"),
+                                 ("as-published", "per-patch", ".per_patch")):
+        bank1, bank2, scores, maps = score(mode, pixel[margin][3])
+        if margin == "as-published":
+            out += [("bank.mid1" + suffix, f32(bank1)), ("bank.mid2" + suffix, f32(bank2))]
+        out += [("scores" + suffix, f32(scores)), ("maps" + suffix, f32(maps))]
+        print(mode, margin, "scores", scores.tolist())
     cr.write_safetensors(os.path.join(OUT, CONFIG + ".promptad.safetensors"), out)
-    print("image losses", img_log[[0, -1]], "\npixel losses", pix_log[[0, -1]])
+    print("image losses", img_log[[0, -1]])
 
 
 def bench(args):
@@ -253,7 +267,7 @@ def bench(args):
     g, loc, m1, m2 = shot_features()
     img_protos = train(build_prompts(tok, vocab, N_PRO_IMAGE), lambda: shot_features()[0], N_PRO_IMAGE)
     t1 = time.perf_counter()
-    pix_protos = train(build_prompts(tok, vocab, N_PRO_PIXEL), lambda: shot_features()[1].reshape(-1, loc.shape[-1]), N_PRO_PIXEL)
+    pix_protos = train(build_prompts(tok, vocab, N_PRO_PIXEL), lambda: shot_features()[1], N_PRO_PIXEL)  # pixel margin as published
     t2 = time.perf_counter()
     bank1, bank2 = m1.reshape(-1, m1.shape[-1]), m2.reshape(-1, m2.shape[-1])
     test_dir = os.path.join(data, "test")

@@ -34,7 +34,7 @@ public static class GemmPrecisions
         "fp32" => GemmPrecision.Fp32,
         "tf32" => GemmPrecision.Tf32,
         "bf16" => GemmPrecision.Bf16,
-        _ => throw new ArgumentException($"--precision: expected one of {string.Join(", ", Names)}, got '{name}'"),
+        _ => throw new ArgumentException($"GEMM precision: expected one of {string.Join(", ", Names)}, got '{name}'"),
     };
 
     /// <summary>

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using PromptAD.Calibration;
+using PromptAD.Clip;
 using PromptAD.Clip.Imaging;
 using PromptAD.Data;
 using PromptAD.Model;
@@ -33,7 +34,7 @@ internal static class CalibrateCommand
             Description = $"target false-alarm rate α on good parts (default {DefaultFpr}). Rule: with n good scores sorted, anomalous above the " +
                 "⌈(n+1)(1−α)⌉-th (conservative empirical quantile); n images can promise no rate below 1/(n+1), a warning says so",
             DefaultValueFactory = _ => DefaultFpr,
-        };
+        }.AsRate();
         var prompts = CommonOptions.Prompts();
         var output = new Option<FileInfo?>("--out") { Description = "write the calibrated model here instead of rewriting --model" };
         var size = CommonOptions.OutputSize();
@@ -76,7 +77,6 @@ internal static class CalibrateCommand
         var shotPaths = data is null ? [] : ShotPaths(meta, data.FullName, modelFile.FullName, required: !heldOut);
         if (heldOut) CalibrationSet.CheckNoShots(meta, shotPaths, goodFiles, goodHashes);
         else CalibrationSet.CheckShotsAreTheModels(meta, shotPaths, data!.FullName);
-        var pre = new ClipPreprocessor(mw.Weights.Config.Vision.ImageSize);
         IReadOnlyList<float> scores;
         string method;
         if (heldOut)
@@ -95,9 +95,13 @@ internal static class CalibrateCommand
         else
         {
             var prompts = PromptSource.Resolve(promptsFile);
-            var shots = shotPaths.Select(f => pre.Preprocess(f)).ToList();
-            using var bar = new ConsoleProgress($"calibrate: leave-one-out over {shots.Count} shots", shots.Count);
-            scores = LeaveOneOut.Scores(mw.Weights, mw.Model, shots, prompts.StatesFor(meta.Category), size, bar.Report);
+            var decoded = new ImageBatchEncoder(mw.Weights, meta.Options.MidFeatures).Decode(shotPaths);
+            if (decoded.FirstOrDefault(d => d.Error is not null)?.Error is { } unreadable) throw unreadable;
+            LeaveOneOutScores loo;
+            using (var bar = new ConsoleProgress($"calibrate: leave-one-out over {decoded.Length} shots", decoded.Length))
+                loo = LeaveOneOut.Scores(mw.Weights, mw.Model, [.. decoded.Select(d => d.Chw!)], prompts.StatesFor(meta.Category), size, bar.Report);
+            Console.WriteLine($"leave-one-out: {decoded.Length} folds, {loo.ImagesEncoded} shot image(s) encoded (each once)");
+            scores = loo.Scores;
             method = StoredThreshold.Methods.LeaveOneOut;
         }
 
@@ -108,8 +112,7 @@ internal static class CalibrateCommand
         var table = new SummaryTable("good images", "min", "median", "max", "rank", "threshold", "promised rate");
         table.AddRow(Fmt.I(estimate.Images), Fmt.F(sorted[0], 4), Fmt.F(Median(sorted), 4), Fmt.F(sorted[^1], 4),
             $"{estimate.Rank} of {estimate.Images}", estimate.Threshold.ToString("R", CultureInfo.InvariantCulture), Fmt.F(estimate.ExpectedRate, 4));
-        var m = mw.Model;
-        using var calibrated = new PromptAdModel(meta with { Threshold = stored }, m.Image, m.Pixel, m.ImagePrototypes, m.PixelPrototypes, m.Mid1, m.Mid2);
+        using var calibrated = mw.Model.With(m => m with { Threshold = stored });
         calibrated.Save(target);
 
         Console.WriteLine();

@@ -56,7 +56,11 @@ internal static class CommonOptions
         Description = $"prompts.json (anomaly states and class words); default: ${PromptSource.Variable}, beside the executable, or shared/data/prompts.json found upwards from here",
     };
 
-    public static Option<int> Epochs() => new("--epochs") { Description = $"training epochs per head (one SGD step each; {OptionRanges.Text(OptionRanges.Epochs)}); the final epoch is kept", DefaultValueFactory = _ => 100 };
+    public static Option<int> Epochs(int defaultValue = 100) => new Option<int>("--epochs")
+    {
+        Description = $"training epochs per head (one SGD step each; {OptionRanges.Text(OptionRanges.Epochs)}); the final epoch is kept",
+        DefaultValueFactory = _ => defaultValue,
+    }.InRange(OptionRanges.Epochs);
 
     public static Option<string> LogitScale()
     {
@@ -69,7 +73,8 @@ internal static class CommonOptions
         return o;
     }
 
-    public static Option<int> Batch() => new("--batch") { Description = $"images per encoder batch ({OptionRanges.Text(OptionRanges.Batch)})", DefaultValueFactory = _ => 8 };
+    public static Option<int> Batch(string description = "images per encoder batch") =>
+        new Option<int>("--batch") { Description = $"{description} ({OptionRanges.Text(OptionRanges.Batch)})", DefaultValueFactory = _ => 8 }.InRange(OptionRanges.Batch);
 
     public static Option<string?> RawMaps()
     {
@@ -81,7 +86,11 @@ internal static class CommonOptions
         return o;
     }
 
-    public static Option<int> OutputSize() => new("--size") { Description = $"side of the (square) anomaly maps the metrics use ({OptionRanges.Text(OptionRanges.Size)}; the paper's protocol: 400), and the longest side of the heatmaps", DefaultValueFactory = _ => 400 };
+    public static Option<int> OutputSize() => new Option<int>("--size")
+    {
+        Description = $"side of the (square) anomaly maps the metrics use ({OptionRanges.Text(OptionRanges.Size)}; the paper's protocol: 400), and the longest side of the heatmaps",
+        DefaultValueFactory = _ => 400,
+    }.InRange(OptionRanges.Size);
 
     public static LogitScaleMode ParseLogitScale(string value) => value == "exp" ? LogitScaleMode.Exp : LogitScaleMode.Raw;
 

@@ -8,20 +8,27 @@ namespace PromptAD.Cli;
 /// <summary>
 /// `promptad demo`: the whole pipeline in seconds with nothing to download. Generates a synthetic MVTec-layout
 /// dataset and a tiny RANDOM-weight CLIP ("tiny-test" backbone: 32×32 input, 64-token vocabulary that the prompt
-/// tokens are folded into, see TokenIdMapping), then runs the real train → test → predict verbs on them. It shows
-/// the plumbing and the output files; the scores mean nothing, and the banner says so.
+/// tokens are folded into, see TokenIdMapping), then runs the real train → test → calibrate → predict verbs on them
+/// (calibrate on the good training images that were not shots, as a user would on spare good parts). It shows the
+/// plumbing and the output files; the scores mean nothing, and the banner says so.
 /// </summary>
 internal static class DemoCommand
 {
     public const string Backbone = "tiny-test";
 
+    /// <summary>Map size of test, calibrate and predict (calibrate's threshold holds at the size it was measured at).</summary>
+    private const int MapSize = 192;
+
+    /// <summary>The false-alarm rate the demo calibrates for: its 6 spare good images can promise no rate below 1/7.</summary>
+    private const double CalibrationFpr = 0.2;
+
     public static Command Create()
     {
         var output = new Option<DirectoryInfo?>("--out") { Description = "folder for the demo's data, weights, model and results (default: a new temporary folder)" };
-        var epochs = new Option<int>("--epochs") { Description = $"training epochs per head ({OptionRanges.Text(OptionRanges.Epochs)})", DefaultValueFactory = _ => 20 };
+        var epochs = CommonOptions.Epochs(defaultValue: 20);
         var device = BackendChoice.CreateOption();
         var precision = BackendChoice.CreatePrecisionOption();
-        var command = new Command("demo", "Runs train → test → predict end to end on a generated dataset with a tiny random-weight model (no downloads; the scores are meaningless).")
+        var command = new Command("demo", "Runs train → test → calibrate → predict end to end on a generated dataset with a tiny random-weight model (no downloads; the scores are meaningless).")
         {
             output, epochs, device, precision,
         };
@@ -46,30 +53,37 @@ internal static class DemoCommand
         string model = Path.Combine(root, "model.safetensors");
         string test = Path.Combine(root, "test");
         string predict = Path.Combine(root, "predict");
-        Step("1/3 train");
+        Step("1/4 train");
         int code = TrainCommand.Run(new TrainArgs
         {
             Weights = new FileInfo(weights), Backbone = Backbone, Data = new DirectoryInfo(data), Category = SyntheticDataset.Category, Shots = 2,
             Options = new TrainOptions { Epochs = epochs }, Out = new FileInfo(model), Device = device, Precision = precision,
         });
         if (code != 0) return code;
-        Step("2/3 test");
-        var tested = TestCommand.Evaluate(new TestArgs
+        Step("2/4 test");
+        TestCommand.Evaluate(new TestArgs
         {
             Model = new FileInfo(model), Weights = new FileInfo(weights), Data = new DirectoryInfo(data), Out = new DirectoryInfo(test),
-            Strict = true, Size = 192, Device = device, Precision = precision,
+            Strict = true, Size = MapSize, Device = device, Precision = precision,
         });
 
-        // A threshold to show the yes/no column: midway between the highest normal and the lowest defective test score.
-        var scores = tested.Images.ToLookup(s => s.IsAnomalous, s => s.Score);
-        float threshold = scores[true].Any() && scores[false].Any() ? (scores[false].Max() + scores[true].Min()) / 2 : 0.5f;
-        Step("3/3 predict");
+        // The yes/no column's threshold from good parts only, never from the test labels: the training images that
+        // were not shots, at the map size predict uses.
+        Step("3/4 calibrate");
+        string[] shots;
+        using (var trained = Model.PromptAdModel.Load(model)) shots = [.. trained.Metadata.ShotFiles.Select(f => Path.GetFullPath(Path.Combine(data, f)))];
+        var spareGood = Directory.GetFiles(Path.Combine(data, SyntheticDataset.Category, "train", AnomalyDataset.GoodFolder))
+            .Where(f => !shots.Contains(Path.GetFullPath(f))).Order(StringComparer.Ordinal).ToList();
+        code = CalibrateCommand.Run(new FileInfo(model), new FileInfo(weights), null, spareGood, new DirectoryInfo(data), CalibrationFpr, null, null,
+            MapSize, 8, device, precision);
+        if (code != 0) return code;
+        Step("4/4 predict");
         string defects = Path.Combine(data, SyntheticDataset.Category, "test", SyntheticDataset.DefectType);
         string goods = Path.Combine(data, SyntheticDataset.Category, "test", AnomalyDataset.GoodFolder);
         code = PredictCommand.Run(new PredictArgs
         {
             Images = [goods, defects], Model = new FileInfo(model), Weights = new FileInfo(weights), Out = new DirectoryInfo(predict),
-            Threshold = threshold, Strict = true, Size = 192, Device = device, Precision = precision,
+            Strict = true, Size = MapSize, Device = device, Precision = precision,
         });
         if (code != 0) return code;
 

@@ -23,7 +23,7 @@ internal static class EncodeCommand
         var output = new Option<FileInfo>("--out") { Description = "output .safetensors file", Required = true };
         var normalized = new Option<bool>("--normalized") { Description = "L2-normalize every feature vector (as PromptAD uses them)" };
         var batch = CommonOptions.Batch();
-        var midFeatures = MidFeaturesOption.Create();
+        var midFeatures = AsPublishedOptions.MidFeatures();
         var device = BackendChoice.CreateOption();
         var precision = BackendChoice.CreatePrecisionOption();
         var command = new Command("encode", "Writes CLIP features: per image the global, local (patch) and both mid-level features, per prompt the text feature.")
@@ -32,7 +32,7 @@ internal static class EncodeCommand
         };
         command.SetAction(parse => CommonOptions.RejectRenamedModel(parse.GetValue(renamed)) ?? Run(parse.GetValue(weights)!, parse.GetValue(backbone), parse.GetValue(images) ?? [],
             parse.GetValue(prompts) ?? [], parse.GetValue(output)!, parse.GetValue(normalized), parse.GetValue(batch), parse.GetValue(device)!,
-            MidFeaturesOption.Parse(parse.GetValue(midFeatures)!), parse.GetValue(precision)!));
+            midFeatures.Value(parse), parse.GetValue(precision)!));
         return command;
     }
 

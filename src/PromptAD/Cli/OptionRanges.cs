@@ -1,3 +1,5 @@
+using System.CommandLine;
+
 namespace PromptAD.Cli;
 
 /// <summary>
@@ -18,13 +20,32 @@ internal static class OptionRanges
 
     public static void Check(int value, string option, (int Min, int Max) range)
     {
-        if (value < range.Min || value > range.Max)
-            throw new ArgumentException($"{option} must be between {range.Min} and {range.Max}, got {value}");
+        if (value < range.Min || value > range.Max) throw new ArgumentException(OutOfRange(option, range, value));
     }
 
-    /// <summary>A threshold or other score-valued option must be a finite number (NaN would make every verdict "no").</summary>
-    public static void CheckFinite(float? value, string option)
+    /// <summary>The option refuses, at parse time (a usage error), any value outside <paramref name="range"/>.</summary>
+    public static Option<int> InRange(this Option<int> option, (int Min, int Max) range)
     {
-        if (value is { } v && !float.IsFinite(v)) throw new ArgumentException($"{option} must be a finite number, got {v}");
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count > 0 && int.TryParse(result.Tokens[^1].Value, out int v) && (v < range.Min || v > range.Max))
+                result.AddError(OutOfRange(option.Name, range, v));
+        });
+        return option;
     }
+
+    /// <summary>A rate option (--fpr) must lie strictly between 0 and 1.</summary>
+    public static Option<double> AsRate(this Option<double> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count > 0 && double.TryParse(result.Tokens[^1].Value, System.Globalization.NumberStyles.Float,
+                    System.Globalization.CultureInfo.InvariantCulture, out double v) && !(v >= Calibration.GoodScoreThreshold.MinRate && v < 1))
+                result.AddError($"{option.Name} must be a rate from {Calibration.GoodScoreThreshold.MinRate.ToString(System.Globalization.CultureInfo.InvariantCulture)} up to (not including) 1, got {result.Tokens[^1].Value}");
+        });
+        return option;
+    }
+
+    private static string OutOfRange(string option, (int Min, int Max) range, int value) =>
+        $"{option} must be between {range.Min} and {range.Max}, got {value}";
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PromptAD.Calibration;
 using PromptAD.Data;
 using PromptAD.Output;
 using PromptAD.Pipeline;
@@ -41,7 +42,8 @@ internal static class PredictCommand
         var weights = CommonOptions.Weights();
         var backbone = CommonOptions.BackboneOverride();
         var output = new Option<DirectoryInfo>("--out") { Description = "folder for scores.csv and heatmaps/<name>.png", Required = true };
-        var threshold = new Option<float?>("--threshold") { Description = "image score at or above which an image is called anomalous (a finite number; adds the 'anomalous' column); default: the threshold `promptad calibrate` stored in the model, if any" };
+        var threshold = ThresholdOption.Create("image score at or above which an image is called anomalous (a finite number; adds the 'anomalous' column); " +
+            "default: the threshold `promptad calibrate` stored in the model, if any (refused when calibrated at another --size)");
         var strict = new Option<bool>("--strict") { Description = "fail (exit 1) on an unreadable image instead of reporting and skipping it" };
         var rawMaps = CommonOptions.RawMaps();
         var size = CommonOptions.OutputSize();
@@ -68,18 +70,13 @@ internal static class PredictCommand
     {
         OptionRanges.Check(args.Size, "--size", OptionRanges.Size);
         OptionRanges.Check(args.Batch, "--batch", OptionRanges.Batch);
-        OptionRanges.CheckFinite(args.Threshold, "--threshold");
         OutputGuard.Folder(args.Out.FullName, "--out", ["scores.csv", "heatmaps/", .. args.RawMaps == RawMapFormat.None ? Array.Empty<string>() : [RawMapsFolder]],
             [new("model file", args.Model.FullName), new("weights file", args.Weights.FullName), .. args.Images.Select(a => new GuardedInput("image input", a))]);
         var files = ImageFiles.Expand(args.Images);
         using var mw = ModelAndWeights.Open(args.Model, args.Weights, args.Backbone, args.Device, args.Precision);
         using var folder = ResultsFolder.Open(args.Out.FullName, "predict");
-        float? threshold = args.Threshold;
-        if (threshold is null && mw.Model.Metadata.Threshold is { } stored)
-        {
-            threshold = stored.Threshold;
-            Console.WriteLine($"threshold: {stored.Describe()}");
-        }
+        var threshold = DecisionThreshold.Resolve(args.Threshold, mw.Model.Metadata.Threshold, args.Size, $"model '{args.Model.FullName}'");
+        if (threshold is not null) Console.WriteLine(ThresholdOption.Describe(threshold));
         using var detector = new Detector(mw.Weights, mw.Model, args.Size, args.Batch);
         var source = new DecodedImageSource(detector);
         using var heatmaps = new HeatmapSet(args.Out.FullName, args.Size, maskPanel: false, args.RawMaps);
@@ -101,7 +98,7 @@ internal static class PredictCommand
                     string name = names.Next(sample.ImagePath);
                     heatmaps.Add(name, photo!, score.PixelMap, null);
                     rows.Add(new Prediction(sample.ImagePath, score.Score, score.PromptScore, score.VisionMax, "heatmaps/" + name,
-                        threshold is { } t ? score.Score >= t : null));
+                        threshold?.IsAnomalous(score.Score)));
                 }
                 bar.Advance(chunk.Count);
             }

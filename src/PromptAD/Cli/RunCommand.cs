@@ -37,6 +37,7 @@ internal static class RunCommand
         var shotsDir = new Option<DirectoryInfo?>("--shots-dir") { Description = "folder of the authors' shots files (<category>.txt), used for seed 0, e.g. ../shared/data/fewshot/mvtec" };
         var epochs = CommonOptions.Epochs();
         var logitScale = CommonOptions.LogitScale();
+        var pixelMargin = AsPublishedOptions.PixelMargin();
         var prompts = CommonOptions.Prompts();
         var heatmaps = new Option<bool>("--heatmaps") { Description = "also write every run's heatmaps (slow, large)" };
         var keepModels = new Option<bool>("--keep-models") { Description = "keep every run's model.safetensors" };
@@ -55,7 +56,7 @@ internal static class RunCommand
         var command = new Command("run", "The paper's protocol: every category × k × seed trained and tested, results table in the paper's shape; resumes an interrupted job.")
         {
             weights, backbone, renamed, dataset, data, categories, shots, seeds, shotsDir, epochs, logitScale, prompts, heatmaps, keepModels, size, batch, output, device, precision,
-            cacheLimit, maxBatch, shard, merge,
+            cacheLimit, maxBatch, shard, merge, pixelMargin,
         };
         command.SetAction(p =>
         {
@@ -69,6 +70,7 @@ internal static class RunCommand
                 p.GetValue(prompts), p.GetValue(heatmaps), p.GetValue(keepModels), p.GetValue(size), p.GetValue(batch), p.GetValue(output)!, p.GetValue(device)!)
             {
                 Precision = p.GetValue(precision)!,
+                PixelMargin = pixelMargin.Value(p),
                 CacheLimitMiB = p.GetValue(cacheLimit),
                 MaxBatch = p.GetValue(maxBatch),
                 Shard = p.GetValue(shard) is { } sh ? JobShard.Parse(sh) : null,
@@ -83,6 +85,9 @@ internal static class RunCommand
     {
         /// <summary>GEMM precision on the GPU (fp32, tf32, bf16): recorded in job.json, since it changes the numbers.</summary>
         public string Precision { get; init; } = "fp32";
+
+        /// <summary>How the pixel head's margin term is computed (SPEC §5.3): recorded in job.json, since it changes the numbers.</summary>
+        public PixelMarginMode PixelMargin { get; init; } = PixelMarginMode.AsPublished;
 
         /// <summary>Host memory for one category's cached image features before they go to a temporary file.</summary>
         public int CacheLimitMiB { get; init; } = 4096;
@@ -157,7 +162,8 @@ internal static class RunCommand
                 weights ??= ClipWeights.Load(job.Weights.FullName, ClipConfigs.Load(job.Backbone), backend);
                 var paths = pending.SelectMany(r => r.Shots).Concat(ds.TestSamples.Select(t => t.ImagePath)).Distinct().ToList();
                 using var cache = BuildCache(weights, ds.Category, paths, job);
-                CachedFeatureSource.CheckMasks(cache, ds.TestSamples);
+                var masks = new MaskCache(job.Size); // decoded, resized and labelled once for all the category's runs
+                CachedFeatureSource.CheckMasks(cache, masks, ds.TestSamples);
                 stages.Decode += cache.DecodeSeconds;
                 stages.Encode += cache.EncodeSeconds;
 
@@ -170,7 +176,7 @@ internal static class RunCommand
                     {
                         foreach (var run in batch) shotFeatures.Add(cache.Load(backend, [.. run.Shots.Select(cache.IndexOf)]));
                         outcomes = TrainRunner.TrainTogether(weights, ds, [.. batch.Select((run, j) => (run.Shots,
-                            new TrainOptions { Epochs = job.Epochs, Seed = run.Seed, LogitScale = job.LogitScale }, shotFeatures[j]))], prompts, jobSha);
+                            new TrainOptions { Epochs = job.Epochs, Seed = run.Seed, LogitScale = job.LogitScale, PixelMargin = job.PixelMargin }, shotFeatures[j]))], prompts, jobSha);
                     }
                     finally
                     {
@@ -183,7 +189,7 @@ internal static class RunCommand
                         if (job.KeepModels) model.Save(Path.Combine(dir, "model.safetensors"));
                         using var detector = new Detector(weights, model, job.Size, job.Batch);
                         var source = new CachedFeatureSource(detector, cache);
-                        var tested = TestRunner.Run(source, ds, new TestRunOptions { OutDir = dir, Heatmaps = job.Heatmaps, TrainSeconds = trained.Seconds });
+                        var tested = TestRunner.Run(source, ds, new TestRunOptions { OutDir = dir, Heatmaps = job.Heatmaps, TrainSeconds = trained.Seconds, Masks = masks });
                         // The rest of the test time: masks, metrics, result files (and heatmaps when asked).
                         stages.Score += source.ScoreSeconds;
                         stages.Metrics += tested.Metrics.TestSeconds - source.ScoreSeconds;

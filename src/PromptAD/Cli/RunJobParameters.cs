@@ -1,12 +1,13 @@
 using System.Security.Cryptography;
 using System.Text;
 using PromptAD.Output;
+using PromptAD.Training;
 
 namespace PromptAD.Cli;
 
 /// <summary>
 /// What decides `run`'s results, recorded in the results folder's job.json: a resumed job must use the same backbone,
-/// weights (SHA-256), epochs, map size, logit scale, prompt words and shots files, or its finished runs would answer a
+/// weights (SHA-256), epochs, map size, logit scale, pixel margin, prompt words and shots files, or its finished runs would answer a
 /// different question. Categories, shot counts and seeds may grow between resumptions (each run is one cell of the
 /// table); batch size, device and --heatmaps do not change the numbers, the GEMM precision (--precision) does.
 /// </summary>
@@ -19,6 +20,7 @@ internal static class RunJobParameters
     public static readonly IReadOnlyDictionary<string, string> AbsentMeans = new Dictionary<string, string>
     {
         ["precision"] = "fp32", // the only precision before --precision existed
+        ["pixel_margin"] = PixelMarginModes.PerPatchName, // how the pixel head was trained before --pixel-margin existed
     };
 
     public static List<KeyValuePair<string, string>> Of(RunCommand.Job job, PromptSource prompts, out string weightsSha256)
@@ -34,6 +36,7 @@ internal static class RunJobParameters
             new("prompts", prompts.Path is { } p ? "sha256:" + FileHash.Sha256(p) : "built-in generic states"),
             new("shots_files", job.ShotsDir is { } d ? "sha256:" + FolderHash(d.FullName) : "none (seeded random choice)"),
             new("precision", job.Precision),
+            new("pixel_margin", job.PixelMargin.Name()),
         ];
     }
 

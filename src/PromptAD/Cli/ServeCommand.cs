@@ -27,9 +27,10 @@ internal static class ServeCommand
         var host = new Option<string>("--host") { Description = "address to bind the HTTP server to (default 127.0.0.1: this machine only)", DefaultValueFactory = _ => "127.0.0.1" };
         var maxBody = new Option<long>("--max-body") { Description = "largest accepted HTTP body in bytes, up to 1 GiB (larger: 413)", DefaultValueFactory = _ => HttpFrontDoor.DefaultMaxBodyBytes };
         var heatmaps = new Option<DirectoryInfo?>("--heatmaps") { Description = "stdin/stdout: write each image's heatmap PNG into this folder and answer its path" };
-        var threshold = new Option<float?>("--threshold") { Description = "decision threshold for every model (default: each model's calibrated threshold; none: no decision)" };
+        var threshold = ThresholdOption.Create("decision threshold for every model (a finite number; default: each model's calibrated threshold, " +
+            "refused when calibrated at another --size; none: no decision)");
         var size = CommonOptions.OutputSize();
-        var batch = new Option<int>("--batch") { Description = $"most images scored together when requests arrive at the same time ({OptionRanges.Text(OptionRanges.Batch)})", DefaultValueFactory = _ => 8 };
+        var batch = CommonOptions.Batch("most images scored together when requests arrive at the same time");
         var device = BackendChoice.CreateOption();
         var precision = BackendChoice.CreatePrecisionOption();
         var command = new Command("serve", "Keeps weights and models loaded and scores images as they come: JSON lines on stdin/stdout, or HTTP (--port).")
@@ -50,7 +51,6 @@ internal static class ServeCommand
     {
         OptionRanges.Check(size, "--size", OptionRanges.Size);
         OptionRanges.Check(batch, "--batch", OptionRanges.Batch);
-        OptionRanges.CheckFinite(threshold, "--threshold");
         BackendChoice.CheckPrecision(device, precision);
         if (port is < 0 or > 65535) throw new ArgumentException($"--port must be between 0 and 65535, got {port}");
         if (port is not null && host != "localhost" && !System.Net.IPAddress.TryParse(host, out _))
@@ -94,11 +94,7 @@ internal static class ServeCommand
             using var weights = ClipWeights.Load(weightsFile.FullName, config, backend);
             using var service = new ScoringService(weights, loaded, size, batch, threshold);
             foreach (var (name, path) in paths.OrderBy(p => p.Key, StringComparer.Ordinal))
-            {
-                var t = loaded[name].Metadata.Threshold;
-                string decision = threshold is { } o ? $"threshold {o} (--threshold)" : t is null ? "no threshold (not calibrated): no decision" : "threshold " + t.Describe();
-                log.WriteLine($"model {name}: {path}; {decision}");
-            }
+                log.WriteLine($"model {name}: {path}; {ThresholdOption.Describe(service.ThresholdOf(name))}");
 
             using var signalled = CancellationTokenSource.CreateLinkedTokenSource(stop);
             using var term = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c => { c.Cancel = true; signalled.Cancel(); });

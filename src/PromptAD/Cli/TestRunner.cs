@@ -23,6 +23,9 @@ internal sealed record TestRunOptions
 
     /// <summary>A cap on the test images (bench --test-images), see <see cref="TestRunner.Subsample"/>.</summary>
     public int MaxImages { get; init; } = int.MaxValue;
+
+    /// <summary>The test set's masks prepared once for every model scored on it (run), or null.</summary>
+    public MaskCache? Masks { get; init; }
 }
 
 internal sealed record TestOutcome(RunMetrics Metrics, IReadOnlyList<ImageResult> Images, IReadOnlyList<SkippedImage> Skipped, string OutDir);
@@ -69,6 +72,7 @@ internal static class TestRunner
             {
                 Strict = options.Strict,
                 Heatmaps = heatmaps,
+                Masks = options.Masks,
                 OnSkipped = s => Console.Error.WriteLine($"promptad: warning: skipped: {s.Reason}"),
                 Progress = new SyncProgress<EvaluationProgress>(p => bar.Report(p.Done)),
             }), dataset.Directory);

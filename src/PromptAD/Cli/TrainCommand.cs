@@ -56,14 +56,15 @@ internal static class TrainCommand
         var epochs = CommonOptions.Epochs();
         var init = new Option<FileInfo?>("--init") { Description = "start from this model's learned vectors (same backbone and prompt sizes)" };
         var logitScale = CommonOptions.LogitScale();
-        var midFeatures = MidFeaturesOption.Create();
+        var midFeatures = AsPublishedOptions.MidFeatures();
+        var pixelMargin = AsPublishedOptions.PixelMargin();
         var prompts = CommonOptions.Prompts();
         var output = new Option<FileInfo>("--out") { Description = "model file to write (.safetensors)", Required = true };
         var device = BackendChoice.CreateOption();
         var precision = BackendChoice.CreatePrecisionOption();
         var command = new Command("train", "Learns PromptAD's prompts for one category from k normal images; writes the model (learned vectors, prototypes, memory banks, metadata).")
         {
-            weights, backbone, renamed, data, category, shots, seed, shotsFile, shotsDir, shotNames, epochs, init, logitScale, prompts, output, device, precision, midFeatures,
+            weights, backbone, renamed, data, category, shots, seed, shotsFile, shotsDir, shotNames, epochs, init, logitScale, prompts, output, device, precision, midFeatures, pixelMargin,
         };
         command.SetAction(p =>
         {
@@ -72,7 +73,7 @@ internal static class TrainCommand
             {
                 Epochs = p.GetValue(epochs), Seed = p.GetValue(seed),
                 LogitScale = CommonOptions.ParseLogitScale(p.GetValue(logitScale)!),
-                MidFeatures = MidFeaturesOption.Parse(p.GetValue(midFeatures)!),
+                MidFeatures = midFeatures.Value(p), PixelMargin = pixelMargin.Value(p),
             };
             string? file = p.GetValue(shotsFile)?.FullName;
             if (p.GetValue(shotsDir) is { } dir)

@@ -85,7 +85,7 @@ internal static class TrainRunner
         // The training time travels in the model, so that `test` can report it later.
         return [.. trained.Select((t, r) =>
         {
-            var model = new PromptAdModel(t.Metadata with { TrainSeconds = seconds }, t.Image, t.Pixel, t.ImagePrototypes, t.PixelPrototypes, t.Mid1, t.Mid2);
+            var model = t.With(m => m with { TrainSeconds = seconds });
             t.Dispose();
             return new TrainOutcome(model, heads[r], seconds);
         })];

@@ -5,7 +5,8 @@ namespace PromptAD.Evaluation;
 
 /// <summary>
 /// Pixel AUROC and AUPRO (the definitions of <see cref="PixelMetrics"/>, exactly) over a test set given one map at a
-/// time, in memory bounded by a budget whatever the number of images: each pixel is spilled to a temporary file as its
+/// time, in memory bounded by a budget whatever the number of images: each pixel is spilled (<see cref="SpillFile"/>:
+/// in memory up to the process's spill budget, else a temporary file) as its
 /// order-preserving score key and region index (8 bytes), and the metrics are computed from per-distinct-score
 /// totals swept from the highest score down.
 /// </summary>
@@ -51,8 +52,13 @@ public sealed class PixelMetricsAccumulator : IDisposable
 
     /// <param name="map">The image's anomaly map (row-major, the mask's size).</param>
     /// <param name="mask">Its ground truth at the map's size, or null for an all-normal image.</param>
-    public void Add(float[] map, BinaryMask? mask)
+    public void Add(float[] map, BinaryMask? mask) => Add(map, mask is null ? null : ScoredMask.Of(mask, mask.Width, mask.Height));
+
+    /// <param name="mask">Its ground truth at the map's size with its regions labelled (e.g. from a <see cref="MaskCache"/>),
+    /// or null for an all-normal image.</param>
+    public void Add(float[] map, ScoredMask? scored)
     {
+        var mask = scored?.Mask;
         ArgumentNullException.ThrowIfNull(map);
         if (mask is not null && map.Length != mask.Pixels.Length)
         {
@@ -60,11 +66,11 @@ public sealed class PixelMetricsAccumulator : IDisposable
                 $"Map {_maps} has {map.Length} values but its mask is {mask.Width}x{mask.Height}; resize the mask to the map first.");
         }
 
-        int[]? labels = null;
+        int[]? labels = scored?.Labels;
         int firstRegion = _regionWeights.Count - 1; // label l → region index firstRegion + l
-        if (mask is not null && mask.Any())
+        if (labels is not null)
         {
-            (labels, int count) = ConnectedComponents.Label(mask);
+            int count = scored!.Regions;
             var areas = new long[count + 1];
             foreach (int l in labels) areas[l]++;
             for (int l = 1; l <= count; l++) _regionWeights.Add(1.0 / areas[l]);

@@ -1,38 +1,137 @@
 namespace PromptAD.Evaluation;
 
 /// <summary>
-/// A temporary file that holds what would not fit in memory (score maps of a whole test set); deleted when disposed,
-/// and by the OS when the process dies (DeleteOnClose). Written once from start to end, then read back any number of
-/// times with <see cref="OpenRead"/>.
+/// Holds what may not fit in memory (score maps of a whole test set): written once from start to end, then read back
+/// any number of times with <see cref="OpenRead"/>. It stays in memory while every spill of the process together holds
+/// at most <see cref="MemoryBudgetBytes"/>, so that a test set of the usual size never waits on the disk (a disk shared
+/// with other work made the metrics of one run take seconds); past that it moves to a temporary file, deleted when
+/// disposed and by the OS when the process dies (DeleteOnClose).
 /// </summary>
 internal sealed class SpillFile : IDisposable
 {
+    /// <summary>Bytes all spills of the process may keep in memory together (512 MiB; tests lower it).</summary>
+    internal static long MemoryBudgetBytes { get; set; } = 512L << 20;
+
     private const int BufferBytes = 1 << 20;
-    private readonly FileStream _file;
+    private const int ChunkBytes = 1 << 20;
+    private static long s_inMemory;
+
+    private readonly string _prefix;
+    private readonly int _writeBuffer;
+    private readonly List<byte[]> _chunks = [];
+    private long _reserved;
+    private FileStream? _file;
 
     /// <param name="writeBuffer">Bytes buffered before a write reaches the file; callers that write large blocks
     /// themselves (one file per key range, many at once) pass a small one.</param>
-    public SpillFile(string prefix, int writeBuffer = BufferBytes)
+    public SpillFile(string prefix, int writeBuffer = BufferBytes) => (_prefix, _writeBuffer) = (prefix, writeBuffer);
+
+    /// <summary>The temporary file, or "memory" while the spill is held in memory.</summary>
+    public string FilePath => _file?.Name ?? $"{_prefix} (in memory)";
+
+    public long Length { get; private set; }
+
+    public void Write(ReadOnlySpan<byte> bytes)
     {
-        string path = Path.Combine(Path.GetTempPath(), $"{prefix}-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
-        _file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, writeBuffer, FileOptions.DeleteOnClose);
-        FilePath = path;
+        if (_file is null && !Reserve(Length + bytes.Length)) MoveToDisk();
+        if (_file is not null) _file.Write(bytes);
+        else
+        {
+            while (bytes.Length > 0)
+            {
+                int used = (int)(Length % ChunkBytes);
+                if (used == 0) _chunks.Add(new byte[ChunkBytes]);
+                int n = Math.Min(bytes.Length, ChunkBytes - used);
+                bytes[..n].CopyTo(_chunks[^1].AsSpan(used));
+                bytes = bytes[n..];
+                Length += n;
+            }
+            return;
+        }
+        Length += bytes.Length;
     }
 
-    public string FilePath { get; }
-
-    public long Length => _file.Length;
-
-    public void Write(ReadOnlySpan<byte> bytes) => _file.Write(bytes);
-
-    /// <summary>A second handle on the written file, positioned at <paramref name="offset"/> (flushes pending writes first).</summary>
-    public FileStream OpenRead(long offset = 0)
+    /// <summary>A reader positioned at <paramref name="offset"/> (flushes pending file writes first).</summary>
+    public Stream OpenRead(long offset = 0)
     {
+        if (_file is null) return new ChunkReader(_chunks, Length) { Position = offset };
         _file.Flush();
-        var reader = new FileStream(FilePath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, BufferBytes, FileOptions.SequentialScan);
+        var reader = new FileStream(_file.Name, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, BufferBytes, FileOptions.SequentialScan);
         reader.Position = offset;
         return reader;
     }
 
-    public void Dispose() => _file.Dispose();
+    /// <summary>Grows this spill's share of the process's memory budget to whole chunks covering <paramref name="bytes"/>.</summary>
+    private bool Reserve(long bytes)
+    {
+        long need = (bytes + ChunkBytes - 1) / ChunkBytes * ChunkBytes;
+        if (need <= _reserved) return true;
+        if (Interlocked.Add(ref s_inMemory, need - _reserved) > MemoryBudgetBytes)
+        {
+            Interlocked.Add(ref s_inMemory, _reserved - need);
+            return false;
+        }
+        _reserved = need;
+        return true;
+    }
+
+    private void MoveToDisk()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"{_prefix}-{Environment.ProcessId}-{Guid.NewGuid():N}.tmp");
+        _file = new FileStream(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read, _writeBuffer, FileOptions.DeleteOnClose);
+        for (int c = 0; c < _chunks.Count; c++)
+            _file.Write(_chunks[c].AsSpan(0, (int)Math.Min(ChunkBytes, Length - (long)c * ChunkBytes)));
+        Release();
+    }
+
+    private void Release()
+    {
+        _chunks.Clear();
+        Interlocked.Add(ref s_inMemory, -_reserved);
+        _reserved = 0;
+    }
+
+    public void Dispose()
+    {
+        Release();
+        _file?.Dispose();
+    }
+
+    /// <summary>A read-only stream over the in-memory chunks.</summary>
+    private sealed class ChunkReader(List<byte[]> chunks, long length) : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => true;
+        public override bool CanWrite => false;
+        public override long Length => length;
+        public override long Position { get; set; }
+
+        public override int Read(Span<byte> buffer)
+        {
+            int total = 0;
+            while (buffer.Length > 0 && Position < length)
+            {
+                int c = (int)(Position / ChunkBytes), at = (int)(Position % ChunkBytes);
+                int n = (int)Math.Min(Math.Min(buffer.Length, ChunkBytes - at), length - Position);
+                chunks[c].AsSpan(at, n).CopyTo(buffer);
+                buffer = buffer[n..];
+                Position += n;
+                total += n;
+            }
+            return total;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override long Seek(long offset, SeekOrigin origin) => Position = origin switch
+        {
+            SeekOrigin.Begin => offset,
+            SeekOrigin.Current => Position + offset,
+            _ => length + offset,
+        };
+
+        public override void Flush() { }
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
 }

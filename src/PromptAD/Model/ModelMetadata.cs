@@ -50,6 +50,17 @@ public sealed record ModelMetadata
     /// </summary>
     public bool MidFeaturesAssumed { get; init; }
 
+    /// <summary>
+    /// True when the file had no pixel_margin key (written before the option existed) and
+    /// <see cref="TrainOptions.PixelMargin"/> was taken as <see cref="PixelMarginMode.PerPatch"/>, how it was trained.
+    /// </summary>
+    public bool PixelMarginAssumed { get; init; }
+
+    /// <summary>The one-time notice for model files without a recorded pixel margin.</summary>
+    public const string PixelMarginAssumedNotice =
+        "model file(s) without a recorded pixel margin were written before the option existed; their pixel head was trained " +
+        "with the per-patch margin, and is recorded as such (retrain with this version for the as-published margin, SPEC §5.3)";
+
     /// <summary>The one-time notice for model files without a recorded mid-feature mode.</summary>
     public const string MidFeaturesAssumedNotice =
         "model file(s) without a recorded mid-feature mode were written before the option existed; their memory banks are " +
@@ -74,6 +85,7 @@ public sealed record ModelMetadata
             ["shot_files"] = JsonArray(ShotFiles),
             ["anomaly_states"] = JsonArray(AnomalyStates),
             ["mid_features"] = o.MidFeatures.Name(),
+            ["pixel_margin"] = o.PixelMargin.Name(),
             ["seed"] = I(o.Seed),
             ["epochs"] = I(o.Epochs),
             ["learning_rate"] = F(o.LearningRate),
@@ -119,18 +131,28 @@ public sealed record ModelMetadata
             "exp" => LogitScaleMode.Exp,
             var x => throw new ModelFileException(file, "logit_scale_mode", $"'{x}' is neither 'raw' nor 'exp'"),
         };
-        var midFeatures = MidFeatureMode.BlockOutput;
-        bool midAssumed = !m.TryGetValue("mid_features", out var midText);
-        if (!midAssumed && !MidFeatureModes.TryParse(midText, out midFeatures))
-            throw new ModelFileException(file, "mid_features",
-                $"'{midText}' is neither '{MidFeatureModes.AsPublishedName}' nor '{MidFeatureModes.BlockOutputName}'");
-        if (midAssumed) OnceNotice.Write(MidFeaturesAssumedNotice);
+        // Modes recorded since a later version: a file without the key was computed the older way, said once.
+        T Mode<T>(string key, TryParseMode<T> parse, string[] names, T before, string notice, out bool assumed)
+        {
+            assumed = !m.TryGetValue(key, out var text);
+            if (assumed)
+            {
+                OnceNotice.Write(notice);
+                return before;
+            }
+            return parse(text, out var value) ? value
+                : throw new ModelFileException(file, key, $"'{text}' is neither '{names[0]}' nor '{names[1]}'");
+        }
+        var midFeatures = Mode<MidFeatureMode>("mid_features", MidFeatureModes.TryParse, [MidFeatureModes.AsPublishedName, MidFeatureModes.BlockOutputName],
+            MidFeatureMode.BlockOutput, MidFeaturesAssumedNotice, out bool midAssumed);
+        var pixelMargin = Mode<PixelMarginMode>("pixel_margin", PixelMarginModes.TryParse, [PixelMarginModes.AsPublishedName, PixelMarginModes.PerPatchName],
+            PixelMarginMode.PerPatch, PixelMarginAssumedNotice, out bool marginAssumed);
         var options = new TrainOptions
         {
             Seed = Int("seed"), Epochs = Int("epochs"), LearningRate = Flt("learning_rate"), MinLearningRate = Flt("min_learning_rate"),
             Momentum = Flt("momentum"), WeightDecay = Flt("weight_decay"), NCtx = Int("n_ctx"), NProImage = Int("n_pro_image"),
             NProPixel = Int("n_pro_pixel"), NCtxAb = Int("n_ctx_ab"), NProAb = Int("n_pro_ab"), AlignWeight = Flt("align_weight"),
-            Margin = Flt("margin"), LogitScale = mode, MidFeatures = midFeatures,
+            Margin = Flt("margin"), LogitScale = mode, MidFeatures = midFeatures, PixelMargin = pixelMargin,
         };
         if (!DateTimeOffset.TryParse(S("created_utc"), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var created))
             throw new ModelFileException(file, "created_utc", $"'{S("created_utc")}' is not a date");
@@ -159,11 +181,13 @@ public sealed record ModelMetadata
             ShotSha256 = m.ContainsKey("shot_sha256") ? Strings("shot_sha256") : [],
             AnomalyStates = m.ContainsKey("anomaly_states") ? Strings("anomaly_states") : [], Options = options,
             LogitScaleValue = Flt("logit_scale"), EngineVersion = S("engine_version"), CreatedUtc = created,
-            MidFeaturesAssumed = midAssumed,
+            MidFeaturesAssumed = midAssumed, PixelMarginAssumed = marginAssumed,
             Threshold = StoredThreshold.Parse(m, (key, message) => new ModelFileException(file, key, message)),
             TrainSeconds = trainSeconds,
         };
     }
+
+    private delegate bool TryParseMode<T>(string? text, out T value);
 
     private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
     private static string F(float v) => v.ToString("R", CultureInfo.InvariantCulture);

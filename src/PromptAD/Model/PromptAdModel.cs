@@ -23,6 +23,13 @@ public sealed class PromptAdModel(ModelMetadata metadata, HeadVectors image, Hea
     public MemoryBank Mid1 { get; } = mid1;
     public MemoryBank Mid2 { get; } = mid2;
 
+    /// <summary>
+    /// The same learned tensors under changed metadata (a calibrated threshold, the training time): the one way the
+    /// application amends a model. The tensors are shared, not copied (they are never written after training).
+    /// </summary>
+    public PromptAdModel With(Func<ModelMetadata, ModelMetadata> change) =>
+        new(change(Metadata), Image, Pixel, ImagePrototypes, PixelPrototypes, Mid1, Mid2) { SourcePath = SourcePath };
+
     /// <summary>The file this model was loaded from (null when made in memory).</summary>
     public string? SourcePath { get; private init; }
 

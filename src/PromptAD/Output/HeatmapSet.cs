@@ -107,7 +107,7 @@ public sealed class HeatmapSet(string outDir, int size, bool maskPanel, RawMapFo
         _entries.Clear();
     }
 
-    private static (RgbImage Thumb, float[] Overlay, BinaryMask? Mask) Read(FileStream reader, Entry e)
+    private static (RgbImage Thumb, float[] Overlay, BinaryMask? Mask) Read(Stream reader, Entry e)
     {
         int pixels = e.Width * e.Height;
         reader.Position = e.Offset;

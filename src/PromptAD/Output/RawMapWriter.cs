@@ -33,7 +33,7 @@ public static class RawMapWriter
         null or "" or "none" => RawMapFormat.None,
         "png16" => RawMapFormat.Png16,
         "tiff" => RawMapFormat.Tiff,
-        _ => throw new ArgumentException($"--raw-maps: '{value}' is not one of png16, tiff"),
+        _ => throw new ArgumentException($"raw map format '{value}' is not one of png16, tiff"),
     };
 
     public static void Write(string path, float[] map, int width, int height, RawMapFormat format)

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using PromptAD.Clip.Imaging;
 using PromptAD.Data;
+using PromptAD.Evaluation;
 
 namespace PromptAD.Pipeline;
 
@@ -53,20 +54,21 @@ public sealed class CachedFeatureSource(Detector detector, FeatureCache cache) :
 
     /// <summary>
     /// A mask whose size differs from its image's would silently score against the wrong pixels: checked once per
-    /// cache against the decoded sizes it recorded (unreadable images and masks are left to the evaluation loop).
+    /// cache against the decoded sizes it recorded (unreadable images and masks are left to the evaluation loop). The
+    /// masks stay prepared in <paramref name="masks"/> for every evaluation of the cached test set.
     /// </summary>
-    public static void CheckMasks(FeatureCache cache, IEnumerable<TestSample> samples)
+    public static void CheckMasks(FeatureCache cache, MaskCache masks, IEnumerable<TestSample> samples)
     {
         foreach (var s in samples)
         {
             int index = cache.IndexOf(s.ImagePath);
             if (s.MaskPath is not { } maskPath || index < 0 || cache.ErrorOf(index) is not null) continue;
-            BinaryMask mask;
-            try { mask = MaskLoader.Load(maskPath); }
+            ScoredMask mask;
+            try { mask = masks.Get(maskPath); }
             catch (ImageLoadException) { continue; }
             var (w, h) = cache.SizeOf(index);
-            if (mask.Width != w || mask.Height != h)
-                throw new DatasetException($"Mask '{maskPath}' is {mask.Width}×{mask.Height} but its image '{s.ImagePath}' is {w}×{h}.");
+            if (mask.SourceWidth != w || mask.SourceHeight != h)
+                throw new DatasetException($"Mask '{maskPath}' is {mask.SourceWidth}×{mask.SourceHeight} but its image '{s.ImagePath}' is {w}×{h}.");
         }
     }
 }

@@ -12,7 +12,6 @@ namespace PromptAD.Pipeline;
 /// </summary>
 public sealed class Detector : IDisposable
 {
-    private readonly ClipImageEncoder _encoder;
     private readonly AnomalyScorer _scorer;
     private readonly Tensor _bank1, _bank2;
 
@@ -26,7 +25,7 @@ public sealed class Detector : IDisposable
         Config = weights.Config;
         Model = model;
         BatchSize = batchSize;
-        _encoder = new ClipImageEncoder(weights, model.Metadata.Options.MidFeatures); // as the banks were made
+        Images = new ImageBatchEncoder(weights, model.Metadata.Options.MidFeatures); // as the banks were made
         _bank1 = Upload(weights.Backend, model.Mid1);
         _bank2 = Upload(weights.Backend, model.Mid2);
         _scorer = new AnomalyScorer(model.ImagePrototypes, model.PixelPrototypes, _bank1, _bank2,
@@ -41,17 +40,8 @@ public sealed class Detector : IDisposable
     /// <summary>The backend the detector's banks and scoring live on (the weights').</summary>
     public IBackend Backend => _bank1.Backend;
 
-    /// <summary>Length of one preprocessed image: 3 × size × size.</summary>
-    public int ImageLength => 3 * Config.Vision.ImageSize * Config.Vision.ImageSize;
-
-    /// <summary>Normalized features of <paramref name="count"/> preprocessed images (CHW, one after another), on the
-    /// weights' backend; the caller owns them.</summary>
-    public ImageFeatures Encode(ReadOnlySpan<float> chw, int count)
-    {
-        if (chw.Length != (long)count * ImageLength)
-            throw new ArgumentException($"{chw.Length} values for {count} image(s) of 3×{Config.Vision.ImageSize}×{Config.Vision.ImageSize}");
-        return _encoder.EncodeNormalized(chw, count);
-    }
+    /// <summary>The images' way to features (decode, preprocess, encode) with the model's mid-level features.</summary>
+    public ImageBatchEncoder Images { get; }
 
     /// <summary>Scores a batch of normalized features (from <see cref="Encode"/> or a feature cache) at once.</summary>
     public IReadOnlyList<ImageScore> Score(ImageFeatures batch) => _scorer.Score(batch);
@@ -60,18 +50,9 @@ public sealed class Detector : IDisposable
     public IReadOnlyList<ImageScore> ScoreImages(IReadOnlyList<float[]> chw)
     {
         var results = new List<ImageScore>(chw.Count);
-        for (int start = 0; start < chw.Count; start += BatchSize)
+        foreach (var chunk in chw.Chunk(BatchSize))
         {
-            int n = Math.Min(BatchSize, chw.Count - start);
-            var batch = new float[n * ImageLength];
-            for (int i = 0; i < n; i++)
-            {
-                var img = chw[start + i];
-                if (img.Length != ImageLength)
-                    throw new ArgumentException($"image {start + i} has {img.Length} values, expected 3×{Config.Vision.ImageSize}×{Config.Vision.ImageSize}");
-                img.CopyTo(batch, i * ImageLength);
-            }
-            using var f = Encode(batch, n);
+            using var f = Images.Encode(chunk);
             results.AddRange(Score(f));
         }
         return results;

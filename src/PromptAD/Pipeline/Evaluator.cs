@@ -25,6 +25,10 @@ public sealed record EvaluationOptions
     public IProgress<EvaluationProgress>? Progress { get; init; }
 
     public CancellationToken CancellationToken { get; init; }
+
+    /// <summary>Masks already prepared at the detector's output size (shared by the evaluations of one test set); null:
+    /// prepared for this evaluation only.</summary>
+    public MaskCache? Masks { get; init; }
 }
 
 /// <summary>What the loop keeps: one small row per image, the images left out, the metrics and the wall time.</summary>
@@ -52,6 +56,8 @@ public static class Evaluator
         var images = new List<ImageResult>(samples.Count);
         var skipped = new List<SkippedImage>();
         using var pixels = new PixelMetricsAccumulator();
+        var masks = options.Masks ?? new MaskCache(size);
+        if (masks.Size != size) throw new ArgumentException($"the mask cache holds {masks.Size} px masks, the detector scores {size} px maps");
         var names = new Dictionary<string, HeatmapNames>(StringComparer.Ordinal);
         int done = 0;
 
@@ -67,10 +73,10 @@ public static class Evaluator
         {
             foreach (var (sample, score, decoded) in chunk)
             {
-                BinaryMask? mask;
+                ScoredMask? mask;
                 try
                 {
-                    mask = sample.MaskPath is { } maskPath ? MaskLoader.Load(maskPath) : null;
+                    mask = sample.MaskPath is { } maskPath ? masks.Get(maskPath) : null;
                 }
                 catch (ImageLoadException e) when (!options.Strict)
                 {
@@ -78,20 +84,20 @@ public static class Evaluator
                     continue;
                 }
 
-                if (mask is not null && decoded is not null && (mask.Width != decoded.Width || mask.Height != decoded.Height))
+                if (mask is not null && decoded is not null && (mask.SourceWidth != decoded.Width || mask.SourceHeight != decoded.Height))
                 {
-                    throw new DatasetException($"Mask '{sample.MaskPath}' is {mask.Width}×{mask.Height} but its image '{sample.ImagePath}' is {decoded.Width}×{decoded.Height}.");
+                    throw new DatasetException($"Mask '{sample.MaskPath}' is {mask.SourceWidth}×{mask.SourceHeight} but its image '{sample.ImagePath}' is {decoded.Width}×{decoded.Height}.");
                 }
 
                 images.Add(ImageResult.From(sample, score));
-                pixels.Add(score.PixelMap, mask?.ResizeNearest(size, size));
+                pixels.Add(score.PixelMap, mask);
                 if (options.Heatmaps is { } heatmaps)
                 {
                     // Named like the image within its defect folder; a.png and a.jpg in one folder must not share a file.
                     if (!names.TryGetValue(sample.DefectType, out var folder)) names[sample.DefectType] = folder = new HeatmapNames();
                     // A defect without a mask shows the "no mask" panel; a good image an all-black (empty) mask.
                     var photo = decoded ?? ImageLoader.Load(sample.ImagePath);
-                    var gt = mask ?? (sample.IsAnomalous ? null : BinaryMask.Empty(photo.Width, photo.Height));
+                    var gt = sample.MaskPath is { } path ? MaskLoader.Load(path) : sample.IsAnomalous ? null : BinaryMask.Empty(photo.Width, photo.Height);
                     heatmaps.Add(Path.Combine(sample.DefectType, folder.Next(sample.ImagePath)), photo, score.PixelMap, gt);
                 }
 

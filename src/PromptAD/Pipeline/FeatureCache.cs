@@ -72,7 +72,7 @@ public sealed class FeatureCache : IDisposable
         var cache = new FeatureCache(config, distinct, BytesPerImage(config) * distinct.Count > limitBytes) { MidFeatures = midFeatures };
         try
         {
-            cache.Fill(new ClipImageEncoder(weights, midFeatures), batchSize, onBatchDone, cancellationToken);
+            cache.Fill(new ImageBatchEncoder(weights, midFeatures), batchSize, onBatchDone, cancellationToken);
             return cache;
         }
         catch
@@ -82,10 +82,8 @@ public sealed class FeatureCache : IDisposable
         }
     }
 
-    private void Fill(ClipImageEncoder encoder, int batchSize, Action<int>? onBatchDone, CancellationToken ct)
+    private void Fill(ImageBatchEncoder encoder, int batchSize, Action<int>? onBatchDone, CancellationToken ct)
     {
-        var pre = new ClipPreprocessor(encoder.Config.Vision.ImageSize);
-        int length = 3 * pre.Size * pre.Size;
         var decode = new Stopwatch();
         var encode = new Stopwatch();
         for (int start = 0; start < Paths.Count; start += batchSize)
@@ -93,29 +91,19 @@ public sealed class FeatureCache : IDisposable
             ct.ThrowIfCancellationRequested();
             int n = Math.Min(batchSize, Paths.Count - start);
             decode.Start();
-            var images = new float[]?[n];
-            Parallel.For(0, n, new ParallelOptions { CancellationToken = ct }, i =>
+            var images = encoder.Decode([.. Paths.Skip(start).Take(n)], ct);
+            for (int i = 0; i < n; i++)
             {
-                try
-                {
-                    var image = ImageLoader.Load(Paths[start + i]);
-                    _sizes[start + i] = (image.Width, image.Height);
-                    images[i] = pre.Preprocess(image);
-                }
-                catch (ImageLoadException e)
-                {
-                    _unreadable[start + i] = e;
-                }
-            });
+                if (images[i].Image is { } image) _sizes[start + i] = (image.Width, image.Height);
+                else _unreadable[start + i] = images[i].Error;
+            }
             decode.Stop();
 
-            var readable = Enumerable.Range(0, n).Where(i => images[i] is not null).ToList();
+            var readable = Enumerable.Range(0, n).Where(i => images[i].Chw is not null).ToList();
             if (readable.Count > 0)
             {
                 encode.Start();
-                var batch = new float[readable.Count * length];
-                for (int j = 0; j < readable.Count; j++) images[readable[j]]!.CopyTo(batch, j * length);
-                using var f = encoder.EncodeNormalized(batch, readable.Count);
+                using var f = encoder.Encode([.. readable.Select(i => images[i].Chw!)]);
                 float[] g = f.Global.ToArray(), l = f.Local.ToArray(), m1 = f.Mid1.ToArray(), m2 = f.Mid2.ToArray();
                 for (int j = 0; j < readable.Count; j++)
                 {

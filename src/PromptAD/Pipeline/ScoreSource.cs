@@ -27,13 +27,11 @@ public interface IScoreSource
 }
 
 /// <summary>
-/// Scores image files: decodes and preprocesses a chunk of <see cref="Detector.BatchSize"/> images, scores them in
-/// one call, yields them with their decoded photos (for heatmaps) and goes on to the next chunk.
+/// Scores image files: decodes and preprocesses a chunk of <see cref="Detector.BatchSize"/> images (in parallel),
+/// scores them in one call, yields them with their decoded photos (for heatmaps) and goes on to the next chunk.
 /// </summary>
 public sealed class DecodedImageSource(Detector detector) : IScoreSource
 {
-    private readonly ClipPreprocessor _pre = new(detector.Config.Vision.ImageSize);
-
     public Detector Detector { get; } = detector;
 
     public IEnumerable<IReadOnlyList<ScoredImage>> Score(IReadOnlyList<TestSample> samples, Action<TestSample, ImageLoadException>? onUnreadable,
@@ -43,18 +41,16 @@ public sealed class DecodedImageSource(Detector detector) : IScoreSource
         foreach (var chunk in samples.Chunk(Detector.BatchSize))
         {
             cancellationToken.ThrowIfCancellationRequested();
+            var decoded = Detector.Images.Decode([.. chunk.Select(s => s.ImagePath)], cancellationToken);
             var loaded = new List<(TestSample Sample, RgbImage Image, float[] Chw)>(chunk.Length);
-            foreach (var sample in chunk)
+            for (int i = 0; i < chunk.Length; i++)
             {
-                try
+                if (decoded[i].Error is { } e)
                 {
-                    var image = ImageLoader.Load(sample.ImagePath);
-                    loaded.Add((sample, image, _pre.Preprocess(image)));
+                    if (onUnreadable is null) throw e;
+                    onUnreadable(chunk[i], e);
                 }
-                catch (ImageLoadException e) when (onUnreadable is not null)
-                {
-                    onUnreadable(sample, e);
-                }
+                else loaded.Add((chunk[i], decoded[i].Image!, decoded[i].Chw!));
             }
 
             var scores = loaded.Count == 0 ? [] : Detector.ScoreImages([.. loaded.Select(l => l.Chw)]);

@@ -1,3 +1,4 @@
+using PromptAD.Calibration;
 using PromptAD.Clip;
 using PromptAD.Model;
 using PromptAD.Pipeline;
@@ -5,7 +6,7 @@ using PromptAD.Pipeline;
 namespace PromptAD.Serving;
 
 /// <summary>One served model: its detector and decision threshold (null: no decision).</summary>
-internal sealed record ModelEntry(Detector Detector, float? Threshold);
+internal sealed record ModelEntry(Detector Detector, DecisionThreshold? Threshold);
 
 /// <summary>
 /// The models a <see cref="ScoringService"/> serves at one time, by name. A reload builds a new set and retires the old
@@ -32,7 +33,11 @@ internal sealed class ModelSet : IDisposable
         try
         {
             foreach (var (name, model) in models)
-                entries[name] = new ModelEntry(new Detector(weights, model, outputSize, batchSize), thresholdOverride ?? model.Metadata.Threshold?.Threshold);
+            {
+                // A calibrated threshold measured at another map size is refused here, for a reload as at start.
+                var threshold = DecisionThreshold.Resolve(thresholdOverride, model.Metadata.Threshold, outputSize, $"model '{name}'");
+                entries[name] = new ModelEntry(new Detector(weights, model, outputSize, batchSize), threshold);
+            }
         }
         catch
         {

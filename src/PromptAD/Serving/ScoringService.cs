@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using PromptAD.Calibration;
 using PromptAD.Clip;
 using PromptAD.Clip.Imaging;
 using PromptAD.Model;
@@ -29,7 +30,8 @@ public sealed class ScoringService : IDisposable
     private int _stopping;
 
     /// <param name="models">Name → model; every model must fit <paramref name="weights"/>' backbone.</param>
-    /// <param name="thresholdOverride">Decision threshold for every model instead of each one's calibrated threshold.</param>
+    /// <param name="thresholdOverride">Decision threshold for every model instead of each one's calibrated threshold
+    /// (resolved by <see cref="DecisionThreshold.Resolve"/>: a calibrated threshold measured at another map size is refused).</param>
     public ScoringService(ClipWeights weights, IReadOnlyDictionary<string, PromptAdModel> models, int outputSize, int batchSize,
         float? thresholdOverride = null, DecodedPixelBudget? decodeBudget = null)
     {
@@ -57,7 +59,7 @@ public sealed class ScoringService : IDisposable
 
     /// <summary>The models served now: name → (backbone, threshold).</summary>
     public IReadOnlyList<(string Name, string Backbone, float? Threshold)> Models =>
-        [.. Volatile.Read(ref _models).Entries.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => (e.Key, e.Value.Detector.Config.Name, e.Value.Threshold))];
+        [.. Volatile.Read(ref _models).Entries.OrderBy(e => e.Key, StringComparer.Ordinal).Select(e => (e.Key, e.Value.Detector.Config.Name, e.Value.Threshold?.Value))];
 
     /// <summary>True once every model has scored a first image (<see cref="Warm"/>): ready for traffic.</summary>
     public bool Warmed => Volatile.Read(ref _warmed) != 0;
@@ -79,7 +81,7 @@ public sealed class ScoringService : IDisposable
     public Action<int>? BeforeBatch { get; set; }
 
     /// <summary>The decision threshold of <paramref name="model"/>: the override, its calibrated one, or null.</summary>
-    public float? ThresholdOf(string model) => Resolve(model).Entry.Threshold;
+    public DecisionThreshold? ThresholdOf(string model) => Resolve(model).Entry.Threshold;
 
     /// <summary>Scores one grey image with every model (the first call of a backend compiles and allocates), then
     /// marks the service ready.</summary>
@@ -260,9 +262,10 @@ public sealed class ScoringService : IDisposable
 public sealed record ServiceTimings(double DecodeSeconds, double QueueSeconds, double ScoreSeconds, int BatchSize);
 
 /// <summary>One answer: the model that scored, the score, and the decision at that model's threshold (null: none).</summary>
-public sealed record ServiceScore(string Model, ImageScore Score, float? Threshold, RgbImage? Thumbnail)
+public sealed record ServiceScore(string Model, ImageScore Score, DecisionThreshold? Decision, RgbImage? Thumbnail)
 {
-    public bool? Anomalous => Threshold is { } t ? Score.Score >= t : null;
+    public float? Threshold => Decision?.Value;
+    public bool? Anomalous => Decision?.IsAnomalous(Score.Score);
 
     /// <summary>Where the time went (null when unknown).</summary>
     public ServiceTimings? Timings { get; init; }

@@ -8,12 +8,14 @@ public sealed record LossTerms(Tensor Total, Tensor Contrastive, Tensor Margin, 
 /// <summary>
 /// PromptAD's losses over the few-shot samples. <c>v</c> holds L2-normalized visual features (one row per sample:
 /// global features for the image head, every patch feature for the pixel head); <c>normal</c>, <c>manual</c> and
-/// <c>learned</c> are the RAW text features of the normal, manual-anomaly and learnable-anomaly prompts.
+/// <c>learned</c> are the RAW text features of the normal, manual-anomaly and learnable-anomaly prompts. With
+/// <c>patchSummed</c> (the pixel head's margin as published, SPEC §5.3) the margin term's squared distances are summed
+/// over each image's patches instead of over the features, and the hinge averaged over k·width.
 /// </summary>
 public static class PromptLosses
 {
     public static LossTerms Compute(Tensor v, Tensor normal, Tensor manual, Tensor learned, float scale,
-        float margin = 0f, float alignWeight = 0.001f)
+        float margin = 0f, float alignWeight = 0.001f, PatchSummedMargin? patchSummed = null)
     {
         int d = v.Cols;
         var anomaly = Ops.ConcatRows(manual, learned);
@@ -25,9 +27,10 @@ public static class PromptLosses
         var logits = Ops.Scale(Ops.MatMul(v, classes, transB: true), scale);
         var ce = Ops.SoftmaxCrossEntropy(logits, new int[v.Rows]);
 
-        // Explicit anomaly margin: max(0, ‖v − p_n‖² − ‖v − p_a‖² + m), one squared distance per sample.
-        var gap = Ops.Sub(Ops.SquaredDistance(v, pn), Ops.SquaredDistance(v, pa));
-        if (margin != 0f) gap = Ops.Combine(gap, 1f, Tensor.Full(v.Backend, margin, v.Rows), 1f, "add_margin");
+        // Explicit anomaly margin: max(0, ‖v − p_n‖² − ‖v − p_a‖² + m), one squared distance per sample (or per image
+        // and feature dimension, summed over the patches).
+        var gap = patchSummed?.Gap(pn, pa) ?? Ops.Sub(Ops.SquaredDistance(v, pn), Ops.SquaredDistance(v, pa));
+        if (margin != 0f) gap = Ops.Combine(gap, 1f, Tensor.Full(v.Backend, margin, checked((int)gap.Length)), 1f, "add_margin");
         var eam = Ops.Mean(Ops.Relu(gap));
 
         // Alignment of the learned anomaly prompts with the manual ones.

@@ -31,6 +31,9 @@ public sealed record TrainOptions
 
     /// <summary>Which mid-level features fill the memory banks and score test images (SPEC §4 item 3).</summary>
     public MidFeatureMode MidFeatures { get; init; } = MidFeatureMode.AsPublished;
+
+    /// <summary>How the pixel head's margin term is computed (SPEC §5.3).</summary>
+    public PixelMarginMode PixelMargin { get; init; } = PixelMarginMode.AsPublished;
     public int Seed { get; init; }
 
     /// <summary>

@@ -27,8 +27,7 @@ public static class Trainer
     {
         options.Validate();
         if (data.Shots.Count == 0) throw new ArgumentException("no few-shot images", nameof(data));
-        var chw = Concat(data.Shots, 3 * weights.Config.Vision.ImageSize * weights.Config.Vision.ImageSize);
-        using var features = new ClipImageEncoder(weights, options.MidFeatures).EncodeNormalized(chw, data.Shots.Count);
+        using var features = new ImageBatchEncoder(weights, options.MidFeatures).Encode(data.Shots);
         return TrainRuns(weights, [new TrainingRun(data, features, options)], [init], [progress], cancellationToken, stepQueued)[0];
     }
 
@@ -151,6 +150,9 @@ public static class Trainer
         var losses = progress.Select(p => new LossReadback(backend, head, clock, p)).ToList();
         var sgds = new List<SgdOptimizer>(starts.Count);
         ICapturedStep? captured = null;
+        // The pixel head's margin as published sums over each shot's patches (SPEC §5.3).
+        var patchSummed = head == PromptHead.Pixel && o.PixelMargin == PixelMarginMode.AsPublished
+            ? v.Select(f => new PatchSummedMargin(f, weights.Config.Vision.Patches)).ToArray() : null;
         try
         {
             foreach (var start in starts)
@@ -169,7 +171,7 @@ public static class Trainer
                     for (int r = 0; r < learners.Count; r++)
                     {
                         var f = features[r];
-                        var terms = PromptLosses.Compute(v[r], f.Normal, f.Manual, f.Learned, scale, o.Margin, o.AlignWeight);
+                        var terms = PromptLosses.Compute(v[r], f.Normal, f.Manual, f.Learned, scale, o.Margin, o.AlignWeight, patchSummed?[r]);
                         losses[r].Record(terms);
                         sum = sum is null ? terms.Total : Ops.Add(sum, terms.Total);
                     }
@@ -206,6 +208,7 @@ public static class Trainer
             foreach (var l in losses) l.Dispose();
             foreach (var sgd in sgds) sgd.Dispose();
             foreach (var learner in learners) learner.Dispose();
+            foreach (var m in patchSummed ?? []) m.Dispose();
         }
     }
 
@@ -218,15 +221,4 @@ public static class Trainer
         return new HeadVectors((float[])from.Ctx.Clone(), (float[])from.CtxAb.Clone(), from.Width);
     }
 
-    private static float[] Concat(IReadOnlyList<float[]> images, int length)
-    {
-        var all = new float[images.Count * length];
-        for (int i = 0; i < images.Count; i++)
-        {
-            if (images[i].Length != length)
-                throw new ArgumentException($"few-shot image {i} has {images[i].Length} values, expected 3×size×size = {length}");
-            images[i].CopyTo(all, i * length);
-        }
-        return all;
-    }
 }

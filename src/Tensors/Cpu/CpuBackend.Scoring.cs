@@ -52,6 +52,11 @@ public sealed unsafe partial class CpuBackend
         OpChecks.UpsampleBilinear(x, y);
         int ch = x.Dim(0), ih = x.Dim(1), iw = x.Dim(2), oh = y.Dim(1), ow = y.Dim(2);
         float* px = P(x, op), py = P(y, op);
+        // The source columns and weights are the same for every output row: looked up once, not per pixel.
+        var xs0 = new int[ow];
+        var xs1 = new int[ow];
+        var lxs = new float[ow];
+        for (int ox = 0; ox < ow; ox++) BilinearSource(ox, iw, ow, out xs0[ox], out xs1[ox], out lxs[ox]);
         CpuParallel.For(ch * oh, 4L * ow, (r0, r1) =>
         {
             for (int r = r0; r < r1; r++)
@@ -62,7 +67,8 @@ public sealed unsafe partial class CpuBackend
                 float* outRow = py + ((long)c * oh + oy) * ow;
                 for (int ox = 0; ox < ow; ox++)
                 {
-                    BilinearSource(ox, iw, ow, out int x0, out int x1, out float lx);
+                    int x0 = xs0[ox], x1 = xs1[ox];
+                    float lx = lxs[ox];
                     float top = row0[x0] + (row0[x1] - row0[x0]) * lx;
                     float bottom = row1[x0] + (row1[x1] - row1[x0]) * lx;
                     outRow[ox] = top + (bottom - top) * ly;

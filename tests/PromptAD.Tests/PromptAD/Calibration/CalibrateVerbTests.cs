@@ -77,6 +77,43 @@ public sealed class CalibrateVerbTests : IDisposable
         Assert.All(overridden.Values, s => Assert.Equal("yes", s.Anomalous));
     }
 
+    /// <summary>A threshold calibrated on 240 px maps is refused by predict and serve at --size 400 (naming both sizes),
+    /// not silently applied; --threshold still decides at any size, and NaN is a usage error in both verbs.</summary>
+    [Fact]
+    public void AThresholdCalibratedAtAnotherSize_IsRefusedByPredictAndServe()
+    {
+        var names = TrainNames;
+        string model = Train("m", names[0], names[1]);
+        string calibrated = Path.Combine(_dir, "calibrated-240.safetensors");
+        var r = Cli("calibrate", "--model", model, "--weights", _weights, "--good", Good, "--fpr", "0.4", "--size", "240", "--out", calibrated);
+        Assert.True(r.Code == 0, r.Err);
+
+        string predicted = Path.Combine(_dir, "p400");
+        r = Cli("predict", "--model", calibrated, "--weights", _weights, "--size", "400", "--out", predicted, Good);
+        Assert.Equal(2, r.Code);
+        Assert.Contains("calibrated on 240 px maps", r.Err);
+        Assert.Contains("400 px maps", r.Err);
+        Assert.False(File.Exists(Path.Combine(predicted, "scores.csv")));
+        Assert.Equal(0, Cli("predict", "--model", calibrated, "--weights", _weights, "--size", "240", "--out", Path.Combine(_dir, "p240"), Good).Code);
+        Assert.Equal(0, Cli("predict", "--model", calibrated, "--weights", _weights, "--size", "400", "--threshold", "0.5",
+            "--out", Path.Combine(_dir, "p400t"), Good).Code);
+
+        var input = new StringReader(Path.Combine(Good, "000.png") + "\n");
+        var (output, log) = (new StringWriter(), new StringWriter());
+        var e = Assert.Throws<ThresholdSizeException>(() => PromptAD.Cli.ServeCommand.Run(["a=" + calibrated], new FileInfo(_weights), null, null,
+            "127.0.0.1", 1000, null, null, 400, 2, "cpu", input, output, log, TestContext.Current.CancellationToken));
+        Assert.Contains("model 'a'", e.Message);
+        Assert.Equal((240, 400), (e.CalibratedSize, e.MapSize));
+        Assert.Equal("", output.ToString()); // nothing answered under a threshold that does not hold
+
+        foreach (string verb in new[] { "predict", "serve" })
+        {
+            var bad = Cli(verb, "--model", calibrated, "--weights", _weights, "--threshold", "nan", "--out", Path.Combine(_dir, "nan"));
+            Assert.Equal(2, bad.Code);
+            Assert.Contains("--threshold must be a finite number", bad.Err);
+        }
+    }
+
     [Fact]
     public void LeaveOneOut_ScoresEachShotWithAModelTrainedOnTheOthers()
     {
@@ -101,6 +138,17 @@ public sealed class CalibrateVerbTests : IDisposable
             loo.Add(Predict(fold, Path.Combine(_dir, $"fold{i}-p"), image)[shots[i]].Score);
         }
         Assert.Equal(loo.Order().ElementAt(1), MathF.BitDecrement(t.Threshold), 1e-5f);
+    }
+
+    /// <summary>Leave-one-out with k = 4 encodes the 4 shot images once, not once per fold they are in.</summary>
+    [Fact]
+    public void LeaveOneOut_EncodesEachShotOnce()
+    {
+        var names = TrainNames;
+        string model = Train("m4", names[0], names[2], names[4], names[6]);
+        var r = Cli("calibrate", "--model", model, "--weights", _weights, "--data", _data, "--fpr", "0.5", "--size", "48");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("leave-one-out: 4 folds, 4 shot image(s) encoded (each once)", r.Out);
     }
 
     [Fact]
@@ -148,10 +196,11 @@ public sealed class CalibrateVerbTests : IDisposable
     {
         var names = TrainNames;
         string widget = Train("widget", names[0], names[1]);
-        var r = Cli("calibrate", "--model", widget, "--weights", _weights, "--good", Good, "--fpr", "0.05");
+        // every verb at --size 48 (the README's commands use the default 400): a threshold holds at the size it was calibrated at
+        var r = Cli("calibrate", "--model", widget, "--weights", _weights, "--good", Good, "--fpr", "0.05", "--size", "48");
         Assert.True(r.Code == 0, r.Err);
         string calibrated = Path.Combine(_dir, "widget-calibrated.safetensors");
-        r = Cli("calibrate", "--model", widget, "--weights", _weights, "--data", _data, "--out", calibrated);
+        r = Cli("calibrate", "--model", widget, "--weights", _weights, "--data", _data, "--out", calibrated, "--size", "48");
         Assert.True(r.Code == 0, r.Err);
         using (var m = PromptAdModel.Load(calibrated)) Assert.Equal(StoredThreshold.Methods.LeaveOneOut, m.Metadata.Threshold!.Method);
         var decided = Predict(calibrated, Path.Combine(_dir, "pred"), Good);

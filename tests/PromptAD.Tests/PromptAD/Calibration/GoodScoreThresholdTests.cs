@@ -93,7 +93,7 @@ public sealed class GoodScoreThresholdTests
     public void RatesOutsideZeroOne_AreRefused(double fpr)
     {
         var e = Assert.Throws<ArgumentException>(() => GoodScoreThreshold.Estimate(Nine, fpr));
-        Assert.Contains("--fpr", e.Message);
+        Assert.Contains("false-alarm rate must be strictly between 0 and 1", e.Message);
     }
 
     [Fact]

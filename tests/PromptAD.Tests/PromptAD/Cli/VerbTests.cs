@@ -45,6 +45,11 @@ public sealed class VerbTests : IDisposable
         Assert.True(File.Exists(Path.Combine(output, "model.safetensors")));
         Assert.True(File.Exists(Path.Combine(output, "test", "metrics.json")));
         Assert.True(File.Exists(Path.Combine(output, "predict", "scores.csv")));
+        // predict decides with the threshold calibrate stored from the 6 good training images that were not shots
+        Assert.Contains("calibrated for a false-alarm rate of 0.2 on 6 good image(s), held-out good images, maps of 192 px", r.Out);
+        using (var m = PromptAD.Model.PromptAdModel.Load(Path.Combine(output, "model.safetensors")))
+            Assert.Equal((6, 192), (m.Metadata.Threshold!.Images, m.Metadata.Threshold.Size));
+        Assert.EndsWith("anomalous", File.ReadLines(Path.Combine(output, "predict", "scores.csv")).First(), StringComparison.Ordinal);
         Assert.NotEmpty(Directory.GetFiles(Path.Combine(output, "test", "heatmaps", SyntheticDataset.DefectType), "*.png"));
     }
 

@@ -88,6 +88,42 @@ public sealed class ModelFileTests : IDisposable
     }
 
     [Fact]
+    public void PixelMargin_RoundTrips_AsPublishedByDefault()
+    {
+        using var plain = TestModels.Create(_tiny, shots: 1);
+        Assert.Equal(PixelMarginMode.AsPublished, plain.Metadata.Options.PixelMargin);
+        string path = Path.Combine(_dir, "margin.safetensors");
+        plain.Save(path);
+        using (var f = SafeTensorsFile.Open(path)) Assert.Equal("as-published", f.Metadata["pixel_margin"]);
+        var meta = plain.Metadata with { Options = plain.Metadata.Options with { PixelMargin = PixelMarginMode.PerPatch } };
+        using var model = new PromptAdModel(meta, plain.Image, plain.Pixel, plain.ImagePrototypes, plain.PixelPrototypes, plain.Mid1, plain.Mid2);
+        model.Save(path);
+        using (var f = SafeTensorsFile.Open(path)) Assert.Equal("per-patch", f.Metadata["pixel_margin"]);
+        using var back = PromptAdModel.Load(path);
+        Assert.Equal(PixelMarginMode.PerPatch, back.Metadata.Options.PixelMargin);
+        Assert.False(back.Metadata.PixelMarginAssumed);
+    }
+
+    /// <summary>Files written before the margin was recorded were trained per patch: read that way, flagged.</summary>
+    [Fact]
+    public void ModelWithoutPixelMargin_IsReadAsPerPatch()
+    {
+        string path = Rewrite(e => e, meta => meta.Remove("pixel_margin"));
+        using var m = PromptAdModel.Load(path);
+        Assert.Equal(PixelMarginMode.PerPatch, m.Metadata.Options.PixelMargin);
+        Assert.True(m.Metadata.PixelMarginAssumed);
+    }
+
+    [Fact]
+    public void UnknownPixelMargin_NamesTheKey()
+    {
+        string path = Rewrite(e => e, meta => meta["pixel_margin"] = "per-image");
+        var ex = Assert.Throws<ModelFileException>(() => PromptAdModel.Load(path));
+        Assert.Equal("pixel_margin", ex.Item);
+        Assert.Contains("'per-image'", ex.Message);
+    }
+
+    [Fact]
     public void UnknownMidFeatureMode_NamesTheKey()
     {
         string path = Rewrite(e => e, meta => meta["mid_features"] = "pre-mlp");

@@ -27,14 +27,19 @@ public class PipelineParityTests(ITestOutputHelper output)
 
     private const double LossRel = 1e-4, VectorAbs = 1e-5, ScoreAbs = 1e-5;
 
-    /// <summary>Both mid-feature modes (SPEC §4 item 3): the reference writes the plain block output's banks, scores
-    /// and maps with a ".block_output" suffix; training itself does not depend on the mode.</summary>
+    /// <summary>Both mid-feature modes (SPEC §4 item 3) and both pixel margins (SPEC §5.3): the reference writes the
+    /// plain block output's banks, scores and maps with a ".block_output" suffix, the per-patch pixel margin's losses,
+    /// pixel vectors and prototypes, and the scores and maps made with them, with a ".per_patch" suffix. Training does
+    /// not depend on the mid mode; the image head does not depend on the pixel margin.</summary>
     [Theory]
-    [InlineData(MidFeatureMode.AsPublished)]
-    [InlineData(MidFeatureMode.BlockOutput)]
-    public void TrainingAndScoring_MatchPyTorch(MidFeatureMode mid)
+    [InlineData(MidFeatureMode.AsPublished, PixelMarginMode.AsPublished)]
+    [InlineData(MidFeatureMode.BlockOutput, PixelMarginMode.AsPublished)]
+    [InlineData(MidFeatureMode.AsPublished, PixelMarginMode.PerPatch)]
+    public void TrainingAndScoring_MatchPyTorch(MidFeatureMode mid, PixelMarginMode margin)
     {
-        string suffix = mid == MidFeatureMode.BlockOutput ? ".block_output" : "";
+        string bankSuffix = mid == MidFeatureMode.BlockOutput ? ".block_output" : "";
+        string pixelSuffix = margin == PixelMarginMode.PerPatch ? ".per_patch" : "";
+        string suffix = bankSuffix + pixelSuffix;
         using var g = SafeTensorsFile.Open(Path.Combine(AppContext.BaseDirectory, "Golden", "promptad", "tiny-test.promptad.safetensors"));
         var config = ClipConfigs.Load("tiny-test");
         using var weights = ClipWeights.Load(Path.Combine(ClipGolden.SmallDirectory, "tiny-test.weights.safetensors"), config, CpuBackend.Instance);
@@ -49,12 +54,12 @@ public class PipelineParityTests(ITestOutputHelper output)
             new HeadVectors(g.ReadFloat32("image.ctx"), g.ReadFloat32("image.ctx_ab"), config.Text.Width),
             new HeadVectors(g.ReadFloat32("pixel.ctx"), g.ReadFloat32("pixel.ctx_ab"), config.Text.Width));
         var log = new ListProgress();
-        var options = new TrainOptions { Epochs = 10, MidFeatures = mid };
+        var options = new TrainOptions { Epochs = 10, MidFeatures = mid, PixelMargin = margin };
         using var model = Trainer.Train(weights, new TrainingSet("bottle", "bottle", States, shots, ["s0.png", "s1.png"]), options, init, log, TestContext.Current.CancellationToken);
 
         Assert.Equal(20, log.Items.Count);
         double lossErr = 0;
-        foreach (var (head, name) in new[] { (PromptHead.Image, "image.losses"), (PromptHead.Pixel, "pixel.losses") })
+        foreach (var (head, name) in new[] { (PromptHead.Image, "image.losses"), (PromptHead.Pixel, "pixel.losses" + pixelSuffix) })
         {
             var expected = g.ReadFloat32(name);
             var steps = log.Items.Where(p => p.Head == head).ToList();
@@ -69,14 +74,14 @@ public class PipelineParityTests(ITestOutputHelper output)
         double vecErr = Max(
             Compare.MaxAbs(model.Image.Ctx, g.ReadFloat32("image.ctx.trained")),
             Compare.MaxAbs(model.Image.CtxAb, g.ReadFloat32("image.ctx_ab.trained")),
-            Compare.MaxAbs(model.Pixel.Ctx, g.ReadFloat32("pixel.ctx.trained")),
-            Compare.MaxAbs(model.Pixel.CtxAb, g.ReadFloat32("pixel.ctx_ab.trained")));
+            Compare.MaxAbs(model.Pixel.Ctx, g.ReadFloat32("pixel.ctx.trained" + pixelSuffix)),
+            Compare.MaxAbs(model.Pixel.CtxAb, g.ReadFloat32("pixel.ctx_ab.trained" + pixelSuffix)));
         double moved = Max(Compare.MaxAbs(model.Image.Ctx, g.ReadFloat32("image.ctx")), Compare.MaxAbs(model.Pixel.CtxAb, g.ReadFloat32("pixel.ctx_ab")));
         double protoErr = Max(
             Compare.MaxAbs([.. model.ImagePrototypes.Normal, .. model.ImagePrototypes.Anomaly], g.ReadFloat32("image.prototypes")),
-            Compare.MaxAbs([.. model.PixelPrototypes.Normal, .. model.PixelPrototypes.Anomaly], g.ReadFloat32("pixel.prototypes")));
-        double bankErr = Max(Compare.MaxAbs(model.Mid1.Data, g.ReadFloat32("bank.mid1" + suffix)),
-            Compare.MaxAbs(model.Mid2.Data, g.ReadFloat32("bank.mid2" + suffix)));
+            Compare.MaxAbs([.. model.PixelPrototypes.Normal, .. model.PixelPrototypes.Anomaly], g.ReadFloat32("pixel.prototypes" + pixelSuffix)));
+        double bankErr = Max(Compare.MaxAbs(model.Mid1.Data, g.ReadFloat32("bank.mid1" + bankSuffix)),
+            Compare.MaxAbs(model.Mid2.Data, g.ReadFloat32("bank.mid2" + bankSuffix)));
 
         using var detector = new Detector(weights, model, outputSize: 32, batchSize: 2);
         var results = detector.ScoreImages(Split(g.ReadFloat32("tests"), len));
@@ -90,7 +95,7 @@ public class PipelineParityTests(ITestOutputHelper output)
                 Math.Abs(results[i].VisionMax - scores[3 * i + 2]));
             mapErr = Max(mapErr, Compare.MaxAbs(results[i].PixelMap, maps.AsSpan(i * 32 * 32, 32 * 32).ToArray()));
         }
-        output.WriteLine($"{mid.Name()}: max errors: loss rel {lossErr:E2}, vectors {vecErr:E2} (vectors moved {moved:E2}), prototypes {protoErr:E2}, " +
+        output.WriteLine($"{mid.Name()}, pixel margin {margin.Name()}: max errors: loss rel {lossErr:E2}, vectors {vecErr:E2} (vectors moved {moved:E2}), prototypes {protoErr:E2}, " +
             $"banks {bankErr:E2}, image scores {scoreErr:E2}, pixel maps {mapErr:E2}");
         Assert.True(lossErr <= LossRel, $"loss rel error {lossErr}");
         Assert.True(vecErr <= VectorAbs, $"vector error {vecErr}");
