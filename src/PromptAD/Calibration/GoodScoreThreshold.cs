@@ -58,7 +58,7 @@ public static class GoodScoreThreshold
     public static void CheckRate(double fpr)
     {
         if (!(fpr >= MinRate && fpr < 1))
-            throw new ArgumentException($"the target false-alarm rate must be from {MinRate.ToString(System.Globalization.CultureInfo.InvariantCulture)} up to (not including) 1, got {fpr.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
+            throw new ArgumentException($"the target false-alarm rate must be from {MinRate.ToString("0e-0", System.Globalization.CultureInfo.InvariantCulture)} up to (not including) 1, got {fpr.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
     }
 }
 

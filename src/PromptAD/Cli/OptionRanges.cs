@@ -41,7 +41,7 @@ internal static class OptionRanges
         {
             if (result.Tokens.Count > 0 && double.TryParse(result.Tokens[^1].Value, System.Globalization.NumberStyles.Float,
                     System.Globalization.CultureInfo.InvariantCulture, out double v) && !(v >= Calibration.GoodScoreThreshold.MinRate && v < 1))
-                result.AddError($"{option.Name} must be a rate from {Calibration.GoodScoreThreshold.MinRate.ToString(System.Globalization.CultureInfo.InvariantCulture)} up to (not including) 1, got {result.Tokens[^1].Value}");
+                result.AddError($"{option.Name} must be a rate from {Calibration.GoodScoreThreshold.MinRate.ToString("0e-0", System.Globalization.CultureInfo.InvariantCulture)} up to (not including) 1, got {result.Tokens[^1].Value}");
         });
         return option;
     }

@@ -68,7 +68,7 @@ public sealed class ServiceMemoryTests : IDisposable
         {
             string? line;
             while ((line = serve.StandardError.ReadLine()) is not null)
-                if (System.Text.RegularExpressions.Regex.Match(line, @"listening on (http://\S+/)") is { Success: true } m)
+                if (System.Text.RegularExpressions.Regex.Match(line, @"ready on (http://\S+/)") is { Success: true } m)
                 {
                     _ = serve.StandardError.ReadToEndAsync();
                     return m.Groups[1].Value;

@@ -90,10 +90,11 @@ public sealed class GoodScoreThresholdTests
     [InlineData(1.0)]
     [InlineData(-0.1)]
     [InlineData(double.NaN)]
+    [InlineData(1e-7)]
     public void RatesOutsideZeroOne_AreRefused(double fpr)
     {
         var e = Assert.Throws<ArgumentException>(() => GoodScoreThreshold.Estimate(Nine, fpr));
-        Assert.Contains("false-alarm rate must be strictly between 0 and 1", e.Message);
+        Assert.Contains("false-alarm rate must be from 1e-6 up to (not including) 1", e.Message);
     }
 
     [Fact]

@@ -16,7 +16,7 @@ public sealed class OptionRangeTests
     [InlineData("demo", "--epochs", "-1", "--epochs must be between 0 and 100000, got -1")]
     [InlineData("train", "--epochs", "100001", "--epochs must be between 0 and 100000, got 100001")]
     [InlineData("run", "--epochs", "-5", "--epochs must be between 0 and 100000, got -5")]
-    [InlineData("calibrate", "--fpr", "1.5", "--fpr must be a rate strictly between 0 and 1, got 1.5")]
+    [InlineData("calibrate", "--fpr", "1.5", "--fpr must be a rate from 1e-6 up to (not including) 1, got 1.5")]
     public void OutOfRange_IsAUsageErrorNamingTheRange(string verb, string option, string value, string message)
     {
         var r = Cli(verb, option, value);
