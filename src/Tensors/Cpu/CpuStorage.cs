@@ -3,13 +3,13 @@ using System.Runtime.InteropServices;
 namespace PromptAD.Tensors.Cpu;
 
 /// <summary>64-byte aligned native host memory (one AVX-512 register per cache line), freed on Dispose or,
-/// as a safety net, by the finalizer.</summary>
+/// as a safety net, by the finalizer. Large blocks are reused through <see cref="HostBlockPool"/>.</summary>
 public sealed unsafe class CpuStorage : Storage
 {
     internal CpuStorage(IBackend backend, long length) : base(backend, length)
     {
         nuint bytes = (nuint)Math.Max(1, length) * sizeof(float);
-        Pointer = (float*)NativeMemory.AlignedAlloc(bytes, 64);
+        Pointer = HostBlockPool.Rent(bytes);
         if (Pointer == null) throw new OutOfMemoryException($"could not allocate {bytes} bytes of host memory");
         GC.AddMemoryPressure((long)bytes);
     }
@@ -21,7 +21,7 @@ public sealed unsafe class CpuStorage : Storage
     protected override void Release()
     {
         if (Pointer == null) return;
-        NativeMemory.AlignedFree(Pointer);
+        HostBlockPool.Return(Pointer, (nuint)Math.Max(1, Length) * sizeof(float));
         Pointer = null;
         GC.RemoveMemoryPressure(Math.Max(1, Length) * sizeof(float));
     }
