@@ -14,6 +14,20 @@ public sealed unsafe class CpuStorage : Storage
         GC.AddMemoryPressure((long)bytes);
     }
 
+    /// <summary>Memory owned elsewhere (a weights file's read-only mapping), used where it lies: never freed here, and
+    /// frozen, since the owner's pages may be read-only or shared with other processes.</summary>
+    internal CpuStorage(IBackend backend, float* borrowed, long length) : base(backend, length)
+    {
+        Pointer = borrowed;
+        _borrowed = true;
+        Freeze();
+    }
+
+    private readonly bool _borrowed;
+
+    /// <summary>Whether the memory is owned elsewhere (see the borrowing constructor).</summary>
+    public bool IsBorrowed => _borrowed;
+
     ~CpuStorage() => Dispose();
 
     public float* Pointer { get; private set; }
@@ -21,6 +35,11 @@ public sealed unsafe class CpuStorage : Storage
     protected override void Release()
     {
         if (Pointer == null) return;
+        if (_borrowed)
+        {
+            Pointer = null;
+            return;
+        }
         HostBlockPool.Return(Pointer, (nuint)Math.Max(1, Length) * sizeof(float));
         Pointer = null;
         GC.RemoveMemoryPressure(Math.Max(1, Length) * sizeof(float));
