@@ -23,6 +23,20 @@ public sealed unsafe class HostBlockPoolTests
     }
 
     [Fact]
+    public void NewSizesDisplaceTheLeastRecentlyFreedBlocks()
+    {
+        // Fill the pool with one size, then free a block of another: the newcomer is kept (the oldest go instead).
+        int blocks = (int)(HostBlockPool.MaxCachedBytes / (4L << 20)) + 2;
+        var old = Enumerable.Range(0, blocks).Select(_ => Tensor.Empty(CpuBackend.Instance, 1024, 1024 + 5)).ToList();
+        foreach (var t in old) t.Dispose();
+        float* freed;
+        using (var fresh = Tensor.Empty(CpuBackend.Instance, Rows + 1, Cols))
+            freed = (float*)Unsafe.AsPointer(ref CpuBackend.Span(fresh)[0]);
+        using var again = Tensor.Empty(CpuBackend.Instance, Rows + 1, Cols);
+        Assert.True(freed == (float*)Unsafe.AsPointer(ref CpuBackend.Span(again)[0]));
+    }
+
+    [Fact]
     public void IdleBlocksStayWithinTheBound()
     {
         int blocks = (int)(HostBlockPool.MaxCachedBytes / (4L << 20)) + 4;
