@@ -31,7 +31,8 @@ public sealed class ClipImageEncoder
         var v = Config.Vision;
         int T = v.Tokens, P = v.Patches, width = v.Width;
         var be = _w.Backend;
-        var flat = PatchFlatten.Flatten(images, batch, v.ImageSize, v.PatchSize);
+        float[] flat;
+        using (Trace.Scope("patch_flatten")) flat = PatchFlatten.Flatten(images, batch, v.ImageSize, v.PatchSize);
 
         using var scope = TensorScope.Open();
         Tensor x;

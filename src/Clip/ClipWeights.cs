@@ -1,4 +1,6 @@
 using PromptAD.Tensors;
+using PromptAD.Tensors.Checkpoints;
+using PromptAD.Tensors.Cpu;
 using PromptAD.Tensors.SafeTensors;
 
 namespace PromptAD.Clip;
@@ -8,15 +10,17 @@ namespace PromptAD.Clip;
 /// Owns its tensors, disposed with this object; create it outside any <see cref="TensorScope"/> (a scope would
 /// dispose the weights when it closes).
 /// </summary>
-public sealed class ClipWeights : IDisposable
+public sealed unsafe class ClipWeights : IDisposable
 {
     private readonly Dictionary<string, Tensor> _tensors;
+    private ITensorSource? _mapping; // kept open while tensors lie in it (CPU, F32), closed after them
 
-    private ClipWeights(ClipConfig config, IBackend backend, Dictionary<string, Tensor> tensors)
+    private ClipWeights(ClipConfig config, IBackend backend, Dictionary<string, Tensor> tensors, ITensorSource? mapping = null)
     {
         Config = config;
         Backend = backend;
         _tensors = tensors;
+        _mapping = mapping;
     }
 
     public ClipConfig Config { get; }
@@ -32,11 +36,28 @@ public sealed class ClipWeights : IDisposable
     /// names: see <see cref="WeightFiles.ClipWeightFile"/>) and checks every key and shape against <paramref name="config"/>
     /// before uploading anything; any mismatch throws one <see cref="ClipWeightsException"/> listing all of them. A NaN or
     /// infinite value is refused naming its tensor (checked as each tensor is read; a small fraction of the load time).
-    /// Tensors go one at a time through a single reusable host buffer, so the full model is never held twice on the host.
+    /// On the CPU backend, F32 tensors are used where they lie in the file's read-only memory mapping (no copy: the pages
+    /// are read once, by the finite-value check, and shared through the page cache with every process using the file);
+    /// other dtypes, and other backends, go one at a time through a single reusable host buffer, so the full model is
+    /// never held twice on the host.
     /// </summary>
     public static ClipWeights Load(string path, ClipConfig config, IBackend backend)
     {
-        using var file = WeightFiles.ClipWeightFile.Open(path);
+        var file = WeightFiles.ClipWeightFile.Open(path);
+        bool mapped = false;
+        try
+        {
+            return Load(file, config, backend, out mapped);
+        }
+        finally
+        {
+            if (!mapped) file.Dispose();
+        }
+    }
+
+    private static unsafe ClipWeights Load(ITensorSource file, ClipConfig config, IBackend backend, out bool mapped)
+    {
+        mapped = false;
         var expected = ClipWeightLayout.Expected(config);
         var expectedNames = expected.Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
         var missing = new List<string>();
@@ -54,26 +75,43 @@ public sealed class ClipWeights : IDisposable
         if (missing.Count + unexpected.Count + misshaped.Count > 0)
             throw new ClipWeightsException(file.FilePath, config.Name, missing, unexpected, misshaped);
 
-        long largest = expected.Max(e => Shape.Elements(e.Shape));
-        var host = new float[largest];
+        var cpu = backend as CpuBackend;
+        // Only an OpenCLIP safetensors file holds the tensors as they are used; other forms are read and converted.
+        var inPlace = cpu is null ? null : WeightFiles.ClipWeightFile.MappedSafeTensors(file);
+        float[]? host = null;
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         try
         {
             foreach (var (name, shape) in expected)
             {
-                var span = host.AsSpan(0, checked((int)Shape.Elements(shape)));
+                int length = checked((int)Shape.Elements(shape));
+                if (cpu is not null && inPlace is not null && inPlace.TryGetFloat32Address(name, out IntPtr address))
+                {
+                    CheckFinite(file, name, new ReadOnlySpan<float>((void*)address, length));
+                    tensors[name] = cpu.Borrow(address, shape); // frozen
+                    mapped = true;
+                    continue;
+                }
+                host ??= new float[expected.Max(e => Shape.Elements(e.Shape))];
+                var span = host.AsSpan(0, length);
                 file.ReadFloat32(name, span);
-                if (IO.FiniteValues.Problem(span) is { } problem)
-                    throw new ClipWeightsException(file.FilePath, $"tensor '{name}' {problem}");
+                CheckFinite(file, name, span);
                 tensors[name] = UploadUnscoped(backend, span, shape);
             }
         }
         catch
         {
             foreach (var t in tensors.Values) t.Dispose();
+            mapped = false;
             throw;
         }
-        return new ClipWeights(config, backend, tensors);
+        return new ClipWeights(config, backend, tensors, mapped ? file : null);
+    }
+
+    private static void CheckFinite(ITensorSource file, string name, ReadOnlySpan<float> values)
+    {
+        if (IO.FiniteValues.Problem(values) is { } problem)
+            throw new ClipWeightsException(file.FilePath, $"tensor '{name}' {problem}");
     }
 
     /// <summary>
@@ -136,5 +174,7 @@ public sealed class ClipWeights : IDisposable
     {
         foreach (var t in _tensors.Values) t.Dispose();
         _tensors.Clear();
+        _mapping?.Dispose(); // after the tensors that lie in it
+        _mapping = null;
     }
 }

@@ -60,9 +60,12 @@ internal sealed class ResidualBlock
     {
         using var trace = Trace.Scope(_name);
         var qkv = Ops.Linear(Ops.LayerNorm(x, _ln1W, _ln1B, _eps), _inW, _inB);
-        var vv = Ops.VVAttention(qkv, batch, seq, _heads);
-        var newVV = Ops.LinearResidual(vv, _outW, _outB, xvv);
-        vv.Dispose();
+        Tensor newVV;
+        using (Trace.Scope("vv_path"))
+        {
+            using var vv = Ops.VVAttention(qkv, batch, seq, _heads);
+            newVV = Ops.LinearResidual(vv, _outW, _outB, xvv);
+        }
         var attended = Ops.Attention(qkv, batch, seq, _heads, causal: false);
         qkv.Dispose();
         var preMlp = Ops.LinearResidual(attended, _outW, _outB, x);

@@ -63,6 +63,14 @@ public sealed class Tensor : IDisposable
         return t;
     }
 
+    /// <summary>A tensor over all of <paramref name="storage"/>, owning it (disposed with the tensor).</summary>
+    internal static Tensor Over(Storage storage, int[] shape)
+    {
+        var t = new Tensor(storage, 0, (int[])shape.Clone(), ownsStorage: true);
+        TensorScope.Register(t);
+        return t;
+    }
+
     public static Tensor Zeros(IBackend backend, params int[] shape) => Full(backend, 0f, shape);
 
     public static Tensor Full(IBackend backend, float value, params int[] shape)

@@ -7,12 +7,13 @@ namespace PromptAD.DevBench;
 /// <summary>
 /// CLIP encoder throughput with random weights (<see cref="ClipBench"/>), beside the same work in the PyTorch
 /// reference (tests/reference/clip_reference.py --bench, always on the CPU).
-/// Options: --config NAME, --reps N, --device cpu|cuda, --no-torch, --python PATH, --reference PATH.
+/// Options: --config NAME, --reps N, --device cpu|cuda, --by-op, --no-torch, --python PATH, --reference PATH.
 /// </summary>
 internal static class ClipComparison
 {
     public static int Run(IReadOnlyList<string> args)
     {
+        if (BenchArgs.Flag(args, "--by-op")) ClipBench.RequireCpuForByOp(args);
         var ours = ClipBench.Measure(args);
         string configName = BenchArgs.String(args, "--config") ?? ClipConfigs.Default;
         int reps = BenchArgs.Int(args, "--reps", 1);
@@ -33,6 +34,7 @@ internal static class ClipComparison
             if (fullKey != key && torch is not null && torch.TryGetValue(fullKey, out double f) && f > 0)
                 Console.WriteLine($"{"  vs pytorch over all 77 positions",-38} {value,12:F2} {f,12:F2} {value / f,13:F2}");
         }
+        if (BenchArgs.Flag(args, "--by-op")) ClipBench.PrintByOp(args);
         return 0;
     }
 }

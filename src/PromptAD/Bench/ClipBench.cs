@@ -11,7 +11,8 @@ namespace PromptAD.Bench;
 /// and 8 in images/s, and the text encoder on 54 prompts of PromptAD's shape (4 learned vectors each), forward and
 /// forward+backward, in prompts/s.
 /// Options: --config NAME (default ViT-B-16-plus-240), --reps N (timed repetitions after one warm-up, default 1),
-/// --device cpu|cuda, --precision fp32|tf32|bf16 (cuda).
+/// --device cpu|cuda, --precision fp32|tf32|bf16 (cuda), --by-op (CPU: where the image encoder's time goes, per op
+/// kind, at batch 1 and 8, see <see cref="ImageEncoderByOp"/>).
 /// </summary>
 public static class ClipBench
 {
@@ -19,12 +20,35 @@ public static class ClipBench
 
     public static int Run(IReadOnlyList<string> args)
     {
+        bool byOp = BenchArgs.Flag(args, "--by-op");
+        if (byOp) RequireCpuForByOp(args);
         var ours = Measure(args);
         Console.WriteLine();
         Console.WriteLine($"{"measure",-38} {"per second",12}");
         foreach (var (key, value) in ours)
             Console.WriteLine($"{key,-38} {value,12:F2}");
+        if (byOp) PrintByOp(args);
         return 0;
+    }
+
+    /// <summary>Fails before anything is measured when --by-op asks for a device that queues its ops.</summary>
+    public static void RequireCpuForByOp(IReadOnlyList<string> args)
+    {
+        if ((BenchArgs.String(args, "--device") ?? "cpu") != "cpu")
+            throw new ArgumentException("--by-op times each op as it runs, which only the CPU backend does (a GPU queues its ops): drop --device, or use `promptad profile` on a GPU");
+    }
+
+    /// <summary>The --by-op table for the suite's --config and --reps (CPU backend), when the flag is given.</summary>
+    public static void PrintByOp(IReadOnlyList<string> args)
+    {
+        RequireCpuForByOp(args);
+        string configName = BenchArgs.String(args, "--config") ?? ClipConfigs.Default;
+        var config = ClipConfigs.Load(configName);
+        using var weights = ClipWeights.Random(config, CpuBackend.Instance, seed: 0);
+        int reps = BenchArgs.Int(args, "--reps", 1);
+        var rows = new[] { 1, 8 }.Select(batch => ImageEncoderByOp.Measure(weights, batch, reps)).ToArray();
+        Console.WriteLine();
+        ImageEncoderByOp.Print(rows, Console.Out);
     }
 
     /// <summary>Our throughputs (keys like image_b8_images_per_s, text_forward_prompts_per_s, in table order) for

@@ -17,6 +17,17 @@ public sealed unsafe partial class CpuBackend : IBackend
         return new CpuStorage(this, length);
     }
 
+    /// <summary>
+    /// A frozen tensor over host memory that something else owns and keeps alive longer than the tensor (a weights file's
+    /// mapping): no copy. Writes into it are refused; <paramref name="address"/> must hold at least the shape's floats,
+    /// 4-byte aligned.
+    /// </summary>
+    public Tensor Borrow(IntPtr address, int[] shape)
+    {
+        if (address % sizeof(float) != 0) throw new ArgumentException($"host address {address:X} is not aligned to a float", nameof(address));
+        return Tensor.Over(new CpuStorage(this, (float*)address, Tensors.Shape.Elements(shape)), shape);
+    }
+
     /// <summary>Pointer to a tensor's first element; checks it belongs to this backend and is alive.</summary>
     internal float* P(Tensor t, string op)
     {
@@ -35,6 +46,7 @@ public sealed unsafe partial class CpuBackend : IBackend
     public void Upload(ReadOnlySpan<float> source, Tensor destination)
     {
         OpChecks.Upload(source, destination);
+        RefuseBorrowed(destination, OpChecks.Names.Upload);
         fixed (float* s = source) Simd.Copy(s, P(destination, OpChecks.Names.Upload), source.Length);
     }
 
@@ -47,11 +59,22 @@ public sealed unsafe partial class CpuBackend : IBackend
     public void Copy(Tensor source, Tensor destination)
     {
         OpChecks.Copy(source, destination);
+        RefuseBorrowed(destination, OpChecks.Names.Copy);
         Simd.Copy(P(source, OpChecks.Names.Copy), P(destination, OpChecks.Names.Copy), source.Length);
     }
 
-    public void Fill(Tensor destination, float value) =>
+    public void Fill(Tensor destination, float value)
+    {
+        RefuseBorrowed(destination, "fill");
         new Span<float>(P(destination, "fill"), checked((int)destination.Length)).Fill(value);
+    }
+
+    // Borrowed memory may be a read-only file mapping, where a write would crash the process.
+    private static void RefuseBorrowed(Tensor t, string op)
+    {
+        if (t.Storage is CpuStorage { IsBorrowed: true })
+            throw new InvalidOperationException($"{op}: {t} lies in a read-only weights file mapping (model weights are read-only)");
+    }
 
     public void Synchronize() { }
 

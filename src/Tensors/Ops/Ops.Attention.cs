@@ -13,6 +13,7 @@ public static partial class Ops
         if (causal && !t_unfused && heads > 0 && width % heads == 0 && qkv.Cols % 3 == 0 && be.PrefersFusedCausalAttention(seq, width / heads))
             return CausalAttention(qkv, batch, seq, heads);
         using var trace = Trace.Scope("attention");
+        Trace.Flops(AttentionFlops(batch, seq, width));
         var output = Tensor.Empty(be, batch * seq, width);
         var probs = Tensor.Empty(be, batch * heads * seq, seq);
         be.AttentionForward(qkv, batch, seq, heads, causal, output, probs);
@@ -36,6 +37,7 @@ public static partial class Ops
     public static Tensor CausalAttention(Tensor qkv, int batch, int seq, int heads)
     {
         using var trace = Trace.Scope("causal_attention");
+        Trace.Flops(AttentionFlops(batch, seq, qkv.Cols / 3));
         var be = qkv.Backend;
         var output = Tensor.Empty(be, batch * seq, qkv.Cols / 3);
         var lse = Tensor.Empty(be, batch * heads * seq);
@@ -57,9 +59,14 @@ public static partial class Ops
     public static Tensor VVAttention(Tensor qkv, int batch, int seq, int heads)
     {
         using var trace = Trace.Scope("vv_attention");
+        Trace.Flops(AttentionFlops(batch, seq, qkv.Cols / 3));
         NoGrad("vv_attention", qkv);
         var output = Tensor.Empty(qkv.Backend, batch * seq, qkv.Cols / 3);
         qkv.Backend.VVAttentionForward(qkv, batch, seq, heads, output);
         return output;
     }
+
+    // Scores and the weighted sum, 2·seq²·headDim each per head: 4·batch·seq²·width in all (the full square; a causal
+    // kernel may skip half).
+    private static double AttentionFlops(int batch, int seq, int width) => 4.0 * batch * seq * seq * width;
 }

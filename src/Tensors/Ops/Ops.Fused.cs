@@ -36,15 +36,13 @@ public static partial class Ops
         var be = LinearChecks(op, x, weight, bias, out int rows, out int inF, out int outF);
         var pre = Tensor.Empty(be, WithLastDim(x, outF));
         Gemm2D(be, false, true, rows, outF, inF, 1f, x, weight, 0f, pre);
-        var y = Like(pre);
-        // The epilogue turns the GEMM's output into the pre-activation in place.
+        // The epilogue turns the GEMM's output into the pre-activation in place; without a backward nothing keeps the
+        // pre-activation, so the activation overwrites it too (one buffer and one stream of writes fewer).
+        bool backward = AnyRequiresGrad([x, weight, bias]);
+        var y = backward ? Like(pre) : pre;
         if (quick) be.BiasQuickGeluForward(pre, bias, pre, y);
         else be.BiasGeluForward(pre, bias, pre, y);
-        if (!AnyRequiresGrad([x, weight, bias]))
-        {
-            pre.Dispose();
-            return y;
-        }
+        if (!backward) return y;
         return Track(y, op, [x, weight, bias], (dy, sink) =>
         {
             // dpre = dy·act'(pre) in one pass; the bias gradient (a column sum) only when the bias wants one.

@@ -88,6 +88,8 @@ public static partial class Ops
     /// <summary>One row-major GEMM over whole tensors with tight leading dimensions.</summary>
     private static void Gemm2D(IBackend be, bool transA, bool transB, int m, int n, int k, float alpha, Tensor a, Tensor b, float beta, Tensor c)
     {
+        using var trace = Trace.Scope("gemm");
+        Trace.Flops(2.0 * m * n * k);
         be.Gemm(transA, transB, m, n, k, alpha, a, 0, transA ? m : k, 0, b, 0, transB ? k : n, 0, beta, c, 0, n, 0, 1);
     }
 }

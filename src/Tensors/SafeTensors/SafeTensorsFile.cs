@@ -193,6 +193,21 @@ public sealed unsafe class SafeTensorsFile : IDisposable
         }
     }
 
+    /// <summary>
+    /// The address of an F32 tensor's values inside the mapping, when they can be used where they lie as float32 on
+    /// this machine: little-endian host and a 4-byte-aligned start. Valid until Dispose (the mapping is read-only).
+    /// False for other dtypes or a misaligned offset; those are read with <see cref="ReadFloat32(string, Span{float})"/>.
+    /// </summary>
+    public bool TryGetFloat32Address(string name, out IntPtr address)
+    {
+        SafeTensorInfo info = GetInfo(name);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        byte* start = _data + info.Begin;
+        bool usable = info.DType == SafeTensorDType.F32 && BitConverter.IsLittleEndian && (nuint)start % sizeof(float) == 0;
+        address = usable ? (IntPtr)start : IntPtr.Zero;
+        return usable;
+    }
+
     /// <summary>Reads a tensor as a new float32 array; see <see cref="ReadFloat32(string, Span{float})"/>.</summary>
     public float[] ReadFloat32(string name)
     {

@@ -41,8 +41,9 @@ public sealed class TraceTests
         }
         Assert.Equal(0, sink.Depth);
         Assert.Contains("visual.transformer.resblocks.0/attention", sink.Paths);
-        Assert.Contains("visual.transformer.resblocks.0/vv_attention", sink.Paths);
+        Assert.Contains("visual.transformer.resblocks.0/vv_path/vv_attention", sink.Paths);
         Assert.Contains("visual.transformer.resblocks.3/layernorm", sink.Paths);
+        Assert.Contains("visual.transformer.resblocks.0/linear_gelu/gemm", sink.Paths);
         Assert.Contains("gelu.backward", sink.Paths);
         Assert.Contains("mean.backward", sink.Paths);
     }
