@@ -144,6 +144,18 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
         if (!StartGemm("gemm", m, n, k, batch)) return;
         // cuBLAS is column-major and a row-major matrix is its transpose there: C^T = op(B)^T op(A)^T, so pass B
         // first with the sizes swapped. k = 0 still scales C by beta, as the row-major contract asks.
+        if (Precision == GemmPrecision.Tf32)
+        {
+            // TF32 forced, not merely allowed: the math mode alone lets cuBLAS pick an FP32 kernel for some shapes,
+            // while the compute type CUBLAS_COMPUTE_32F_FAST_TF32 makes every GEMM round its inputs to TF32.
+            CublasException.Check(Cublas.cublasGemmStridedBatchedEx(cublas.Handle,
+                transB ? CublasOperation.T : CublasOperation.N, transA ? CublasOperation.T : CublasOperation.N,
+                n, m, k, &alpha, b, CudaDataType.R32F, Math.Max(ldb, 1), strideB, a, CudaDataType.R32F, Math.Max(lda, 1), strideA,
+                &beta, c, CudaDataType.R32F, Math.Max(ldc, 1), strideC, batch, CublasComputeType.Compute32FFastTf32, CublasGemmAlgo.Default),
+                "cublasGemmStridedBatchedEx (TF32)");
+            if (syncEachLaunch) stream.Synchronize();
+            return;
+        }
         CublasException.Check(Cublas.cublasSgemmStridedBatched(cublas.Handle,
             transB ? CublasOperation.T : CublasOperation.N, transA ? CublasOperation.T : CublasOperation.N,
             n, m, k, &alpha, b, Math.Max(ldb, 1), strideB, a, Math.Max(lda, 1), strideA, &beta, c, Math.Max(ldc, 1), strideC, batch),
