@@ -130,7 +130,8 @@ public sealed class KernelCompiler
     /// fails, or when it succeeds with warnings and <paramref name="warningsAsErrors"/> is set.
     /// </summary>
     public static unsafe CompiledPtx Compile(string fileName, string source, int architecture,
-        IReadOnlyDictionary<string, string>? headers = null, bool warningsAsErrors = true, bool cubin = false)
+        IReadOnlyDictionary<string, string>? headers = null, bool warningsAsErrors = true, bool cubin = false,
+        IReadOnlyList<string>? extraOptions = null)
     {
         CudaLibraryResolver.Require(CudaLibraryResolver.NvrtcName);
         headers ??= new Dictionary<string, string>();
@@ -152,7 +153,7 @@ public sealed class KernelCompiler
                 headerTexts[i] = Utf8(headers[headerNames[i]]);
                 includeNames[i] = Utf8(headerNames[i]);
             }
-            IReadOnlyList<string> options = Options(architecture, cubin);
+            IReadOnlyList<string> options = [.. Options(architecture, cubin), .. extraOptions ?? []];
             byte** optionPtrs = stackalloc byte*[options.Count];
             for (int i = 0; i < options.Count; i++) optionPtrs[i] = Utf8(options[i]);
 

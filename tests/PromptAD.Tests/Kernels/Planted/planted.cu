@@ -82,3 +82,21 @@ extern "C" __global__ void planted_three_params(const float* x, float* y, int n)
     const int t = threadIdx.x;
     if (t < n) y[t] = x[t];
 }
+
+// 96 live accumulators: well over 64 registers per thread, so a block of 1024 threads exceeds the 65,536 registers
+// of a block (KernelResourceLimitTests); at 256 threads it fits.
+extern "C" __global__ void planted_register_heavy(const float* x, float* y, int n)
+{
+    float acc[96];
+#pragma unroll
+    for (int j = 0; j < 96; ++j) acc[j] = x[j * n + threadIdx.x];
+    for (int it = 0; it < n; ++it)
+    {
+#pragma unroll
+        for (int j = 0; j < 96; ++j) acc[j] = acc[j] * acc[(j + 1) % 96] + x[it];
+    }
+    float s = 0.0f;
+#pragma unroll
+    for (int j = 0; j < 96; ++j) s += acc[j];
+    y[threadIdx.x] = s;
+}

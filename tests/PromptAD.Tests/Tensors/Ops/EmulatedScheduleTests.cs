@@ -20,7 +20,11 @@ public sealed class EmulatedScheduleTests
     /// <summary>Relative to the output's largest magnitude: a reordered FP32 sum of a few hundred terms.</summary>
     public const double AtomicTolerance = 1e-5;
 
-    private static readonly Lazy<Dictionary<string, float[][]>> Ascending = new(() => RunAll(EmulationOptions.Default));
+    private static readonly Lazy<(Dictionary<string, float[][]> Results, IReadOnlyCollection<(string Kernel, int Threads, uint SharedBytes)> Shapes)> Ascending =
+        new(() => RunAll(EmulationOptions.Default), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>Every (kernel, threads per block, dynamic shared bytes) the op table launches (the ascending run's).</summary>
+    internal static IReadOnlyCollection<(string Kernel, int Threads, uint SharedBytes)> OpTableLaunchShapes => Ascending.Value.Shapes;
 
     [Fact]
     public void RandomScheduleGivesTheSameBits() => Compare(new EmulationOptions(EmulatedSchedule.Random, Seed: 2024));
@@ -31,8 +35,8 @@ public sealed class EmulatedScheduleTests
 
     private static void Compare(EmulationOptions options)
     {
-        var baseline = Ascending.Value;
-        var other = RunAll(options);
+        var baseline = Ascending.Value.Results;
+        var other = RunAll(options).Item1;
         var failures = new List<string>();
         foreach (var (name, outputs) in baseline)
         {
@@ -55,7 +59,7 @@ public sealed class EmulatedScheduleTests
 
     /// <summary>Per case: the forward output, then the gradient of each differentiable input (same weighting as
     /// <see cref="BackendOpTests"/>' backward).</summary>
-    private static Dictionary<string, float[][]> RunAll(EmulationOptions options)
+    private static (Dictionary<string, float[][]>, IReadOnlyCollection<(string Kernel, int Threads, uint SharedBytes)>) RunAll(EmulationOptions options)
     {
         using var runtime = EmulatedKernels.CreateRuntime(options: options);
         using var backend = new CudaBackend(runtime, ownsRuntime: false);
@@ -78,6 +82,6 @@ public sealed class EmulatedScheduleTests
             }
             results[c.Name] = [.. outputs];
         }
-        return results;
+        return (results, runtime.LaunchShapes);
     }
 }
