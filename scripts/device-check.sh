@@ -192,7 +192,7 @@ elif [[ $have_cli -eq 1 ]]; then
             fi
         done
         if [[ $emulated -eq 1 ]]; then
-            step bench-precision 60 figures "$cli" bench precision --data "$bottle" "${gpu[@]}" --precision bf16 \
+            step bench-precision 150 figures "$cli" bench precision --data "$bottle" "${gpu[@]}" --precision bf16 \
                 --config tiny-test --epochs 1 --test-images 2 --size 32
         else
             step bench-precision 80 figures "$cli" bench precision --data "$bottle" "${gpu[@]}" --precision bf16 --epochs 20
