@@ -14,7 +14,7 @@ public sealed class DeviceCheckScriptTests
     [Theory]
     [InlineData("part1", new[] { "doctor", "op-tables", "kernel-checks", "memcheck", "profile" })]
     [InlineData("part2", new[] { "bench-gpu", "bench-clip", "bench-e2e-fp32", "bench-e2e-bf16", "bench-precision", "bench-serve" })]
-    public void EachPartRunsEmulatedAndWritesItsSummary(string part, string[] steps)
+    public async Task EachPartRunsEmulatedAndWritesItsSummary(string part, string[] steps)
     {
         string root = EmulatedKernels.RepositoryRoot();
         string cli = Path.Combine(root, "src", "PromptAD", "bin", "Release", "net10.0", "promptad");
@@ -31,18 +31,29 @@ public sealed class DeviceCheckScriptTests
             psi.Environment["PROMPTAD_CLI"] = cli;
             psi.Environment["PROMPTAD_TESTS"] = Path.Combine(AppContext.BaseDirectory, "PromptAD.Tests");
             using var p = Process.Start(psi)!;
-            Task<string> stdout = p.StandardOutput.ReadToEndAsync(), stderr = p.StandardError.ReadToEndAsync();
-            if (!p.WaitForExit(TimeSpan.FromMinutes(8))) { p.Kill(entireProcessTree: true); Assert.Fail($"{part} --emulated ran over 8 minutes"); }
+            var token = TestContext.Current.CancellationToken;
+            Task<string> stdoutTask = p.StandardOutput.ReadToEndAsync(token), stderrTask = p.StandardError.ReadToEndAsync(token);
+            using (var limit = CancellationTokenSource.CreateLinkedTokenSource(token))
+            {
+                limit.CancelAfter(TimeSpan.FromMinutes(8));
+                try { await p.WaitForExitAsync(limit.Token); }
+                catch (OperationCanceledException)
+                {
+                    p.Kill(entireProcessTree: true);
+                    Assert.Fail($"{part} --emulated ran over 8 minutes");
+                }
+            }
+            string stdout = await stdoutTask, stderr = await stderrTask;
             string summaryPath = Path.Combine(output, "summary.json");
-            Assert.True(File.Exists(summaryPath), $"no summary.json:\n{stdout.Result}\n{stderr.Result}");
-            using var summary = JsonDocument.Parse(File.ReadAllText(summaryPath));
+            Assert.True(File.Exists(summaryPath), $"no summary.json:\n{stdout}\n{stderr}");
+            using var summary = JsonDocument.Parse(await File.ReadAllTextAsync(summaryPath, token));
             var rootElement = summary.RootElement;
             Assert.Equal(part, rootElement.GetProperty("part").GetString());
             Assert.True(rootElement.GetProperty("emulated").GetBoolean());
             var recorded = rootElement.GetProperty("steps").EnumerateArray().ToDictionary(s => s.GetProperty("name").GetString()!, s => s);
             string failures = string.Join("\n", recorded.Values.Where(s => s.GetProperty("status").GetString() == "failed")
                 .Select(s => $"{s.GetProperty("name")}: {File.ReadAllText(Path.Combine(output, s.GetProperty("log").GetString()!)).Split('\n').TakeLast(15).Aggregate((a, b) => a + "\n" + b)}"));
-            Assert.True(p.ExitCode == 0, $"{part} --emulated exited {p.ExitCode}:\n{stdout.Result}\n{failures}");
+            Assert.True(p.ExitCode == 0, $"{part} --emulated exited {p.ExitCode}:\n{stdout}\n{failures}");
             foreach (string step in steps)
             {
                 if (step.StartsWith("bench-e2e", StringComparison.Ordinal) || step == "bench-precision")
