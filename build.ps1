@@ -49,7 +49,7 @@ switch ($Target) {
         Invoke-Checked dotnet @('publish', 'tests/PromptAD.Tests', '-c', 'Release', '-r', 'linux-x64', '--self-contained', '-o', 'artifacts/device/tests')
         Invoke-Checked dotnet @('publish', 'src/PromptAD', '-c', 'Release', '-r', 'linux-x64', '-o', 'artifacts/device/cli')
         Invoke-Checked tar @('czf', 'artifacts/device.tgz', '--exclude=*.dbg', '--exclude=*.pdb', '-C', 'artifacts', 'device')
-        Write-Output "packed: artifacts/device.tgz (carry it to the GPU machine, then: bash scripts/device-check.sh)"
+        Write-Output "packed: artifacts/device.tgz (carry it to the GPU machine, then: OUT=dir bash scripts/device-check.sh part1, then part2)"
     }
     'publish' {
         Invoke-Checked dotnet @('publish', 'src/PromptAD', '-c', 'Release', '-r', 'linux-x64', "-p:IlcInstructionSet=$Isa", '-o', 'artifacts/publish')

@@ -1,150 +1,210 @@
 #!/usr/bin/env bash
-# device-check.sh: the GPU checks, run on the GPU machine, which has no .NET and no network. Everything it runs is
-# published beforehand on a CPU machine, from the repository root:
+# device-check.sh: the GPU checks in two parts that each fit a short window on a GPU machine (no .NET, no network).
 #
+#   OUT=dir bash scripts/device-check.sh part1 [--emulated]   # doctor, GPU op tables (fp32, tf32, bf16), kernel checks,
+#                                                             # compute-sanitizer memcheck, profile --device cuda
+#   OUT=dir bash scripts/device-check.sh part2 [--emulated]   # bench gpu, bench clip, bench e2e in fp32/tf32/bf16,
+#                                                             # bench precision, bench serve
+#
+# Each part writes one log per step and summary.json ({"part", "emulated", "steps": [{"name", "status", "seconds",
+# "log"}], "passed", "failed", "skipped"}) into $OUT (default artifacts/device-check/<part>), rewritten after every step
+# so a part cut short still leaves its summary; it ends with one line "N passed, N failed, N skipped" and exits 0 only
+# when nothing failed. Statuses: passed, failed, skipped (the tool or data is missing, or compute-sanitizer answers
+# "Device not supported"), figures (a benchmark that ran to its end: counts as passed). Every step has its own timeout;
+# their sum keeps each part under 8 minutes.
+#
+# Artifacts are published beforehand on a CPU machine (`dotnet pwsh build.ps1 device`):
 #   dotnet publish tests/PromptAD.Tests -c Release -r linux-x64 --self-contained -o artifacts/device/tests
 #   dotnet publish src/PromptAD -c Release -r linux-x64 -o artifacts/device/cli        # NativeAOT
-#   tar czf artifacts/device.tgz --exclude='*.dbg' --exclude='*.pdb' -C artifacts device   # ~50 MB, one file to carry
+#   tar czf artifacts/device.tgz --exclude='*.dbg' --exclude='*.pdb' -C artifacts device
+# and unpacked here when needed. $PROMPTAD_CLI and $PROMPTAD_TESTS override the two executables.
 #
-# (`dotnet pwsh build.ps1 device` runs those three.) Then on the GPU machine, from the repository root, with
-# artifacts/device.tgz carried over: bash scripts/device-check.sh — it unpacks the archive when needed.
-# It prints the GPU and the CLI's doctor report, runs the GPU op table (CudaOpTests; in TF32 and BF16 too:
-# CudaTf32OpTests, CudaTf32PrecisionOpTests, CudaBf16OpTests) and the kernel checks (KernelGpuTests), repeats that run
-# under compute-sanitizer memcheck when the tool exists, runs `promptad bench gpu`, `bench clip --device cuda` and `bench e2e --device cuda` (figures only), checks
-# `promptad profile --device cuda` against the device budget (a steady training step is one CUDA graph launch), runs
-# `promptad bench precision` (fp32 against bf16 on MVTec bottle, when ../shared/data/mvtec/bottle or $PROMPTAD_BOTTLE
-# is there), and ends with ONE line "N passed, N failed" (skipped tests count as neither; a run that
-# skips every GPU test — no device seen — is reported as failed). Budget: under 5 minutes.
+# --emulated is a dry run without a GPU: the same steps on the emulated GPU (our kernels compiled for the CPU,
+# kernels/emulation/build.sh) with the tiny-test backbone where the verb has an emulated device (op tables, kernel
+# checks, profile, bench precision), on the CPU with the tiny-test backbone otherwise (bench clip, e2e, serve);
+# memcheck, bench gpu and the reduced-precision e2e runs are reported as skipped. Without artifacts it uses the
+# Release build outputs.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+part="${1:-}"
+emulated=0
+[[ "${2:-}" == "--emulated" ]] && emulated=1
+if [[ "$part" != part1 && "$part" != part2 ]] || [[ $# -gt 2 ]] || [[ $# -eq 2 && $emulated -eq 0 ]]; then
+    echo "usage: OUT=dir scripts/device-check.sh part1|part2 [--emulated]" >&2
+    exit 2
+fi
+out="${OUT:-artifacts/device-check/$part}"
+mkdir -p "$out" || exit 2
+out="$(cd "$out" && pwd)"
+
 if [[ -f artifacts/device.tgz && ! -d artifacts/device ]]; then tar xzf artifacts/device.tgz -C artifacts; fi
-tests=artifacts/device/tests/PromptAD.Tests
-cli=artifacts/device/cli/promptad
-filter=(-class "*CudaOpTests*" -class "*CudaTf32OpTests*" -class "*CudaTf32PrecisionOpTests*" -class "*CudaBf16OpTests*" -class "*KernelGpuTests*")
-passed=0
-failed=0
-log=$(mktemp)
-trap 'rm -f "$log"' EXIT
-
-section() { printf '\n==== %s ====\n' "$*"; }
-
-# Adds one xunit run's "Total: N, Errors: E, Failed: F, Skipped: S, Not Run: X" to the counts.
-count() {
-    local line total errors fails skipped notrun
-    line=$(grep -oE 'Total: [0-9]+, Errors: [0-9]+, Failed: [0-9]+, Skipped: [0-9]+(, Not Run: [0-9]+)?' "$1" | tail -n 1)
-    if [[ -z "$line" ]]; then
-        echo "no xunit summary line in this run"
-        failed=$((failed + 1))
-        return
-    fi
-    read -r total errors fails skipped notrun < <(echo "$line" | grep -oE '[0-9]+' | tr '\n' ' ')
-    notrun=${notrun:-0}
-    passed=$((passed + total - fails - skipped - notrun))
-    failed=$((failed + fails + errors))
-    if [[ "$total" -gt 0 && "$skipped" -eq "$total" ]]; then
-        echo "every test skipped: the GPU was not usable"
-        failed=$((failed + 1))
-    fi
-}
-
-section "nvidia-smi"
-nvidia-smi || echo "nvidia-smi failed"
-
-section "promptad doctor"
-if [[ -x "$cli" ]]; then
-    if "$cli" --help 2>&1 | grep -qw doctor; then timeout 60 "$cli" doctor; else echo "(the CLI has no doctor verb yet)"; fi
-else
-    echo "missing $cli (publish it first, see this script's header)"
+cli="${PROMPTAD_CLI:-artifacts/device/cli/promptad}"
+tests="${PROMPTAD_TESTS:-artifacts/device/tests/PromptAD.Tests}"
+if [[ $emulated -eq 1 ]]; then
+    [[ -x "$cli" ]] || cli=src/PromptAD/bin/Release/net10.0/promptad
+    [[ -x "$tests" ]] || tests=tests/PromptAD.Tests/bin/Release/net10.0/PromptAD.Tests
 fi
 
-section "GPU op table and kernel checks"
-if [[ -x "$tests" ]]; then
-    PROMPTAD_REQUIRE_GPU=1 PROMPTAD_CUDA_SYNC=1 timeout 150 "$tests" "${filter[@]}" -noColor 2>&1 | tee "$log" | grep -vE '^\s+\[SKIP\]|^\s+No CUDA GPU|^\s*$' | tail -n 60
-    count "$log"
-
-    section "compute-sanitizer memcheck"
-    if command -v compute-sanitizer > /dev/null 2>&1; then
-        # The sanitizer slows kernels ~10-100x: the parity run again, with a smaller budget; its own error count is
-        # part of the verdict (exit code 0 and "ERROR SUMMARY: 0 errors").
-        # PROMPTAD_CUDA_POOL=0: every tensor its own cuMemAlloc, so out-of-bounds accesses are not hidden inside
-        # a larger pooled block.
-        PROMPTAD_CUDA_POOL=0 timeout 120 compute-sanitizer --tool memcheck --error-exitcode 99 "$tests" "${filter[@]}" -noColor > "$log" 2>&1
-        rc=$?
-        grep -E 'ERROR SUMMARY|Total:' "$log" | tail -n 3
-        if [[ $rc -eq 99 ]] || grep -qE 'ERROR SUMMARY: [1-9]' "$log"; then
-            echo "memcheck found errors:"
-            grep -m 20 -E '^========= (Invalid|Program hit|Address)' "$log"
-            failed=$((failed + 1))
-        elif [[ $rc -eq 124 ]]; then
-            echo "memcheck run timed out (not counted)"
-        fi
-    else
-        echo "(compute-sanitizer not installed)"
-    fi
-else
-    echo "missing $tests (publish it first, see this script's header)"
-    failed=$((failed + 1))
-fi
-
-section "promptad bench gpu"
-if [[ -x "$cli" ]] && "$cli" bench --help 2>&1 | grep -qw gpu; then
-    timeout 60 "$cli" bench gpu || echo "bench gpu exited with $?"
-else
-    echo "(no 'bench gpu' verb in this CLI)"
-fi
-
-section "promptad bench clip / e2e --device cuda"
-# Random-weight CLIP encoders (images/s, prompts/s) and train + test of one category (1 shot) on the GPU: figures to
-# read, not a verdict, so they count as neither passed nor failed.
-if [[ -x "$cli" ]]; then
-    timeout 60 "$cli" bench clip --device cuda || echo "bench clip exited with $?"
-    bottle_e2e=${PROMPTAD_BOTTLE:-}
-    for candidate in ../shared/data/mvtec/bottle shared/data/mvtec/bottle; do
-        if [[ -z "$bottle_e2e" && -d "$candidate/test" ]]; then bottle_e2e=$candidate; fi
-    done
-    if [[ -n "$bottle_e2e" ]]; then
-        timeout 90 "$cli" bench e2e --data "$bottle_e2e" --device cuda || echo "bench e2e exited with $?"
-    else
-        echo "(no bottle data for bench e2e: set PROMPTAD_BOTTLE)"
-    fi
-fi
-
-section "promptad profile --device cuda"
-# Launches, allocations, copies and synchronizations per training step and scoring batch on the real driver; a
-# steady step (the last of each head) must allocate, free, copy and synchronize nothing, and with CUDA graphs (on
-# unless PROMPTAD_CUDA_GRAPHS=0) be exactly one graph launch (README, "Device budget"). Columns: $5 kernels, $6 gemms,
-# $7 graphs, $10 alloc, $11 free, $12 htod, $14 dtoh, $16 syncs.
-if [[ -x "$cli" ]] && "$cli" --help 2>&1 | grep -qw profile; then
-    timeout 60 "$cli" profile --device cuda | tee "$log"
-    if awk -v graphs="${PROMPTAD_CUDA_GRAPHS:-1}" '/^train (image|pixel) step 4 / {
-            if ($10 != 0 || $11 != 0 || $12 != 0 || $14 != 0 || $16 != 0) bad = 1
-            if (graphs != "0" && ($7 != 1 || $5 != 0 || $6 != 0)) bad = 1
-            seen++
-        } END { exit !(seen == 2 && !bad) }' "$log"; then
-        passed=$((passed + 1))
-    else
-        echo "profile: a steady training step allocated, freed, copied, synchronized or was not one graph launch (or the run failed)"
-        failed=$((failed + 1))
-    fi
-else
-    echo "(no 'profile' verb in this CLI)"
-fi
-
-section "promptad bench precision (bottle, fp32 against bf16)"
-# Same random ViT-B-16-plus-240 weights trained and scored twice on the GPU: largest image-score difference, pixel-map
-# rank correlation, image AUROC both ways. 20 epochs per head keep it inside the script's budget. A benchmark, not a
-# test: it counts as passed when it runs to its last line, whatever the figures.
 bottle=${PROMPTAD_BOTTLE:-}
 for candidate in ../shared/data/mvtec/bottle shared/data/mvtec/bottle; do
     if [[ -z "$bottle" && -d "$candidate/test" ]]; then bottle=$candidate; fi
 done
-if [[ -x "$cli" ]] && "$cli" bench --help 2>&1 | grep -qw precision && [[ -n "$bottle" ]]; then
-    timeout 100 "$cli" bench precision --data "$bottle" --device cuda --precision bf16 --epochs 20 | tee "$log"
-    if grep -q "pixel-map Spearman correlation" "$log"; then passed=$((passed + 1)); else echo "bench precision did not finish"; failed=$((failed + 1)); fi
-else
-    echo "(no 'bench precision' verb in this CLI, or no bottle data: set PROMPTAD_BOTTLE)"
+
+steps_json=""
+passed=0
+failed=0
+skipped=0
+
+write_summary() {
+    local tmp="$out/summary.json.tmp"
+    printf '{"part": "%s", "emulated": %s, "steps": [%s], "passed": %d, "failed": %d, "skipped": %d}\n' \
+        "$part" "$([[ $emulated -eq 1 ]] && echo true || echo false)" "$steps_json" "$passed" "$failed" "$skipped" > "$tmp"
+    mv "$tmp" "$out/summary.json"
+}
+
+# record NAME STATUS SECONDS: adds a step to the counts and the summary.
+record() {
+    case "$2" in
+        passed|figures) passed=$((passed + 1)) ;;
+        skipped) skipped=$((skipped + 1)) ;;
+        *) failed=$((failed + 1)) ;;
+    esac
+    [[ -n "$steps_json" ]] && steps_json+=", "
+    steps_json+=$(printf '{"name": "%s", "status": "%s", "seconds": %d, "log": "%s.log"}' "$1" "$2" "$3" "$1")
+    printf '%-24s %-8s %4ds  %s\n' "$1" "$2" "$3" "$out/$1.log"
+    write_summary
+}
+
+# step NAME TIMEOUT KIND COMMAND...: runs the command with its log in $OUT/NAME.log. KIND: test (exit 0 = passed),
+# figures (a benchmark: exit 0 = figures) or check:FUNCTION (the function prints the status from the log and exit code).
+step() {
+    local name="$1" limit="$2" kind="$3" start rc status
+    shift 3
+    start=$(date +%s)
+    timeout "$limit" "$@" > "$out/$name.log" 2>&1
+    rc=$?
+    if [[ $rc -eq 124 ]]; then echo "(timed out after ${limit}s)" >> "$out/$name.log"; fi
+    case "$kind" in
+        test) [[ $rc -eq 0 ]] && status=passed || status=failed ;;
+        figures) [[ $rc -eq 0 ]] && status=figures || status=failed ;;
+        check:*) status=$("${kind#check:}" "$out/$name.log" "$rc") ;;
+    esac
+    record "$name" "$status" $(($(date +%s) - start))
+}
+
+# A step that cannot run here: NAME WHY STATUS.
+absent() {
+    echo "$2" > "$out/$1.log"
+    record "$1" "$3" 0
+}
+
+# An xunit run passes when it exited 0 and did not skip every test (a GPU run that saw no device skips them all).
+xunit_status() {
+    local line total skip
+    line=$(grep -oE 'Total: [0-9]+, Errors: [0-9]+, Failed: [0-9]+, Skipped: [0-9]+' "$1" | tail -n 1)
+    if [[ "$2" -ne 0 || -z "$line" ]]; then echo failed; return; fi
+    read -r total _ _ skip < <(echo "$line" | grep -oE '[0-9]+' | tr '\n' ' ')
+    if [[ "$total" -gt 0 && "$skip" -eq "$total" ]]; then echo failed; else echo passed; fi
+}
+
+# compute-sanitizer on a GPU it does not know answers "Device not supported": the step is skipped, not failed.
+memcheck_status() {
+    if grep -q "Device not supported" "$1"; then echo skipped
+    elif [[ "$2" -eq 99 ]] || grep -qE 'ERROR SUMMARY: [1-9]' "$1"; then echo failed
+    else xunit_status "$1" "$2"
+    fi
+}
+
+# A steady training step (the last of each head) allocates, frees, copies and synchronizes nothing and, with CUDA
+# graphs, is exactly one graph launch (README, "Device budget"). Columns: $5 kernels, $6 gemms, $7 graphs,
+# $10 alloc, $11 free, $12 htod, $14 dtoh, $16 syncs.
+profile_status() {
+    if [[ "$2" -ne 0 ]]; then echo failed; return; fi
+    if awk -v graphs="${PROMPTAD_CUDA_GRAPHS:-1}" '/^train (image|pixel) step 4 / {
+            if ($10 != 0 || $11 != 0 || $12 != 0 || $14 != 0 || $16 != 0) bad = 1
+            if (graphs != "0" && ($7 != 1 || $5 != 0 || $6 != 0)) bad = 1
+            seen++
+        } END { exit !(seen == 2 && !bad) }' "$1"; then echo passed; else echo failed; fi
+}
+
+gpu=(--device cuda)  # verbs with a GPU device
+dev=(--device cuda)  # the general --device option (cpu|cuda)
+tiny=()
+if [[ $emulated -eq 1 ]]; then
+    if ! emulator="$(bash kernels/emulation/build.sh 2> "$out/emulator-build.log" | tail -n 1)"; then
+        echo "kernels/emulation/build.sh failed: see $out/emulator-build.log" >&2
+    fi
+    gpu=(--device emulated --emulator "$emulator")
+    dev=(--device cpu)
+    tiny=(--config tiny-test)
 fi
 
-echo
-echo "$passed passed, $failed failed"
+echo "device-check $part$([[ $emulated -eq 1 ]] && echo " (emulated dry run)") -> $out"
+have_cli=1
+have_tests=1
+[[ -x "$cli" ]] || { have_cli=0; absent cli "missing $cli (publish it first, see this script's header)" failed; }
+[[ -x "$tests" ]] || { have_tests=0; absent tests "missing $tests (publish it first, see this script's header)" failed; }
+
+if [[ "$part" == part1 ]]; then
+    if [[ $emulated -eq 0 ]]; then
+        step nvidia-smi 30 figures nvidia-smi
+        ops=(-class "*CudaOpTests*" -class "*CudaTf32OpTests*" -class "*CudaTf32PrecisionOpTests*" -class "*CudaBf16OpTests*")
+        kernels=(-class "*KernelGpuTests*")
+        export PROMPTAD_REQUIRE_GPU=1 PROMPTAD_CUDA_SYNC=1
+    else
+        ops=(-class "*EmulatedGpuOpTests*" -class "*EmulatedTf32OpTests*" -class "*EmulatedBf16OpTests*")
+        kernels=(-class "*EmulatedSanitizerTests*")
+        export PROMPTAD_OPS="${PROMPTAD_OPS:-layernorm,matmul}" PROMPTAD_REQUIRE_GXX=1
+    fi
+    [[ $have_cli -eq 1 ]] && step doctor 30 figures "$cli" doctor
+    if [[ $have_tests -eq 1 ]]; then
+        step op-tables 150 check:xunit_status "$tests" "${ops[@]}" -noColor
+        step kernel-checks 60 check:xunit_status "$tests" "${kernels[@]}" -noColor
+        if [[ $emulated -eq 0 ]] && command -v compute-sanitizer > /dev/null 2>&1; then
+            # The pool off: every tensor and temporary its own exact-size cuMemAlloc, so memcheck sees real bounds.
+            PROMPTAD_CUDA_POOL=0 step memcheck 100 check:memcheck_status \
+                compute-sanitizer --tool memcheck --error-exitcode 99 "$tests" -class "*CudaOpTests*" -noColor
+        else
+            absent memcheck "compute-sanitizer not available$([[ $emulated -eq 1 ]] && echo " (emulated dry run)")" skipped
+        fi
+    fi
+    if [[ $have_cli -eq 1 ]]; then
+        if [[ $emulated -eq 1 ]]; then step profile 150 check:profile_status "$cli" profile "${gpu[@]}" --backbone tiny-test --batches 2 --batch 2
+        else step profile 60 check:profile_status "$cli" profile "${gpu[@]}"
+        fi
+    fi
+elif [[ $have_cli -eq 1 ]]; then
+    if [[ $emulated -eq 0 ]]; then step bench-gpu 60 figures "$cli" bench gpu
+    else absent bench-gpu "bench gpu needs a real GPU (emulated dry run)" skipped
+    fi
+    step bench-clip 60 figures "$cli" bench clip "${dev[@]}" "${tiny[@]}" --reps 1
+    if [[ -n "$bottle" ]]; then
+        for precision in fp32 tf32 bf16; do
+            if [[ $emulated -eq 1 ]]; then
+                if [[ $precision == fp32 ]]; then
+                    step bench-e2e-fp32 60 figures "$cli" bench e2e --data "$bottle" "${dev[@]}" "${tiny[@]}" --epochs 1 --test-images 2
+                else
+                    absent "bench-e2e-$precision" "bench e2e --precision $precision needs a GPU (the CPU computes in fp32)" skipped
+                fi
+            else
+                step "bench-e2e-$precision" 60 figures "$cli" bench e2e --data "$bottle" "${dev[@]}" --precision "$precision"
+            fi
+        done
+        if [[ $emulated -eq 1 ]]; then
+            step bench-precision 150 figures "$cli" bench precision --data "$bottle" "${gpu[@]}" --precision bf16 \
+                --config tiny-test --epochs 1 --test-images 2 --size 32
+        else
+            step bench-precision 80 figures "$cli" bench precision --data "$bottle" "${gpu[@]}" --precision bf16 --epochs 20
+        fi
+    else
+        absent bench-e2e "no bottle data: set PROMPTAD_BOTTLE" skipped
+        absent bench-precision "no bottle data: set PROMPTAD_BOTTLE" skipped
+    fi
+    if [[ $emulated -eq 1 ]]; then step bench-serve 60 figures "$cli" bench serve "${dev[@]}" "${tiny[@]}" --requests 8
+    else step bench-serve 60 figures "$cli" bench serve "${dev[@]}"
+    fi
+fi
+
+echo "$passed passed, $failed failed, $skipped skipped"
 [[ $failed -eq 0 ]]

@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
 # Builds libpromptad_emu.so: every kernels/*.cu compiled as C++20 by g++ on top of cuda_emu.h (see README.md).
-# Usage: kernels/emulation/build.sh [output-dir]   (default: kernels/emulation/build). Prints the .so path.
+# Usage: kernels/emulation/build.sh [output-dir] [kernel-dir]   (defaults: kernels/emulation/build, kernels/). Prints
+# the .so path. A kernel-dir other than kernels/ builds other .cu files (the tests' planted-bug kernels) against the
+# same emulation, with kernels/ still on the include path for common.cuh.
 # For each kernel file a unit is generated that includes the file and registers each `extern "C" __global__` entry
 # by name, so the dispatch table always matches the sources (KernelCatalog is checked against the same sources).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 kernels="$(dirname "$here")"
 out="${1:-$here/build}"
+sources="${2:-$kernels}"
 mkdir -p "$out/gen"
 cxx="${CXX:-g++}"
 flags=(-std=c++20 -O1 -fPIC -pthread -fvisibility=hidden -Wno-unknown-pragmas -I "$here" -I "$kernels")
 
 objects=()
-for cu in "$kernels"/*.cu; do
+for cu in "$sources"/*.cu; do
     name="$(basename "$cu" .cu)"
     # extern __shared__ T name[];  ->  T* name = (T*)emu::dynamic_shared();  (a static cannot be extern)
     sed -E 's/extern[[:space:]]+__shared__[[:space:]]+([A-Za-z_0-9 ]*[A-Za-z_0-9])[[:space:]]+([A-Za-z_0-9]+)[[:space:]]*\[\][[:space:]]*;/\1* \2 = (\1*)emu::dynamic_shared();/' \

@@ -12,6 +12,14 @@ public sealed class CublasException : Exception
         Status = status;
     }
 
+    /// <summary>A refusal with the reason cuBLAS documents for it (the emulated GEMM's argument checks).</summary>
+    public CublasException(string call, CublasStatus status, string reason)
+        : base($"{call} failed with {Cublas.StatusName(status)}: {reason}")
+    {
+        Call = call;
+        Status = status;
+    }
+
     public string Call { get; }
 
     public CublasStatus Status { get; }

@@ -74,7 +74,7 @@ public static class KernelCatalog
     public static class Rows
     {
         public const string File = "rows.cu";
-        public const string Gather = "gather_rows", ScatterAdd = "scatter_add_rows";
+        public const string Gather = "gather_rows", AddListed = "add_listed_rows";
         public const string Splice = "splice_rows", SpliceBackward = "splice_rows_backward";
     }
 
@@ -122,7 +122,7 @@ public static class KernelCatalog
         [Normalize.File] = [Normalize.L2Forward, Normalize.L2Backward],
         [Nearest.File] = [Nearest.Partial, Nearest.Reduce],
         [CrossEntropy.File] = [CrossEntropy.Forward, CrossEntropy.BackwardFromProbs],
-        [Rows.File] = [Rows.Gather, Rows.ScatterAdd, Rows.Splice, Rows.SpliceBackward],
+        [Rows.File] = [Rows.Gather, Rows.AddListed, Rows.Splice, Rows.SpliceBackward],
         [Reduce.File] = [Reduce.SumRows, Reduce.BroadcastRows],
         [Upsample.File] = [Upsample.Bilinear],
         [Scoring.File] = [Scoring.RowMax, Scoring.AnomalyFuse, Scoring.BlurAxis],

@@ -68,6 +68,18 @@ public sealed class KernelCompiler
     }
 
     /// <summary>
+    /// Why the driver cannot load this NVRTC's cubins, or null when it can: within one CUDA major a cubin from a newer
+    /// minor loads (minor-version compatibility), a newer major's does not.
+    /// </summary>
+    public static string? CubinDriverMismatch((int Major, int Minor) nvrtc, int driverVersion)
+    {
+        int driverMajor = driverVersion / 1000;
+        if (driverVersion <= 0 || nvrtc.Major <= driverMajor) return null;
+        return $"NVRTC {nvrtc.Major}.{nvrtc.Minor} builds cubins for CUDA {nvrtc.Major}, which this driver (CUDA {driverMajor}.{driverVersion % 1000 / 10}) " +
+            $"cannot load: install a driver for CUDA {nvrtc.Major} or an NVRTC of major {driverMajor} (libnvrtc.so.{driverMajor}, pip nvidia-cuda-nvrtc-cu{driverMajor}).";
+    }
+
+    /// <summary>
     /// The module image of an embedded kernel file for a device: a cubin for its exact architecture when this NVRTC
     /// supports it, else PTX for the newest supported architecture below it (checked against the driver version).
     /// From the disk cache when possible.
@@ -78,6 +90,8 @@ public sealed class KernelCompiler
         int arch = cubin ? computeCapability : ChooseArchitecture(computeCapability);
         if (!cubin && DriverMismatch(NvrtcVersion, driverVersion) is { } mismatch)
             throw new NotSupportedException($"{kernelFile}: compute capability {computeCapability / 10}.{computeCapability % 10} needs PTX from NVRTC; {mismatch}");
+        if (cubin && CubinDriverMismatch(NvrtcVersion, driverVersion) is { } refused)
+            throw new NotSupportedException($"{kernelFile}: {refused}");
         description = $"{kernelFile} ({(cubin ? "sm" : "compute")}_{arch})";
         string source = KernelSources.Read(kernelFile);
         string? cachePath = CacheDirectory is null ? null
@@ -130,7 +144,8 @@ public sealed class KernelCompiler
     /// fails, or when it succeeds with warnings and <paramref name="warningsAsErrors"/> is set.
     /// </summary>
     public static unsafe CompiledPtx Compile(string fileName, string source, int architecture,
-        IReadOnlyDictionary<string, string>? headers = null, bool warningsAsErrors = true, bool cubin = false)
+        IReadOnlyDictionary<string, string>? headers = null, bool warningsAsErrors = true, bool cubin = false,
+        IReadOnlyList<string>? extraOptions = null)
     {
         CudaLibraryResolver.Require(CudaLibraryResolver.NvrtcName);
         headers ??= new Dictionary<string, string>();
@@ -152,7 +167,7 @@ public sealed class KernelCompiler
                 headerTexts[i] = Utf8(headers[headerNames[i]]);
                 includeNames[i] = Utf8(headerNames[i]);
             }
-            IReadOnlyList<string> options = Options(architecture, cubin);
+            IReadOnlyList<string> options = [.. Options(architecture, cubin), .. extraOptions ?? []];
             byte** optionPtrs = stackalloc byte*[options.Count];
             for (int i = 0; i < options.Count; i++) optionPtrs[i] = Utf8(options[i]);
 

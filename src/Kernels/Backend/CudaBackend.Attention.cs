@@ -23,8 +23,8 @@ public sealed partial class CudaBackend
         OpChecks.AttentionForward(qkv, batch, seq, heads, output, probs, out _, out int hd);
         int bh = batch * heads;
         long td = (long)seq * hd, tt = (long)seq * seq, n = (long)bh * td;
-        using var buffer = Temp(4 * n);
-        ulong q = buffer.Pointer, k = q + (ulong)n * 4, v = k + (ulong)n * 4, o = v + (ulong)n * 4, p = P(probs, op);
+        using var buffer = Temps(n, n, n, n);
+        ulong q = buffer[0], k = buffer[1], v = buffer[2], o = buffer[3], p = P(probs, op);
         LayoutKernel(K.Attention.QkvSplitHeads, batch, seq, heads, hd, new KernelArgs().Pointer(P(qkv, op)).Pointer(q).Pointer(k).Pointer(v));
         DeviceGemm(false, true, seq, seq, hd, 1f, q, hd, td, k, hd, td, 0f, p, seq, tt, bh);
         AttentionSoftmax(p, bh * seq, seq, 1f / MathF.Sqrt(hd), causal);
@@ -38,9 +38,9 @@ public sealed partial class CudaBackend
         OpChecks.AttentionBackward(qkv, probs, dOutput, batch, seq, heads, dqkv, out _, out int hd);
         int bh = batch * heads;
         long td = (long)seq * hd, tt = (long)seq * seq, n = (long)bh * td;
-        using var buffer = Temp(7 * n + bh * tt);
-        ulong q = buffer.Pointer, k = q + (ulong)n * 4, v = k + (ulong)n * 4, dO = v + (ulong)n * 4;
-        ulong dq = dO + (ulong)n * 4, dk = dq + (ulong)n * 4, dv = dk + (ulong)n * 4, ds = dv + (ulong)n * 4, p = P(probs, op);
+        using var buffer = Temps(n, n, n, n, n, n, n, bh * tt);
+        ulong q = buffer[0], k = buffer[1], v = buffer[2], dO = buffer[3];
+        ulong dq = buffer[4], dk = buffer[5], dv = buffer[6], ds = buffer[7], p = P(probs, op);
         float scale = 1f / MathF.Sqrt(hd);
         LayoutKernel(K.Attention.QkvSplitHeads, batch, seq, heads, hd, new KernelArgs().Pointer(P(qkv, op)).Pointer(q).Pointer(k).Pointer(v));
         LayoutKernel(K.Attention.SplitHeads, batch, seq, heads, hd, new KernelArgs().Pointer(P(dOutput, op)).Pointer(dO));
@@ -71,8 +71,8 @@ public sealed partial class CudaBackend
         }
         int bh = batch * heads;
         long td = (long)seq * hd, tt = (long)seq * seq, n = (long)bh * td;
-        using var buffer = Temp(4 * n + bh * tt);
-        ulong q = buffer.Pointer, k = q + (ulong)n * 4, v = k + (ulong)n * 4, o = v + (ulong)n * 4, s = o + (ulong)n * 4;
+        using var buffer = Temps(n, n, n, n, bh * tt);
+        ulong q = buffer[0], k = buffer[1], v = buffer[2], o = buffer[3], s = buffer[4];
         LayoutKernel(K.Attention.QkvSplitHeads, batch, seq, heads, hd, new KernelArgs().Pointer(P(qkv, op)).Pointer(q).Pointer(k).Pointer(v));
         DeviceGemm(false, true, seq, seq, hd, 1f, v, hd, td, v, hd, td, 0f, s, seq, tt, bh);
         AttentionSoftmax(s, bh * seq, seq, scale, causal: false);

@@ -46,7 +46,12 @@ public sealed unsafe partial class CudaBackend
     {
         lock (freeReadSlots)
         {
-            if (readSlab is not null) Runtime.FreeHost(readSlab);
+            if (readSlab is not null)
+            {
+                // A queued copy may still be writing into a slot (a read never waited for): let it land first.
+                try { Runtime.Synchronize(); }
+                finally { Runtime.FreeHost(readSlab); }
+            }
             readSlab = null;
             freeReadSlots.Clear();
         }

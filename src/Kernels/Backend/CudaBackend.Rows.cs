@@ -27,14 +27,38 @@ public sealed partial class CudaBackend
 
     public void GatherRows(Tensor x, ReadOnlySpan<int> indices, Tensor y)
     {
+        const string op = OpChecks.Names.GatherRows;
         OpChecks.GatherRows(x, indices, y);
-        IndexedRows(K.Rows.Gather, OpChecks.Names.GatherRows, x, indices, y);
+        if (indices.Length == 0) return;
+        int cols = x.Cols;
+        Launch(K.Rows.File, K.Rows.Gather, Elements((long)indices.Length * cols), Threads,
+            new KernelArgs().Pointer(P(x, op)).Pointer(UploadIndices(indices)).Pointer(P(y, op)).Int(indices.Length).Int(cols));
     }
 
     public void ScatterAddRows(Tensor x, ReadOnlySpan<int> indices, Tensor y)
     {
+        const string op = OpChecks.Names.ScatterAddRows;
         OpChecks.ScatterAddRows(x, indices, y);
-        IndexedRows(K.Rows.ScatterAdd, OpChecks.Names.ScatterAddRows, x, indices, y);
+        if (indices.Length == 0) return;
+        AddListedRows(P(x, op), indices, P(y, op), y.Rows, y.Cols);
+    }
+
+    /// <summary>dst[t] += Σ src[i] over the i with target[i] = t, in ascending i: deterministic, no atomics (rows.cu).</summary>
+    private void AddListedRows(ulong src, ReadOnlySpan<int> target, ulong dst, int dstRows, int cols)
+    {
+        if (dstRows == 0 || cols == 0) return;
+        // table = offsets (dstRows + 1) then the source rows grouped by target, ascending within a group; uploaded by
+        // content like any index array, so a repeated step uploads nothing.
+        var table = new int[dstRows + 1 + target.Length];
+        foreach (int t in target)
+            if (t >= 0) table[t + 1]++;
+        for (int t = 0; t < dstRows; t++) table[t + 1] += table[t];
+        var fill = table.AsSpan(0, dstRows).ToArray();
+        int used = 0;
+        for (int i = 0; i < target.Length; i++)
+            if (target[i] >= 0) { table[dstRows + 1 + fill[target[i]]++] = i; used++; }
+        Launch(K.Rows.File, K.Rows.AddListed, Elements((long)dstRows * cols), Threads, new KernelArgs().Pointer(src)
+            .Pointer(UploadIndices(table.AsSpan(0, dstRows + 1 + used))).Pointer(dst).Int(dstRows).Int(cols));
     }
 
     public void SpliceRows(Tensor baseRows, Tensor source, ReadOnlySpan<int> sourceForRow, Tensor y)
@@ -50,20 +74,11 @@ public sealed partial class CudaBackend
     {
         const string op = OpChecks.Names.SpliceRowsBackward;
         OpChecks.SpliceRowsBackward(dy, sourceForRow, dBase, dSource);
-        if (dy.Length == 0 || (dBase is null && dSource is null)) return;
-        Launch(K.Rows.File, K.Rows.SpliceBackward, Elements(dy.Length), Threads, new KernelArgs().Pointer(P(dy, op))
-            .Pointer(UploadIndices(sourceForRow)).Pointer(dBase is null ? 0 : P(dBase, op)).Pointer(dSource is null ? 0 : P(dSource, op))
-            .Int(dy.Rows).Int(dy.Cols));
-    }
-
-    /// <summary>Launches gather_rows or scatter_add_rows (same arguments) over indices.Length rows of x's width
-    /// (checked by the caller to equal y's).</summary>
-    private void IndexedRows(string kernel, string op, Tensor x, ReadOnlySpan<int> indices, Tensor y)
-    {
-        if (indices.Length == 0) return;
-        int cols = x.Cols;
-        ulong idx = UploadIndices(indices);
-        Launch(K.Rows.File, kernel, Elements((long)indices.Length * cols), Threads,
-            new KernelArgs().Pointer(P(x, op)).Pointer(idx).Pointer(P(y, op)).Int(indices.Length).Int(cols));
+        if (dy.Length == 0) return;
+        if (dBase is not null)
+            Launch(K.Rows.File, K.Rows.SpliceBackward, Elements(dy.Length), Threads, new KernelArgs().Pointer(P(dy, op))
+                .Pointer(UploadIndices(sourceForRow)).Pointer(P(dBase, op)).Int(dy.Rows).Int(dy.Cols));
+        // The prompt rows' gradient: summed per source row in destination order, the same bits on every run.
+        if (dSource is not null) AddListedRows(P(dy, op), sourceForRow, P(dSource, op), dSource.Rows, dy.Cols);
     }
 }

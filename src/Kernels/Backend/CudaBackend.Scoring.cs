@@ -21,9 +21,8 @@ public sealed partial class CudaBackend
         int chunkRows = (int)Math.Min(int.MaxValue, ((long)nb + NearestChunks - 1) / NearestChunks);
         chunkRows = (chunkRows + K.Nearest.BankTile - 1) / K.Nearest.BankTile * K.Nearest.BankTile;
         int chunks = (nb + chunkRows - 1) / chunkRows;
-        using var buffer = Temp((long)nq * d + (long)nb * d + 2L * chunks * nq);
-        ulong qn = buffer.Pointer, bn = qn + (ulong)nq * (ulong)d * 4, bestDot = bn + (ulong)nb * (ulong)d * 4;
-        ulong bestIdx = bestDot + (ulong)chunks * (ulong)nq * 4;
+        using var buffer = Temps((long)nq * d, (long)nb * d, (long)chunks * nq, (long)chunks * nq);
+        ulong qn = buffer[0], bn = buffer[1], bestDot = buffer[2], bestIdx = buffer[3];
         Normalize(P(query, op), qn, nq, d);
         Normalize(P(bank, op), bn, nb, d);
         Launch(K.Nearest.File, K.Nearest.Partial, new Dim3((uint)((nq + K.Nearest.QueryTile - 1) / K.Nearest.QueryTile), (uint)chunks),

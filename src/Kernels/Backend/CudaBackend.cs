@@ -123,6 +123,41 @@ public sealed unsafe partial class CudaBackend : IBackend
         public void Dispose() => pool.Return(Pointer);
     }
 
+    /// <summary>
+    /// Several temporary arrays of one op (sizes in floats): one block split in order, or, when the pool hands out exact
+    /// sizes (<see cref="DeviceMemoryPool.Exact"/>: strict memory, or the pool off for compute-sanitizer), one block each,
+    /// so an overrun of one array reaches its own end instead of its neighbour.
+    /// </summary>
+    private DeviceTemps Temps(params ReadOnlySpan<long> floats)
+    {
+        var pointers = new ulong[floats.Length];
+        if (Memory.Exact)
+        {
+            for (int i = 0; i < floats.Length; i++) pointers[i] = Memory.Rent((ulong)Math.Max(1, floats[i]) * sizeof(float));
+            return new(Memory, pointers, split: false);
+        }
+        long total = 0;
+        foreach (long f in floats) total += f;
+        ulong at = Memory.Rent((ulong)Math.Max(1, total) * sizeof(float));
+        for (int i = 0; i < floats.Length; i++)
+        {
+            pointers[i] = at;
+            at += (ulong)floats[i] * sizeof(float);
+        }
+        return new(Memory, pointers, split: true);
+    }
+
+    private readonly struct DeviceTemps(DeviceMemoryPool pool, ulong[] pointers, bool split) : IDisposable
+    {
+        public ulong this[int i] => pointers[i];
+
+        public void Dispose()
+        {
+            if (split) pool.Return(pointers[0]);
+            else foreach (ulong p in pointers) pool.Return(p);
+        }
+    }
+
     public void Dispose()
     {
         indices.Dispose();

@@ -10,14 +10,17 @@ public sealed class CudaStorage : Storage
     internal CudaStorage(CudaBackend backend, DeviceMemoryPool pool, long length) : base(backend, length)
     {
         this.pool = pool;
-        Pointer = pool.Rent((ulong)Math.Max(1, length) * sizeof(float));
+        pointer = pool.Rent((ulong)Math.Max(1, length) * sizeof(float));
     }
 
     ~CudaStorage() => Dispose();
 
     /// <summary>The device address of element 0 (0 once released).</summary>
-    public ulong Pointer { get; private set; }
+    public ulong Pointer => Volatile.Read(ref pointer);
 
+    // Taken with Interlocked.Exchange on release, so a Dispose and a finalizer that race (the JIT may let `this` die
+    // inside Dispose) return each block exactly once.
+    private ulong pointer;
     private ulong bf16Copy;
 
     /// <summary>
@@ -43,10 +46,10 @@ public sealed class CudaStorage : Storage
 
     protected override void Release()
     {
-        if (Pointer == 0) return;
-        ulong p = Pointer, copy = bf16Copy;
-        Pointer = 0;
-        bf16Copy = 0;
+        ulong p = Interlocked.Exchange(ref pointer, 0);
+        if (p == 0) return;
+        ulong copy;
+        lock (pool) copy = Interlocked.Exchange(ref bf16Copy, 0); // Bf16Copy sets it under the same lock
         // A finalizer may run after the runtime was disposed (process exit); the device memory is gone with it then.
         // A fault the driver reports at a free is not dropped: the runtime keeps it for the next synchronization.
         try

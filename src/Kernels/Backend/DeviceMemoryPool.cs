@@ -15,8 +15,9 @@ public readonly record struct DeviceMemoryStats(long InUseBytes, long ReservedBy
 /// allocation (cuMemAlloc) or free (cuMemFree, which synchronizes the device) at all. Reuse needs no event: every
 /// kernel, copy and GEMM is on the runtime's one stream, so work queued on a reused block runs after the work that
 /// used it before. Memory goes back to the driver on <see cref="Trim"/> (also tried once when an allocation fails)
-/// and <see cref="Dispose"/>. PROMPTAD_CUDA_POOL=0 turns caching off (every block straight back to the driver), which
-/// lets compute-sanitizer see each buffer's real bounds.
+/// and <see cref="Dispose"/>. PROMPTAD_CUDA_POOL=0 turns caching off (every block straight back to the driver) and
+/// requests exact sizes, which lets compute-sanitizer see each buffer's real bounds; a runtime in strict memory mode
+/// (<see cref="IDeviceRuntime.StrictMemory"/>) gets exact sizes too, still cached by exact size.
 /// </summary>
 public sealed class DeviceMemoryPool : IDisposable
 {
@@ -32,7 +33,14 @@ public sealed class DeviceMemoryPool : IDisposable
     {
         this.runtime = runtime;
         this.caching = caching ?? Environment.GetEnvironmentVariable("PROMPTAD_CUDA_POOL") != "0";
+        Exact = !this.caching || runtime.StrictMemory;
     }
+
+    /// <summary>
+    /// Blocks are exactly the requested size (not rounded to a size class), and a backend gives each temporary its own
+    /// block: with caching off, or when the runtime asks for strict memory, so an overrun reaches the allocation's end.
+    /// </summary>
+    public bool Exact { get; }
 
     public DeviceMemoryStats Stats
     {
@@ -53,7 +61,7 @@ public sealed class DeviceMemoryPool : IDisposable
 
     public ulong Rent(ulong bytes)
     {
-        ulong size = SizeClass(bytes);
+        ulong size = Exact ? Math.Max(bytes, 1) : SizeClass(bytes);
         lock (cached)
         {
             ObjectDisposedException.ThrowIf(disposed, this);
@@ -103,11 +111,14 @@ public sealed class DeviceMemoryPool : IDisposable
         }
     }
 
-    /// <summary>Gives every cached block back to the driver (blocks in use stay).</summary>
+    /// <summary>Gives every cached block back to the driver (blocks in use stay). Refused while a graph capture is open:
+    /// cuMemFree synchronizes the device, which would invalidate the capture.</summary>
     public void Trim()
     {
         lock (cached)
         {
+            if (capturing is not null)
+                throw new InvalidOperationException("device memory pool: Trim during a graph capture (cuMemFree would synchronize the device and break the capture)");
             foreach (var (size, free) in cached)
                 while (free.TryPop(out ulong p))
                 {
@@ -121,6 +132,12 @@ public sealed class DeviceMemoryPool : IDisposable
     private ulong AllocateFromDriver(ulong size)
     {
         try { return runtime.Allocate(size); }
+        catch (Exception e) when (e is CudaException or OutOfMemoryException && capturing is not null)
+        {
+            throw new OutOfMemoryException($"device memory pool: out of device memory for {size} bytes during a graph capture " +
+                $"({Mib(inUse)} MiB in use, {cachedBlocks} cached blocks); the cache cannot be given back while capturing, since " +
+                "cuMemFree would synchronize the device. Use a smaller batch or free device memory before the capture.", e);
+        }
         catch (Exception e) when (e is CudaException or OutOfMemoryException && cachedBlocks > 0)
         {
             Trim();
@@ -128,11 +145,16 @@ public sealed class DeviceMemoryPool : IDisposable
         }
     }
 
+    private static string Mib(long bytes) => (bytes / 1048576.0).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture);
+
     /// <summary>Frees the cached blocks; blocks still in use go straight to the driver when they come back.</summary>
     public void Dispose()
     {
         lock (cached)
+        {
             foreach (var graph in graphs.ToArray()) Release(graph);
+            capturing = null;
+        }
         Trim();
         lock (cached) disposed = true;
     }

@@ -83,10 +83,42 @@ public static class CudaLibraryResolver
         };
     }
 
+    /// <summary>
+    /// <see cref="CandidateNames(string)"/> without the versions whose major is newer than the driver's CUDA major
+    /// (<paramref name="driverMajor"/>, 0 when unknown: nothing dropped). A cuBLAS or NVRTC of a newer major loads but
+    /// then fails (cuBLAS at its first call, NVRTC's PTX and cubins at module load), so the newest one the driver runs
+    /// is chosen instead. Unversioned names (libcublas.so) stay.
+    /// </summary>
+    public static IReadOnlyList<string> CandidateNames(string logical, int driverMajor)
+    {
+        IReadOnlyList<string> all = CandidateNames(logical);
+        if (driverMajor <= 0 || logical is not (CublasName or NvrtcName)) return all;
+        return [.. all.Where(n => NameMajor(n) is not int major || major <= driverMajor)];
+    }
+
+    /// <summary>The CUDA major in a library file name: libcublas.so.12 → 12, libnvrtc.so.11.2 → 11, nvrtc64_120_0.dll → 12.</summary>
+    public static int? NameMajor(string name)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(name, @"\.so\.(\d+)|64_(\d+)(?:_0)?\.dll$");
+        if (!m.Success) return null;
+        if (m.Groups[1].Success) return int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        int v = int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+        return v >= 100 ? v / 10 : v; // nvrtc64_120_0 → 12; cublas64_12 → 12
+    }
+
+    /// <summary>The driver's CUDA major (cuDriverGetVersion / 1000), or 0 without a driver.</summary>
+    private static unsafe int DriverMajor()
+    {
+        if (!TryRequire(CudaName, out LoadedLibrary? cuda, out _)) return 0;
+        if (!NativeLibrary.TryGetExport(cuda!.Handle, "cuDriverGetVersion", out nint f)) return 0;
+        int version = 0;
+        return ((delegate* unmanaged<int*, int>)f)(&version) == 0 ? version / 1000 : 0;
+    }
+
     private static bool TryLoad(string logical, CudaLibrarySearch search, out LoadedLibrary? library,
         out CudaLibraryNotFoundException? error)
     {
-        IReadOnlyList<string> names = CandidateNames(logical);
+        IReadOnlyList<string> names = logical is CublasName or NvrtcName ? CandidateNames(logical, DriverMajor()) : CandidateNames(logical);
         var tried = new List<string>();
         library = null;
         error = null;

@@ -144,6 +144,14 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
         if (!StartGemm("gemm", m, n, k, batch)) return;
         // cuBLAS is column-major and a row-major matrix is its transpose there: C^T = op(B)^T op(A)^T, so pass B
         // first with the sizes swapped. k = 0 still scales C by beta, as the row-major contract asks.
+        if (Precision == GemmPrecision.Tf32)
+        {
+            // TF32 forced, not merely allowed: the math mode alone lets cuBLAS pick an FP32 kernel for some shapes,
+            // while the compute type CUBLAS_COMPUTE_32F_FAST_TF32 makes every GEMM round its inputs to TF32.
+            GemmEx(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch,
+                CudaDataType.R32F, CublasComputeType.Compute32FFastTf32, "cublasGemmStridedBatchedEx (TF32)");
+            return;
+        }
         CublasException.Check(Cublas.cublasSgemmStridedBatched(cublas.Handle,
             transB ? CublasOperation.T : CublasOperation.N, transA ? CublasOperation.T : CublasOperation.N,
             n, m, k, &alpha, b, Math.Max(ldb, 1), strideB, a, Math.Max(lda, 1), strideA, &beta, c, Math.Max(ldc, 1), strideC, batch),
@@ -167,12 +175,20 @@ public sealed unsafe class CudaRuntime : IDeviceRuntime
         ulong b, int ldb, long strideB, float beta, ulong c, int ldc, long strideC, int batch)
     {
         if (!StartGemm("gemm bf16", m, n, k, batch)) return;
-        // Column-major as in Gemm (B first, sizes swapped); BF16 inputs, FP32 output and FP32 accumulation.
+        GemmEx(transA, transB, m, n, k, alpha, a, lda, strideA, b, ldb, strideB, beta, c, ldc, strideC, batch,
+            CudaDataType.R16BF, CublasComputeType.Compute32F, "cublasGemmStridedBatchedEx");
+    }
+
+    /// <summary>cublasGemmStridedBatchedEx, column-major as in <see cref="Gemm"/> (B first, sizes swapped): A and B of
+    /// <paramref name="inputType"/>, C in FP32, accumulated as <paramref name="compute"/> says.</summary>
+    private void GemmEx(bool transA, bool transB, int m, int n, int k, float alpha, ulong a, int lda, long strideA,
+        ulong b, int ldb, long strideB, float beta, ulong c, int ldc, long strideC, int batch,
+        CudaDataType inputType, CublasComputeType compute, string call)
+    {
         CublasException.Check(Cublas.cublasGemmStridedBatchedEx(cublas.Handle,
             transB ? CublasOperation.T : CublasOperation.N, transA ? CublasOperation.T : CublasOperation.N,
-            n, m, k, &alpha, b, CudaDataType.R16BF, Math.Max(ldb, 1), strideB, a, CudaDataType.R16BF, Math.Max(lda, 1), strideA,
-            &beta, c, CudaDataType.R32F, Math.Max(ldc, 1), strideC, batch, CublasComputeType.Compute32F, CublasGemmAlgo.Default),
-            "cublasGemmStridedBatchedEx");
+            n, m, k, &alpha, b, inputType, Math.Max(ldb, 1), strideB, a, inputType, Math.Max(lda, 1), strideA,
+            &beta, c, CudaDataType.R32F, Math.Max(ldc, 1), strideC, batch, compute, CublasGemmAlgo.Default), call);
         if (syncEachLaunch) stream.Synchronize();
     }
 

@@ -15,6 +15,12 @@ public unsafe interface IDeviceRuntime : IDisposable
     /// <summary>What this runtime has done, by kind (driver calls, not pooled tensor allocations).</summary>
     DeviceCounters Counters { get; }
 
+    /// <summary>
+    /// Whether device memory should be allocated at exactly the requested size, temporaries one allocation each (the
+    /// emulated GPU's strict mode, where each allocation ends at a guard page): the memory pool then rounds nothing.
+    /// </summary>
+    bool StrictMemory => false;
+
     ulong Allocate(ulong bytes);
     void Free(ulong pointer);
 

@@ -22,7 +22,7 @@ public sealed class DeviceMemoryPoolTests
     [Fact]
     public void ReturnedBlocksAreReusedWithoutDriverCallsAndTrimGivesThemBack()
     {
-        using var runtime = EmulatedKernels.CreateRuntime();
+        using var runtime = EmulatedKernels.CreateRuntime(options: new EmulationOptions(StrictMemory: false)); // size classes
         using var pool = new DeviceMemoryPool(runtime, caching: true);
         ulong a = pool.Rent(1000), b = pool.Rent(5000);
         var afterWarmUp = runtime.Counters.Snapshot();

@@ -82,4 +82,42 @@ public class KernelLibraryResolverTests
         Assert.Contains("cuBLAS:", report);
         Assert.Contains("NVRTC:", report);
     }
+
+    [Theory]
+    [InlineData("libcublas.so.13", 13)]
+    [InlineData("libnvrtc.so.11.2", 11)]
+    [InlineData("nvrtc64_120_0.dll", 12)]
+    [InlineData("cublas64_12.dll", 12)]
+    [InlineData("libcublas.so", null)]
+    public void LibraryNamesGiveTheirCudaMajor(string name, int? major) => Assert.Equal(major, CudaLibraryResolver.NameMajor(name));
+
+    [Fact]
+    public void OnlyMajorsTheDriverRunsAreTried()
+    {
+        var forDriver12 = CudaLibraryResolver.CandidateNames(CudaLibraryResolver.NvrtcName, 12);
+        Assert.DoesNotContain(forDriver12, n => n.Contains(".so.13") || n.Contains("_130_"));
+        Assert.Contains(forDriver12, n => n.Contains(".so.12") || n.Contains("_120_"));
+        Assert.Equal(CudaLibraryResolver.CandidateNames(CudaLibraryResolver.CublasName), CudaLibraryResolver.CandidateNames(CudaLibraryResolver.CublasName, 0));
+        Assert.DoesNotContain(CudaLibraryResolver.CandidateNames(CudaLibraryResolver.CublasName, 11), n => CudaLibraryResolver.NameMajor(n) > 11);
+    }
+
+    [Fact]
+    public void VersionedToolkitFoldersSortNewestFirst()
+    {
+        string[] dirs = ["/usr/local/cuda", "/usr/local/cuda-11.8", "/usr/local/cuda-12.4", "/usr/local/cuda-12.10"];
+        Assert.Equal(["/usr/local/cuda-12.10", "/usr/local/cuda-12.4", "/usr/local/cuda-11.8", "/usr/local/cuda"],
+            dirs.OrderByDescending(CudaLibrarySearch.ToolkitVersion));
+        if (!OperatingSystem.IsWindows()) Assert.Contains("/usr/local/cuda/lib64", CudaLibrarySearch.Default().Directories);
+    }
+
+    [Theory]
+    [InlineData(12, 8, 12040, false)] // minor-version compatibility: a newer minor's cubin loads
+    [InlineData(13, 0, 12090, true)]
+    [InlineData(11, 2, 0, false)] // no driver: nothing to check
+    public void ACubinOfANewerMajorThanTheDriverIsRefusedWithTheFix(int major, int minor, int driver, bool refused)
+    {
+        string? message = KernelCompiler.CubinDriverMismatch((major, minor), driver);
+        Assert.Equal(refused, message is not null);
+        if (refused) Assert.Contains("install a driver for CUDA 13 or an NVRTC of major 12", message);
+    }
 }

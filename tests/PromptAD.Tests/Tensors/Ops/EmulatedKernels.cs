@@ -25,11 +25,26 @@ internal static class EmulatedKernels
 
     /// <summary>A runtime of its own (own counters and allocations) on the same library, for tests that count device work
     /// while other tests use <see cref="Runtime"/> in parallel.</summary>
-    public static EmulatedRuntime CreateRuntime(GemmPrecision precision = GemmPrecision.Fp32)
+    public static EmulatedRuntime CreateRuntime(GemmPrecision precision = GemmPrecision.Fp32, EmulationOptions? options = null)
     {
         if (!LibraryPath.IsValueCreated && NeedsBuild(out _, out _)) OptionalPart.EmulationCompiler.Require();
-        return new(LibraryPath.Value, precision);
+        return new(LibraryPath.Value, precision, options);
     }
+
+    /// <summary>A runtime on the tests' planted-bug kernels (tests/PromptAD.Tests/Kernels/Planted/*.cu), built into a
+    /// library of their own on first use.</summary>
+    public static EmulatedRuntime CreatePlantedRuntime(EmulationOptions? options = null)
+    {
+        if (!PlantedPath.IsValueCreated) OptionalPart.EmulationCompiler.Require();
+        return new(PlantedPath.Value, GemmPrecision.Fp32, options);
+    }
+
+    private static readonly Lazy<string> PlantedPath = new(() =>
+    {
+        string root = RepositoryRoot(), output = Path.Combine(root, "kernels", "emulation", "build", "planted");
+        Build(Path.Combine(root, "kernels", "emulation", "build.sh"), output, Path.Combine(root, "tests", "PromptAD.Tests", "Kernels", "Planted"));
+        return Path.Combine(output, "libpromptad_emu.so");
+    }, LazyThreadSafetyMode.ExecutionAndPublication);
 
     private static readonly Lazy<string> LibraryPath = new(BuildLibrary, LazyThreadSafetyMode.ExecutionAndPublication);
 
@@ -53,11 +68,12 @@ internal static class EmulatedKernels
         return !File.Exists(built) || sources.Any(s => File.GetLastWriteTimeUtc(s) > File.GetLastWriteTimeUtc(built));
     }
 
-    private static void Build(string script, string output)
+    private static void Build(string script, string output, string? sources = null)
     {
         var psi = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true };
         psi.ArgumentList.Add(script);
         psi.ArgumentList.Add(output);
+        if (sources is not null) psi.ArgumentList.Add(sources);
         using var p = Process.Start(psi) ?? throw new InvalidOperationException("could not start bash");
         Task<string> stdout = p.StandardOutput.ReadToEndAsync(), stderr = p.StandardError.ReadToEndAsync();
         if (!p.WaitForExit(TimeSpan.FromMinutes(3))) { p.Kill(entireProcessTree: true); throw new TimeoutException($"{script} took over 3 minutes"); }

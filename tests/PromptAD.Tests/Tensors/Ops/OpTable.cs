@@ -95,6 +95,9 @@ public static class OpTable
                 x => R.cosine_similarity(x[0], x[1], m, n, d)));
 
         cases.Add(new("gather_rows", "repeats", [In(6, 5)], t => O.GatherRows(t[0], [5, 0, 2, 2]), x => R.gather_rows(x[0], 5, [5, 0, 2, 2])));
+        // Row 3 gathered 8 times: its gradient is a sum of 8 rows, whose order would show in the last bits (schedule test).
+        cases.Add(new("gather_rows", "many_repeats", [In(4, 7)], t => O.GatherRows(t[0], [3, 1, 3, 3, 0, 3, 3, 3, 1, 3, 3]),
+            x => R.gather_rows(x[0], 7, [3, 1, 3, 3, 0, 3, 3, 3, 1, 3, 3])));
         cases.Add(new("gather_rows", "one", [In(1, 19)], t => O.GatherRows(t[0], [0]), x => R.gather_rows(x[0], 19, [0])));
         cases.Add(new("splice_rows", "prompt", [In(2, 9, 6), In(3, 6)], t => O.SpliceRows(t[0], t[1], [1, 2, 11]),
             x => R.splice_rows(x[0], x[1], 6, [1, 2, 11])));
