@@ -41,7 +41,7 @@ public sealed unsafe class EmulatedRuntime : IDeviceRuntime
     }
 
     private nint Export(string name) => NativeLibrary.TryGetExport(library, name, out nint f) ? f
-        : throw new InvalidOperationException($"emulated device: the library has no {name}; rebuild it with kernels/emulation/build.sh");
+        : throw new EntryPointNotFoundException($"emulated device: the library has no {name}; rebuild it with kernels/emulation/build.sh");
 
     public string Name => "emulated";
 
