@@ -4,14 +4,16 @@
 #   OUT=dir bash scripts/device-check.sh part1 [--emulated]   # doctor, GPU op tables (fp32, tf32, bf16), kernel checks,
 #                                                             # compute-sanitizer memcheck, profile --device cuda
 #   OUT=dir bash scripts/device-check.sh part2 [--emulated]   # bench gpu, bench clip, bench e2e in fp32/tf32/bf16,
-#                                                             # bench precision, bench serve
+#                                                             # bench precision, bench serve, then one whole `run` of
+#                                                             # bottle (k 1,2,4 x 2 seeds, 5 epochs) on random
+#                                                             # ViT-B-16-plus-240 weights it writes itself
 #
 # Each part writes one log per step and summary.json ({"part", "emulated", "steps": [{"name", "status", "seconds",
 # "log"}], "passed", "failed", "skipped"}) into $OUT (default artifacts/device-check/<part>), rewritten after every step
 # so a part cut short still leaves its summary; it ends with one line "N passed, N failed, N skipped" and exits 0 only
 # when nothing failed. Statuses: passed, failed, skipped (the tool or data is missing, or compute-sanitizer answers
 # "Device not supported"), figures (a benchmark that ran to its end: counts as passed). Every step has its own timeout;
-# their sum keeps each part under 8 minutes.
+# their sum keeps each part under 8 minutes (part1 430 s, part2 440 s).
 #
 # Artifacts are published beforehand on a CPU machine (`dotnet pwsh build.ps1 device`):
 #   dotnet publish tests/PromptAD.Tests -c Release -r linux-x64 --self-contained -o artifacts/device/tests
@@ -21,7 +23,7 @@
 #
 # --emulated is a dry run without a GPU: the same steps on the emulated GPU (our kernels compiled for the CPU,
 # kernels/emulation/build.sh) with the tiny-test backbone where the verb has an emulated device (op tables, kernel
-# checks, profile, bench precision), on the CPU with the tiny-test backbone otherwise (bench clip, e2e, serve);
+# checks, profile, bench precision), on the CPU with the tiny-test backbone otherwise (bench clip, e2e, serve, run);
 # memcheck, bench gpu and the reduced-precision e2e runs are reported as skipped. Without artifacts it uses the
 # Release build outputs.
 set -uo pipefail
@@ -175,10 +177,10 @@ if [[ "$part" == part1 ]]; then
         fi
     fi
 elif [[ $have_cli -eq 1 ]]; then
-    if [[ $emulated -eq 0 ]]; then step bench-gpu 60 figures "$cli" bench gpu
+    if [[ $emulated -eq 0 ]]; then step bench-gpu 45 figures "$cli" bench gpu
     else absent bench-gpu "bench gpu needs a real GPU (emulated dry run)" skipped
     fi
-    step bench-clip 60 figures "$cli" bench clip "${dev[@]}" "${tiny[@]}" --reps 1
+    step bench-clip 45 figures "$cli" bench clip "${dev[@]}" "${tiny[@]}" --reps 1
     if [[ -n "$bottle" ]]; then
         for precision in fp32 tf32 bf16; do
             if [[ $emulated -eq 1 ]]; then
@@ -188,21 +190,42 @@ elif [[ $have_cli -eq 1 ]]; then
                     absent "bench-e2e-$precision" "bench e2e --precision $precision needs a GPU (the CPU computes in fp32)" skipped
                 fi
             else
-                step "bench-e2e-$precision" 60 figures "$cli" bench e2e --data "$bottle" "${dev[@]}" --precision "$precision"
+                # tf32 and bf16 run the same work on faster GEMMs: shorter timeouts.
+                step "bench-e2e-$precision" "$([[ $precision == fp32 ]] && echo 60 || echo 40)" figures \
+                    "$cli" bench e2e --data "$bottle" "${dev[@]}" --precision "$precision"
             fi
         done
         if [[ $emulated -eq 1 ]]; then
             step bench-precision 150 figures "$cli" bench precision --data "$bottle" "${gpu[@]}" --precision bf16 \
                 --config tiny-test --epochs 1 --test-images 2 --size 32
         else
-            step bench-precision 80 figures "$cli" bench precision --data "$bottle" "${gpu[@]}" --precision bf16 --epochs 20
+            step bench-precision 65 figures "$cli" bench precision --data "$bottle" "${gpu[@]}" --precision bf16 --epochs 20
         fi
     else
         absent bench-e2e "no bottle data: set PROMPTAD_BOTTLE" skipped
         absent bench-precision "no bottle data: set PROMPTAD_BOTTLE" skipped
     fi
-    if [[ $emulated -eq 1 ]]; then step bench-serve 60 figures "$cli" bench serve "${dev[@]}" "${tiny[@]}" --requests 8
-    else step bench-serve 60 figures "$cli" bench serve "${dev[@]}"
+    if [[ $emulated -eq 1 ]]; then step bench-serve 40 figures "$cli" bench serve "${dev[@]}" "${tiny[@]}" --requests 8
+    else step bench-serve 40 figures "$cli" bench serve "${dev[@]}"
+    fi
+    # The whole protocol once at full size: random weights (written here: the machine has no .NET and no published
+    # weights), bottle, k 1, 2, 4 x 2 seeds, 5 epochs per head so it fits; the step name says the epochs. The weights
+    # (about 0.8 GB) go to a temporary folder, not $OUT; the results folder is new each time (a kept one would resume).
+    backbone=ViT-B-16-plus-240 run_limit=75 run_extra=()
+    # The dry run on the CPU: the tiny backbone, small maps, the loaded machine's longer limit.
+    [[ $emulated -eq 1 ]] && backbone=tiny-test run_limit=150 run_extra=(--size 32)
+    scratch="$(mktemp -d "${TMPDIR:-/tmp}/promptad-device-check-XXXXXX")"
+    trap 'rm -rf "$scratch"' EXIT  # also when the part is cut short
+    step weights-random 30 test "$cli" weights random --backbone "$backbone" --out "$scratch/random.safetensors"
+    if [[ -z "$bottle" ]]; then
+        absent run-bottle-5-epochs "no bottle data: set PROMPTAD_BOTTLE" skipped
+    elif [[ ! -f "$scratch/random.safetensors" ]]; then
+        absent run-bottle-5-epochs "no random weights: see weights-random.log" failed
+    else
+        rm -rf "$out/run-bottle"
+        step run-bottle-5-epochs "$run_limit" test "$cli" run --weights "$scratch/random.safetensors" --backbone "$backbone" \
+            --data "$(dirname "$bottle")" --categories "$(basename "$bottle")" --shots 1,2,4 --seeds 2 --epochs 5 \
+            "${dev[@]}" "${run_extra[@]}" --out "$out/run-bottle"
     fi
 fi
 

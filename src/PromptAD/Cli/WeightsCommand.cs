@@ -10,7 +10,9 @@ namespace PromptAD.Cli;
 /// <summary>
 /// `promptad weights info FILE`: what a downloaded weights file is (format, key layout, backbone, dtypes, parameter
 /// count, SHA-256, the publisher's name) without loading it; `promptad weights convert FILE --out X.safetensors`:
-/// the same weights as our safetensors (OpenCLIP names, F32 or --dtype f16|bf16), written atomically.
+/// the same weights as our safetensors (OpenCLIP names, F32 or --dtype f16|bf16), written atomically;
+/// `promptad weights random --backbone NAME --out X.safetensors`: seeded random weights of a backbone's full shapes, so
+/// benchmarks and device checks can run at full size where no published weights file is at hand (not a model).
 /// </summary>
 internal static class WeightsCommand
 {
@@ -31,7 +33,20 @@ internal static class WeightsCommand
         };
         convert.SetAction(p => Convert(p.GetValue(convertFile)!, p.GetValue(output)!, p.GetValue(dtype)!, p.GetValue(backbone)));
 
-        return new Command("weights", "Inspects or converts CLIP weights files as their publishers ship them (no Python needed).") { info, convert };
+        var randomBackbone = new Option<string>("--backbone") { Description = $"CLIP configuration whose shapes to fill: {string.Join(", ", ClipConfigs.Names)}", Required = true };
+        var randomOutput = new Option<FileInfo>("--out") { Description = "output .safetensors file (F32, OpenCLIP key names; written atomically)", Required = true };
+        var seed = new Option<int>("--seed") { Description = "random seed: the same seed writes the same bytes", DefaultValueFactory = _ => 0 };
+        var random = new Command("random", "Writes seeded random weights of a backbone's shapes, for benchmarks and checks at full size. "
+            + "Not a model: anomaly scores from them mean nothing.")
+        {
+            randomBackbone, randomOutput, seed,
+        };
+        random.SetAction(p => Random(p.GetValue(randomBackbone)!, p.GetValue(randomOutput)!, p.GetValue(seed)));
+
+        return new Command("weights", "Inspects or converts CLIP weights files as their publishers ship them (no Python needed), or writes random ones for benchmarks.")
+        {
+            info, convert, random,
+        };
     }
 
     private static int Info(FileInfo file)
@@ -72,6 +87,19 @@ internal static class WeightsCommand
         using (var source = ClipWeightFile.Open(file.FullName))
             ClipWeightConverter.Convert(source, config, output.FullName, dtype, sha);
         Console.WriteLine($"wrote {output.FullName}: {config.Name}, {dtype.HeaderName()}, OpenCLIP key names (from {file.Name})");
+        return 0;
+    }
+
+    private static int Random(string backbone, FileInfo output, int seed)
+    {
+        var config = ClipConfigs.Load(backbone);
+        Output.OutputGuard.File(output.FullName, "--out");
+        Output.OutputGuard.OutsideDatasets(output.FullName, "--out");
+        using (var weights = ClipWeights.Random(config, Tensors.Cpu.CpuBackend.Instance, seed))
+            weights.SaveSafetensors(output.FullName);
+        long parameters = ClipWeightLayout.Expected(config).Sum(e => Tensors.Shape.Elements(e.Shape));
+        Console.WriteLine($"wrote {output.FullName}: random {config.Name} weights (seed {seed}, "
+            + $"{parameters.ToString("N0", CultureInfo.InvariantCulture)} parameters, F32); for benchmarks and checks, not a model");
         return 0;
     }
 }

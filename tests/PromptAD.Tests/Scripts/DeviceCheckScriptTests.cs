@@ -7,13 +7,14 @@ namespace PromptAD.Tests.Scripts;
 
 /// <summary>
 /// scripts/device-check.sh's dry run: `part1 --emulated` and `part2 --emulated` each exit 0 and write summary.json
-/// with every step's status and log, as a GPU run would (on the emulated GPU and the CPU, tiny-test backbone).
+/// with every step's status and log, as a GPU run would (on the emulated GPU and the CPU, tiny-test backbone); part2's
+/// whole `run` of bottle on random weights that the script writes with `weights random` leaves its results table.
 /// </summary>
 public sealed class DeviceCheckScriptTests
 {
     [Theory]
     [InlineData("part1", new[] { "doctor", "op-tables", "kernel-checks", "memcheck", "profile" })]
-    [InlineData("part2", new[] { "bench-gpu", "bench-clip", "bench-e2e-fp32", "bench-e2e-bf16", "bench-precision", "bench-serve" })]
+    [InlineData("part2", new[] { "bench-gpu", "bench-clip", "bench-e2e-fp32", "bench-e2e-bf16", "bench-precision", "bench-serve", "weights-random", "run-bottle-5-epochs" })]
     public async Task EachPartRunsEmulatedAndWritesItsSummary(string part, string[] steps)
     {
         string root = EmulatedKernels.RepositoryRoot();
@@ -62,6 +63,12 @@ public sealed class DeviceCheckScriptTests
                 Assert.True(File.Exists(Path.Combine(output, step + ".log")), $"no log for {step}");
             }
             Assert.Equal(0, rootElement.GetProperty("failed").GetInt32());
+            if (recorded.TryGetValue("run-bottle-5-epochs", out var run) && run.GetProperty("status").GetString() == "passed")
+            {
+                // k ∈ {1, 2, 4} × 2 seeds: six runs, each with its metrics.
+                Assert.Equal(6, Directory.GetFiles(Path.Combine(output, "run-bottle", "runs"), "metrics.json", SearchOption.AllDirectories).Length);
+                Assert.True(File.Exists(Path.Combine(output, "run-bottle", "results.md")), "run-bottle has no results.md");
+            }
             Assert.Equal("skipped", recorded["memcheck" is var m && recorded.ContainsKey(m) ? m : "bench-gpu"].GetProperty("status").GetString());
         }
         finally { Directory.Delete(output, recursive: true); }
