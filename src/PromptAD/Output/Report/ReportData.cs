@@ -10,7 +10,11 @@ namespace PromptAD.Output.Report;
 public sealed record ReportImage(string Path, string DefectType, bool IsAnomalous, double Score, string? Heatmap);
 
 /// <summary>The threshold the report marks: the model's stored one when it has one, else the F1-optimal one.</summary>
-public sealed record ReportThreshold(double Value, string Source);
+public sealed record ReportThreshold(double Value, string Source)
+{
+    /// <summary>The report's one decision: flagged when the image score is at or above the threshold.</summary>
+    public bool Flags(double score) => score >= Value;
+}
 
 /// <summary>
 /// What a test run's report is drawn from besides metrics.json, kept in report-data.json so that

@@ -89,12 +89,12 @@ public static class TestReport
         body.Append("<h2>Defect types</h2>");
         body.Append($"<p>Threshold {Html.Score(threshold.Value)} ({Html.Text(threshold.Source)}): anomalous when the image score is ≥ it.</p>");
         body.Append("<table id=\"defects\"><tr><th>type</th><th>images</th><th>flagged at threshold</th><th>mean score</th><th>image AUROC vs good (%)</th></tr>");
-        body.Append($"<tr><td>good</td><td>{goods.Count}</td><td>{goods.Count(s => s >= threshold.Value)}</td><td>{(goods.Count == 0 ? "–" : Html.Score(goods.Average()))}</td><td>–</td></tr>");
+        body.Append($"<tr><td>good</td><td>{goods.Count}</td><td>{goods.Count(threshold.Flags)}</td><td>{(goods.Count == 0 ? "–" : Html.Score(goods.Average()))}</td><td>–</td></tr>");
         foreach (var type in types)
         {
             var scores = type.Select(i => i.Score).ToList();
             string auroc = goods.Count == 0 ? "–" : Html.Percent(ImageMetrics.Auroc([.. goods, .. scores], [.. goods.Select(_ => false), .. scores.Select(_ => true)]), 2);
-            body.Append($"<tr><td>{Html.Text(type.Key)}</td><td>{scores.Count}</td><td>{scores.Count(s => s >= threshold.Value)}</td><td>{Html.Score(scores.Average())}</td><td>{auroc}</td></tr>");
+            body.Append($"<tr><td>{Html.Text(type.Key)}</td><td>{scores.Count}</td><td>{scores.Count(threshold.Flags)}</td><td>{Html.Score(scores.Average())}</td><td>{auroc}</td></tr>");
         }
 
         body.Append("</table>");
@@ -125,7 +125,7 @@ public static class TestReport
             if (tiles.Count == 0) body.Append("<p class=\"sub\">none</p>");
             foreach (var image in tiles)
             {
-                bool flagged = image.Score >= threshold.Value;
+                bool flagged = threshold.Flags(image.Score);
                 string verdict = flagged == image.IsAnomalous ? (flagged ? "detected" : "passed") : (flagged ? "false positive" : "false negative");
                 body.Append("<div class=\"tile\">");
                 if (image.Heatmap is { } heatmap && Thumbnail.DataUrl(Path.Combine(folder, heatmap)) is { } url)
