@@ -85,7 +85,7 @@ internal static class TestRunner
         ResultsWriter.WriteScoresCsv(Path.Combine(options.OutDir, "scores.csv"), result.Images, dataset.Root);
         if (result.Skipped.Count > 0) SkippedImage.WriteList(Path.Combine(options.OutDir, "skipped.txt"), result.Skipped);
         ResultsWriter.WriteMetricsCsv(Path.Combine(options.OutDir, "metrics.csv"), [metrics]);
-        TestReport.Write(options.OutDir, metrics, ReportDataOf(result, dataset.Root, options.Heatmaps, meta.Threshold));
+        TestReport.Write(options.OutDir, metrics, ReportDataOf(result, dataset.Root, options.Heatmaps, meta.Threshold, source.Detector.OutputSize));
         ResultsWriter.WriteMetricsJson(Path.Combine(options.OutDir, MetricsJson), metrics);
         return new TestOutcome(metrics, result.Images, result.Skipped, options.OutDir);
     }
@@ -94,7 +94,7 @@ internal static class TestRunner
     /// What the report draws besides the metrics: each image (path relative to the dataset root, its heatmap named as
     /// <see cref="Evaluator"/> named it), the curves, and the model's stored threshold or else the F1-optimal one.
     /// </summary>
-    private static ReportData ReportDataOf(EvaluationResult result, string datasetRoot, bool heatmaps, Calibration.StoredThreshold? stored)
+    private static ReportData ReportDataOf(EvaluationResult result, string datasetRoot, bool heatmaps, Calibration.StoredThreshold? stored, int mapSize)
     {
         var names = new Dictionary<string, HeatmapNames>(StringComparer.Ordinal);
         var images = result.Images.Select(r =>
@@ -104,8 +104,11 @@ internal static class TestRunner
             return new ReportImage(Path.GetRelativePath(datasetRoot, r.ImagePath).Replace('\\', '/'), r.DefectType, r.IsAnomalous, r.Score, heatmaps ? heatmap : null);
         }).ToList();
         var curves = result.Curves ?? throw new InvalidOperationException("The evaluation returned no curves.");
-        var threshold = stored is { } t ? new ReportThreshold(t.Threshold, "stored in the model: " + t.Describe())
-            : new ReportThreshold(curves.Image.F1Threshold, "F1-optimal on this test set; the model has no stored threshold");
+        // A stored threshold keeps its false-alarm rate only at the map size it was calibrated at (the image score is the
+        // map's maximum): at another size the report marks the F1-optimal one and says why, as predict and serve refuse it.
+        var threshold = stored is { } t && t.Size == mapSize ? new ReportThreshold(t.Threshold, "stored in the model: " + t.Describe())
+            : new ReportThreshold(curves.Image.F1Threshold, stored is null ? "F1-optimal on this test set; the model has no stored threshold"
+                : $"F1-optimal on this test set; the model's stored threshold was calibrated on {stored.Size} px maps, not these {mapSize} px ones");
         return new ReportData(images, curves, threshold);
     }
 

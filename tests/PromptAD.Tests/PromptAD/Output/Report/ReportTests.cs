@@ -106,6 +106,28 @@ public sealed partial class ReportTests : IDisposable
     }
 
     [Fact]
+    public void StoredThreshold_IsMarkedOnlyAtTheSizeItWasCalibratedAt()
+    {
+        string model = Path.Combine(_workspace.Dir, "calibrated.safetensors");
+        var r = Cli("train", "--weights", _workspace.Weights, "--backbone", "tiny-test", "--data", _workspace.Data, "--category", "widget",
+            "--shots", "2", "--epochs", "1", "--out", model);
+        Assert.True(r.Code == 0, r.Err);
+        r = Cli("calibrate", "--model", model, "--weights", _workspace.Weights, "--data", _workspace.Data, "--size", "32", "--fpr", "0.5");
+        Assert.True(r.Code == 0, r.Err);
+
+        foreach (var (size, stored) in new[] { ("32", true), ("48", false) })
+        {
+            string test = Path.Combine(_workspace.Dir, "test" + size);
+            r = Cli("test", "--model", model, "--weights", _workspace.Weights, "--data", _workspace.Data, "--size", size, "--out", test);
+            Assert.True(r.Code == 0, r.Err);
+            using var data = JsonDocument.Parse(File.ReadAllText(Path.Combine(test, ReportData.FileName)));
+            string source = data.RootElement.GetProperty("threshold").GetProperty("source").GetString()!;
+            if (stored) Assert.StartsWith("stored in the model", source);
+            else Assert.Contains("calibrated on 32 px maps, not these 48 px ones", source);
+        }
+    }
+
+    [Fact]
     public void Run_WritesTableReport_LinkingEachRunsReport()
     {
         string output = Path.Combine(_workspace.Dir, "run");
