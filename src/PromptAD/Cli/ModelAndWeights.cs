@@ -27,20 +27,30 @@ internal sealed class ModelAndWeights : IDisposable
     {
         CommonOptions.CheckExists(modelFile, "Model");
         CommonOptions.CheckExists(weightsFile, "Weights");
-        var model = PromptAdModel.Load(modelFile.FullName);
+        // Hashing a full-size weights file is about half a second of one core: it runs beside the model's reading and
+        // the weights' loading (mapping and the finite-value scan), which are the start's other big waits, and is
+        // checked before the weights are handed out, so nothing is scored with weights that are not the model's.
+        var hashing = Task.Run(() => FileHash.Sha256(weightsFile.FullName));
+        PromptAdModel? model = null;
         IBackend? backend = null;
+        ClipWeights? weights = null;
         try
         {
+            model = PromptAdModel.Load(modelFile.FullName);
             var config = ClipConfigs.Load(backbone ?? model.Metadata.Backbone);
-            model.CheckCompatible(config, FileHash.Sha256(weightsFile.FullName));
+            model.CheckCompatible(config);
             backend = BackendChoice.Create(device, precision);
-            var weights = ClipWeights.Load(weightsFile.FullName, config, backend);
+            weights = ClipWeights.Load(weightsFile.FullName, config, backend);
+            model.CheckCompatible(config, hashing.GetAwaiter().GetResult());
             return new ModelAndWeights(model, weights, backend);
         }
         catch
         {
+            // The hash's own failure (an unreadable file) is the error to show only when nothing failed before it.
+            try { hashing.Wait(); } catch (AggregateException) { }
+            weights?.Dispose();
             backend?.Dispose();
-            model.Dispose();
+            model?.Dispose();
             throw;
         }
     }
