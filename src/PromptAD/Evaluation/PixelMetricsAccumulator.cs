@@ -132,7 +132,19 @@ public sealed class PixelMetricsAccumulator : IDisposable
         var ranges = CutRanges();
         // One set of working arrays, sized for the largest range, serves every range.
         long largest = ranges.Where(r => r.Count <= _budget).Select(r => r.Count).DefaultIfEmpty(0).Max();
-        var work = new Workspace((int)largest);
+        var work = Workspace.Rent((int)largest);
+        try
+        {
+            return SweepRanges(ranges, sweep, work);
+        }
+        finally
+        {
+            Workspace.Return(work);
+        }
+    }
+
+    private PixelSweep SweepRanges(List<KeyRange> ranges, Sweep sweep, Workspace work)
+    {
         if (ranges.Count == 1)
         {
             // Everything in one range: read the spill itself.
@@ -164,8 +176,17 @@ public sealed class PixelMetricsAccumulator : IDisposable
 
     private sealed class Workspace(int length)
     {
+        /// <summary>The last one returned, kept for the next evaluation of the process (`run` evaluates a test set many
+        /// times; 64 MB of fresh arrays each time are page faults the sort would otherwise wait on).</summary>
+        private static Workspace? s_idle;
+
         public readonly uint[] Keys = new uint[length], KeyScratch = new uint[length];
         public readonly int[] Regions = new int[length], RegionScratch = new int[length];
+
+        public static Workspace Rent(int length) =>
+            Interlocked.Exchange(ref s_idle, null) is { } idle && idle.Keys.Length >= length ? idle : new Workspace(length);
+
+        public static void Return(Workspace work) => s_idle = work;
     }
 
     /// <summary>The key space cut from the top into ranges of at most the budget (or one oversized 16-bit bucket), descending.</summary>

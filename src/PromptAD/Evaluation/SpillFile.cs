@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+
 namespace PromptAD.Evaluation;
 
 /// <summary>
@@ -15,6 +17,14 @@ internal sealed class SpillFile : IDisposable
     private const int BufferBytes = 1 << 20;
     private const int ChunkBytes = 1 << 20;
     private static long s_inMemory;
+
+    /// <summary>Idle chunks kept for the process's next spill (at most <see cref="MaxIdleChunks"/>). An evaluation writes
+    /// ~100 MB of pixels and its key ranges as much again; fresh chunks are zero pages that the kernel faults in one at a
+    /// time, which cost more than the writes into them, and `run` evaluates the same test set many times.</summary>
+    private static readonly ConcurrentBag<byte[]> s_idle = [];
+
+    /// <summary>256 MiB: one bottle-sized evaluation's pixels and their ranges.</summary>
+    private const int MaxIdleChunks = 256;
 
     private readonly string _prefix;
     private readonly int _writeBuffer;
@@ -40,7 +50,7 @@ internal sealed class SpillFile : IDisposable
             while (bytes.Length > 0)
             {
                 int used = (int)(Length % ChunkBytes);
-                if (used == 0) _chunks.Add(new byte[ChunkBytes]);
+                if (used == 0) _chunks.Add(s_idle.TryTake(out var idle) ? idle : new byte[ChunkBytes]);
                 int n = Math.Min(bytes.Length, ChunkBytes - used);
                 bytes[..n].CopyTo(_chunks[^1].AsSpan(used));
                 bytes = bytes[n..];
@@ -86,6 +96,11 @@ internal sealed class SpillFile : IDisposable
 
     private void Release()
     {
+        foreach (var chunk in _chunks)
+        {
+            if (s_idle.Count >= MaxIdleChunks) break;
+            s_idle.Add(chunk); // read only up to each spill's own length, so old contents never show
+        }
         _chunks.Clear();
         Interlocked.Add(ref s_inMemory, -_reserved);
         _reserved = 0;

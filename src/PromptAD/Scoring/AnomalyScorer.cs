@@ -56,8 +56,8 @@ public sealed class AnomalyScorer : IDisposable
         if (P != _grid * _grid)
             throw new ArgumentException($"scoring: {P} local features per image do not form a {_grid}×{_grid} grid");
         if (n == 0) return [];
-        float[] host;
-        lock (_gate) // the batch buffers are the scorer's own
+        var scores = new ImageScore[n];
+        lock (_gate) // the batch buffers (and the host copy) are the scorer's own
         {
             var batch = BatchFor(f);
             if (batch.Step is { } step) step.Replay();
@@ -67,17 +67,19 @@ public sealed class AnomalyScorer : IDisposable
                 batch.Step = f.Global.Backend.CaptureStep(() => Compute(batch));
                 batch.Step.Replay();
             }
-            host = batch.Result.ToArray();
-        }
-
-        var scores = new ImageScore[n];
-        for (int i = 0; i < n; i++)
-        {
-            float a = host[n * plane + n + 2 * i], b = host[n * plane + n + 2 * i + 1];
-            float imagePad = 1f / (1f + MathF.Exp(-_logitScale * (b - a)));
-            float vadMax = host[n * plane + i];
-            float score = (float)HarmonicFusion.Fuse(imagePad, vadMax);
-            scores[i] = new ImageScore(score, imagePad, vadMax, host.AsSpan(i * plane, plane).ToArray(), O);
+            // One download per batch (a device's one copy back), into a host buffer kept for the next batch: a fresh
+            // multi-MB array per batch is zero pages the kernel faults in, which cost more than the copy itself.
+            if (_host?.Length != batch.Result.Length) _host = new float[batch.Result.Length];
+            var host = _host;
+            batch.Result.Backend.Download(batch.Result, host);
+            for (int i = 0; i < n; i++)
+            {
+                float a = host[n * plane + n + 2 * i], b = host[n * plane + n + 2 * i + 1];
+                float imagePad = 1f / (1f + MathF.Exp(-_logitScale * (b - a)));
+                float vadMax = host[n * plane + i];
+                float score = (float)HarmonicFusion.Fuse(imagePad, vadMax);
+                scores[i] = new ImageScore(score, imagePad, vadMax, host.AsSpan(i * plane, plane).ToArray(), O);
+            }
         }
         return scores;
     }
@@ -131,6 +133,7 @@ public sealed class AnomalyScorer : IDisposable
     }
 
     private BatchBuffers? _batch;
+    private float[]? _host;
     private readonly Lock _gate = new();
 
     private sealed class BatchBuffers : IDisposable
