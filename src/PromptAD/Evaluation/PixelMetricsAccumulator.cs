@@ -180,8 +180,9 @@ public sealed class PixelMetricsAccumulator : IDisposable
         /// times; 64 MB of fresh arrays each time are page faults the sort would otherwise wait on).</summary>
         private static Workspace? s_idle;
 
-        public readonly uint[] Keys = new uint[length], KeyScratch = new uint[length];
-        public readonly int[] Regions = new int[length], RegionScratch = new int[length];
+        // Pinned: a kept workspace is not copied around by the large-object compaction after each evaluation.
+        public readonly uint[] Keys = GC.AllocateUninitializedArray<uint>(length, pinned: true), KeyScratch = GC.AllocateUninitializedArray<uint>(length, pinned: true);
+        public readonly int[] Regions = GC.AllocateUninitializedArray<int>(length, pinned: true), RegionScratch = GC.AllocateUninitializedArray<int>(length, pinned: true);
 
         public static Workspace Rent(int length) =>
             Interlocked.Exchange(ref s_idle, null) is { } idle && idle.Keys.Length >= length ? idle : new Workspace(length);

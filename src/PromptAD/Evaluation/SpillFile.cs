@@ -50,7 +50,7 @@ internal sealed class SpillFile : IDisposable
             while (bytes.Length > 0)
             {
                 int used = (int)(Length % ChunkBytes);
-                if (used == 0) _chunks.Add(s_idle.TryTake(out var idle) ? idle : new byte[ChunkBytes]);
+                if (used == 0) _chunks.Add(s_idle.TryTake(out var idle) ? idle : NewChunk());
                 int n = Math.Min(bytes.Length, ChunkBytes - used);
                 bytes[..n].CopyTo(_chunks[^1].AsSpan(used));
                 bytes = bytes[n..];
@@ -60,6 +60,10 @@ internal sealed class SpillFile : IDisposable
         }
         Length += bytes.Length;
     }
+
+    /// <summary>On the pinned heap: kept chunks outlive evaluations, and the compaction after each one (Evaluator) would
+    /// otherwise copy every kept chunk to another place each time.</summary>
+    private static byte[] NewChunk() => GC.AllocateUninitializedArray<byte>(ChunkBytes, pinned: true);
 
     /// <summary>A reader positioned at <paramref name="offset"/> (flushes pending file writes first).</summary>
     public Stream OpenRead(long offset = 0)

@@ -69,7 +69,7 @@ public sealed class AnomalyScorer : IDisposable
             }
             // One download per batch (a device's one copy back), into a host buffer kept for the next batch: a fresh
             // multi-MB array per batch is zero pages the kernel faults in, which cost more than the copy itself.
-            if (_host?.Length != batch.Result.Length) _host = new float[batch.Result.Length];
+            if (_host?.Length != batch.Result.Length) _host = GC.AllocateUninitializedArray<float>(checked((int)batch.Result.Length), pinned: true); // not moved by compactions
             var host = _host;
             batch.Result.Backend.Download(batch.Result, host);
             for (int i = 0; i < n; i++)
