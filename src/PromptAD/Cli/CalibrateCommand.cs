@@ -4,9 +4,10 @@ using PromptAD.Calibration;
 using PromptAD.Clip;
 using PromptAD.Clip.Imaging;
 using PromptAD.Data;
+using PromptAD.Files;
 using PromptAD.Model;
-using PromptAD.Output;
 using PromptAD.Pipeline;
+using PromptAD.Terminal;
 
 namespace PromptAD.Cli;
 

@@ -4,10 +4,12 @@ using System.Text.Json;
 using PromptAD.Clip;
 using PromptAD.Data;
 using PromptAD.Evaluation;
-using PromptAD.Output;
-using PromptAD.Output.Report;
+using PromptAD.Files;
 using PromptAD.Pipeline;
+using PromptAD.Results;
+using PromptAD.Results.Report;
 using PromptAD.Tensors;
+using PromptAD.Terminal;
 using PromptAD.Training;
 
 namespace PromptAD.Cli;

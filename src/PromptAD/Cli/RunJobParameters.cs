@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
-using PromptAD.Output;
+using PromptAD.Files;
+using PromptAD.Terminal;
 using PromptAD.Training;
 
 namespace PromptAD.Cli;
@@ -14,7 +15,7 @@ namespace PromptAD.Cli;
 internal static class RunJobParameters
 {
     /// <summary>What run writes into --out (no input may be there).</summary>
-    public static readonly string[] Written = ["results.md", "results.csv", "metrics.csv", Output.Report.TestReport.FileName, ResultsFolder.JobFile, "runs/"];
+    public static readonly string[] Written = ["results.md", "results.csv", "metrics.csv", Results.Report.TestReport.FileName, ResultsFolder.JobFile, "runs/"];
 
     /// <summary>Parameters that job files written before them lack, with the value those jobs ran under.</summary>
     public static readonly IReadOnlyDictionary<string, string> AbsentMeans = new Dictionary<string, string>

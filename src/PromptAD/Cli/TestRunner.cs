@@ -1,8 +1,11 @@
 using PromptAD.Data;
 using PromptAD.Evaluation;
-using PromptAD.Output;
-using PromptAD.Output.Report;
+using PromptAD.Heatmaps;
+using PromptAD.Files;
 using PromptAD.Pipeline;
+using PromptAD.Results;
+using PromptAD.Results.Report;
+using PromptAD.Terminal;
 
 namespace PromptAD.Cli;
 

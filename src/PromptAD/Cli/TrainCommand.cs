@@ -1,8 +1,8 @@
 using System.CommandLine;
 using PromptAD.Clip;
 using PromptAD.Data;
+using PromptAD.Files;
 using PromptAD.Model;
-using PromptAD.Output;
 using PromptAD.Training;
 
 namespace PromptAD.Cli;

@@ -3,7 +3,7 @@ using PromptAD.Clip;
 using PromptAD.Clip.Imaging;
 using PromptAD.Data;
 using PromptAD.Model;
-using PromptAD.Output;
+using PromptAD.Terminal;
 using PromptAD.Training;
 
 namespace PromptAD.Cli;

@@ -1,7 +1,7 @@
 using PromptAD.Cli;
 using PromptAD.Data;
+using PromptAD.Files;
 using PromptAD.Model;
-using PromptAD.Output;
 using PromptAD.Training;
 
 namespace PromptAD.Tests.Cli;

@@ -2,7 +2,7 @@ using System.CommandLine;
 using PromptAD.Bench;
 using PromptAD.Cli;
 using PromptAD.Data;
-using PromptAD.Output;
+using PromptAD.Files;
 using PromptAD.Tests.Ops;
 
 namespace PromptAD.Tests.Cli;

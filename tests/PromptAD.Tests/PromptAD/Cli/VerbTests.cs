@@ -152,7 +152,7 @@ public sealed class VerbTests : IDisposable
             var r = Cli("predict", "--model", model, "--weights", _weights, photos, "--size", "48", "--raw-maps", format, "--out", predict);
             Assert.True(r.Code == 0, r.Err);
             using (var heat = SixLabors.ImageSharp.Image.Load(Path.Combine(predict, "heatmaps", "wide.png")))
-                Assert.Equal((48, 36 + PromptAD.Output.HeatmapRenderer.Gap + PromptAD.Output.HeatmapRenderer.ColorbarHeight), (heat.Width, heat.Height));
+                Assert.Equal((48, 36 + PromptAD.Heatmaps.HeatmapRenderer.Gap + PromptAD.Heatmaps.HeatmapRenderer.ColorbarHeight), (heat.Width, heat.Height));
 
             float[] map;
             using (var m = PromptAD.Model.PromptAdModel.Load(model))

@@ -1,5 +1,5 @@
 using System.Text;
-using PromptAD.Output;
+using PromptAD.Files;
 
 namespace PromptAD.Tests.Cli;
 

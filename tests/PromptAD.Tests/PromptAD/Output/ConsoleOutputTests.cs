@@ -1,4 +1,5 @@
-using PromptAD.Output;
+using PromptAD.Terminal;
+
 
 namespace PromptAD.Tests.Cli;
 

@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using PromptAD.Clip.Imaging;
 using PromptAD.Data;
-using PromptAD.Output;
+using PromptAD.Heatmaps;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 

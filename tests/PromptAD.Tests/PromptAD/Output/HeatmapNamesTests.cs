@@ -1,4 +1,5 @@
-using PromptAD.Output;
+using PromptAD.Heatmaps;
+
 
 namespace PromptAD.Tests.Cli;
 

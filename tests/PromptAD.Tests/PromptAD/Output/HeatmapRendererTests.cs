@@ -1,6 +1,6 @@
 using PromptAD.Clip.Imaging;
 using PromptAD.Data;
-using PromptAD.Output;
+using PromptAD.Heatmaps;
 
 namespace PromptAD.Tests.Cli;
 

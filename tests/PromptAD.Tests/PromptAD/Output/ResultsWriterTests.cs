@@ -1,6 +1,6 @@
 using System.Text.Json;
 using PromptAD.Evaluation;
-using PromptAD.Output;
+using PromptAD.Results;
 
 namespace PromptAD.Tests.Cli;
 

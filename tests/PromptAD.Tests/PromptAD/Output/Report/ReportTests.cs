@@ -2,8 +2,8 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using PromptAD.Evaluation;
-using PromptAD.Output;
-using PromptAD.Output.Report;
+using PromptAD.Results;
+using PromptAD.Results.Report;
 
 namespace PromptAD.Tests.Output.Report;
 

@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text;
 using PromptAD.Evaluation;
+using PromptAD.Files;
 
-namespace PromptAD.Output;
+namespace PromptAD.Results;
 
 /// <summary>
 /// The paper-style results table of <c>promptad run</c>: one row per category, one column per shot count, each cell
@@ -114,7 +115,7 @@ public static class ResultsTable
             header.AddRange([p + "_mean", p + "_std", p + "_seeds"]);
         }
 
-        Output.Csv.AppendRecord(sb, header);
+        Results.Csv.AppendRecord(sb, header);
         foreach (ResultMetric metric in metrics ?? ResultMetrics.All)
         {
             Table t = Build(all, metric);
@@ -124,10 +125,10 @@ public static class ResultsTable
                 for (int s = 0; s < t.Shots.Count; s++)
                 {
                     Cell cell = t[row, s];
-                    fields.AddRange([Output.Csv.Number(cell.Mean), Output.Csv.Number(cell.Std), cell.Seeds.ToString(CultureInfo.InvariantCulture)]);
+                    fields.AddRange([Results.Csv.Number(cell.Mean), Results.Csv.Number(cell.Std), cell.Seeds.ToString(CultureInfo.InvariantCulture)]);
                 }
 
-                Output.Csv.AppendRecord(sb, fields);
+                Results.Csv.AppendRecord(sb, fields);
             }
         }
 

@@ -2,7 +2,7 @@ using PromptAD.Data;
 using PromptAD.Evaluation;
 using PromptAD.Scoring;
 
-namespace PromptAD.Output;
+namespace PromptAD.Results;
 
 /// <summary>
 /// One (category, shots, seed) run: what was run, its <see cref="EvaluationMetrics"/> (fractions) and its times.

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace PromptAD.Output;
+namespace PromptAD.Files;
 
 /// <summary>
 /// One writer per results folder: <c>.promptad.lock</c> holds the owner's pid, host, process start time and verb.

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace PromptAD.Output;
+namespace PromptAD.Terminal;
 
 /// <summary>
 /// A progress bar with ETA for long work (training epochs, test images), written to stderr so stdout stays clean

@@ -1,4 +1,4 @@
-namespace PromptAD.Output;
+namespace PromptAD.Heatmaps;
 
 /// <summary>
 /// Resizes a score map (row-major floats) with bilinear interpolation at pixel centres — source coordinate

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace PromptAD.Output;
+namespace PromptAD.Terminal;
 
 /// <summary>
 /// A plain-text table printed at the end of a verb: columns padded to their widest cell, numbers right-aligned

@@ -1,6 +1,6 @@
 using PromptAD.Clip.IO;
 
-namespace PromptAD.Output;
+namespace PromptAD.Files;
 
 /// <summary>An input of a verb: what it is for messages ("weights file", "dataset") and its path.</summary>
 public readonly record struct GuardedInput(string What, string? Path);

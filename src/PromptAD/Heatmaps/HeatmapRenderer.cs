@@ -1,11 +1,12 @@
 using PromptAD.Clip.Imaging;
 using PromptAD.Data;
+using PromptAD.Files;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 
-namespace PromptAD.Output;
+namespace PromptAD.Heatmaps;
 
 /// <summary>
 /// Renders one test image's result as a PNG: on the left the image (resized to the map size) with the jet-coloured

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using PromptAD.Evaluation;
 
-namespace PromptAD.Output;
+namespace PromptAD.Results;
 
 /// <summary>
 /// metrics.json: one run's <see cref="RunMetrics"/> as an indented JSON object with the metrics ×100, null where a

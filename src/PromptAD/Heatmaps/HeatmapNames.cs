@@ -1,4 +1,4 @@
-namespace PromptAD.Output;
+namespace PromptAD.Heatmaps;
 
 /// <summary>
 /// Heatmap file names, given one image at a time: named after the image; a name already taken (same file name in two

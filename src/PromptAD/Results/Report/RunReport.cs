@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text;
 using PromptAD.Evaluation;
+using PromptAD.Files;
 
-namespace PromptAD.Output.Report;
+namespace PromptAD.Results.Report;
 
 /// <summary>
 /// report.html of a `promptad run` job: the category × k table of every metric (mean ± std over seeds, as results.md),

@@ -1,7 +1,8 @@
 using System.Text;
 using PromptAD.Evaluation;
+using PromptAD.Files;
 
-namespace PromptAD.Output;
+namespace PromptAD.Results;
 
 /// <summary>
 /// Writes a run's result files (per-image scores CSV, metrics JSON and CSV), each atomically. Metric values are

@@ -3,7 +3,7 @@ using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 
-namespace PromptAD.Output.Report;
+namespace PromptAD.Results.Report;
 
 /// <summary>
 /// A small JPEG of a heatmap, inlined into the report as a data: URL, so the gallery loads at once and the report stays

@@ -1,4 +1,4 @@
-namespace PromptAD.Output;
+namespace PromptAD.Heatmaps;
 
 /// <summary>A jet-like colormap (dark blue → cyan → yellow → dark red), the usual one for anomaly maps.</summary>
 public static class Colormap

@@ -1,7 +1,9 @@
 using System.Text;
 using PromptAD.Evaluation;
+using PromptAD.Files;
+using PromptAD.Terminal;
 
-namespace PromptAD.Output.Report;
+namespace PromptAD.Results.Report;
 
 /// <summary>
 /// report.html of one test run: the metrics exactly as metrics.json holds them, their curves (from the same sweeps,

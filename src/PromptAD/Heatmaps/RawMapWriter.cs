@@ -2,8 +2,9 @@ using System.Buffers.Binary;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
+using PromptAD.Files;
 
-namespace PromptAD.Output;
+namespace PromptAD.Heatmaps;
 
 /// <summary>How raw score maps are written for downstream tools (--raw-maps).</summary>
 public enum RawMapFormat

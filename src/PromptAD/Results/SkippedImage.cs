@@ -1,4 +1,6 @@
-namespace PromptAD.Output;
+using PromptAD.Files;
+
+namespace PromptAD.Results;
 
 /// <summary>An image that could not be read, and why (reported on stderr and in skipped.txt, left out of the results).</summary>
 public sealed record SkippedImage(string Path, string Reason)

@@ -1,7 +1,8 @@
 using System.Text;
 using PromptAD.Evaluation;
+using PromptAD.Terminal;
 
-namespace PromptAD.Output.Report;
+namespace PromptAD.Results.Report;
 
 /// <summary>
 /// Small inline SVG charts for the reports, drawn here (no script, nothing fetched): a curve on [0, xMax]×[0, 1]

@@ -1,6 +1,7 @@
 using System.Globalization;
+using PromptAD.Terminal;
 
-namespace PromptAD.Output.Report;
+namespace PromptAD.Results.Report;
 
 /// <summary>Escaping for the reports: every name that comes from a file or folder name goes through here.</summary>
 internal static class Html

@@ -1,4 +1,4 @@
-namespace PromptAD.Output;
+namespace PromptAD.Results;
 
 /// <summary>Mean and standard deviation for the results table. NaN inputs (metrics not computed) are skipped.</summary>
 public static class Stats

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.Json;
 
-namespace PromptAD.Output;
+namespace PromptAD.Files;
 
 /// <summary>
 /// A results folder belongs to one job. <see cref="Open"/> takes the folder's lock and removes the temporary files a

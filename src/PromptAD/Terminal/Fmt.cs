@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace PromptAD.Output;
+namespace PromptAD.Terminal;
 
 /// <summary>Invariant-culture number formatting for console tables; NaN prints as "–".</summary>
 internal static class Fmt

@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.Json;
 using PromptAD.Evaluation;
 
-namespace PromptAD.Output.Report;
+namespace PromptAD.Results.Report;
 
 /// <summary>One scored test image as the report shows it.</summary>
 /// <param name="Path">The image's path relative to the dataset root ('/' separated).</param>

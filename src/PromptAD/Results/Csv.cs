@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace PromptAD.Output;
+namespace PromptAD.Results;
 
 /// <summary>RFC 4180 CSV: fields with a comma, quote, CR or LF are quoted, quotes doubled; records end with CRLF.</summary>
 public static class Csv

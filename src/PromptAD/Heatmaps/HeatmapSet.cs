@@ -2,8 +2,9 @@ using System.Runtime.InteropServices;
 using PromptAD.Clip.Imaging;
 using PromptAD.Data;
 using PromptAD.Evaluation;
+using PromptAD.Terminal;
 
-namespace PromptAD.Output;
+namespace PromptAD.Heatmaps;
 
 /// <summary>
 /// Writes the heatmaps of a set of images (a test split, or predict's images) given one image at a time, in memory

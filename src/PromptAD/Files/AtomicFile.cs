@@ -1,7 +1,7 @@
 using System.Text;
 using PromptAD.Tensors.SafeTensors;
 
-namespace PromptAD.Output;
+namespace PromptAD.Files;
 
 /// <summary>
 /// Writes result files so that a reader never sees a half-written one: the content goes to a temporary file in the
