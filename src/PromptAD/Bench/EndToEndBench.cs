@@ -1,8 +1,10 @@
 using System.Diagnostics;
-using PromptAD.Cli;
 using PromptAD.Clip;
 using PromptAD.Data;
+using PromptAD.Devices;
+using PromptAD.Jobs;
 using PromptAD.Pipeline;
+using PromptAD.Terminal;
 using PromptAD.Training;
 
 namespace PromptAD.Bench;

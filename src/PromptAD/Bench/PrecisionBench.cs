@@ -1,8 +1,9 @@
 using System.Diagnostics;
-using PromptAD.Cli;
 using PromptAD.Clip;
 using PromptAD.Data;
+using PromptAD.Devices;
 using PromptAD.Evaluation;
+using PromptAD.Jobs;
 using PromptAD.Kernels;
 using PromptAD.Pipeline;
 using PromptAD.Scoring;

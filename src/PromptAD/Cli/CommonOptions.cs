@@ -1,5 +1,6 @@
 using System.CommandLine;
 using PromptAD.Clip;
+using PromptAD.Jobs;
 using PromptAD.Training;
 
 namespace PromptAD.Cli;

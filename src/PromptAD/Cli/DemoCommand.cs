@@ -1,6 +1,8 @@
 using System.CommandLine;
 using PromptAD.Clip;
 using PromptAD.Data;
+using PromptAD.Devices;
+using PromptAD.Jobs;
 using PromptAD.Training;
 
 namespace PromptAD.Cli;

@@ -2,6 +2,8 @@ using System.CommandLine;
 using PromptAD.Clip;
 using PromptAD.Clip.Imaging;
 using PromptAD.Clip.Text;
+using PromptAD.Data;
+using PromptAD.Devices;
 using PromptAD.Tensors;
 using PromptAD.Tensors.SafeTensors;
 

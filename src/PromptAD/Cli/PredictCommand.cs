@@ -1,6 +1,7 @@
 using System.CommandLine;
 using PromptAD.Calibration;
 using PromptAD.Data;
+using PromptAD.Devices;
 using PromptAD.Files;
 using PromptAD.Heatmaps;
 using PromptAD.Pipeline;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using PromptAD.Data;
 using PromptAD.Files;
+using PromptAD.Jobs;
 using PromptAD.Results;
 using PromptAD.Results.Report;
 

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using PromptAD.Files;
+using PromptAD.Jobs;
 using PromptAD.Terminal;
 using PromptAD.Training;
 

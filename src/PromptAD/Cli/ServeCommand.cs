@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using PromptAD.Clip;
+using PromptAD.Devices;
+using PromptAD.Files;
 using PromptAD.Serving;
 
 namespace PromptAD.Cli;

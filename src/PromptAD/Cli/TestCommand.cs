@@ -1,7 +1,9 @@
 using System.CommandLine;
 using PromptAD.Data;
+using PromptAD.Devices;
 using PromptAD.Files;
 using PromptAD.Heatmaps;
+using PromptAD.Jobs;
 using PromptAD.Pipeline;
 using PromptAD.Results;
 

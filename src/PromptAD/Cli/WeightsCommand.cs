@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using PromptAD.Clip;
 using PromptAD.Clip.WeightFiles;
+using PromptAD.Files;
 using PromptAD.Tensors.Checkpoints;
 using PromptAD.Tensors.SafeTensors;
 

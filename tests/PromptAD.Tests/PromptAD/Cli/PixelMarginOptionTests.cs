@@ -1,6 +1,7 @@
 using PromptAD.Cli;
 using PromptAD.Data;
 using PromptAD.Files;
+using PromptAD.Jobs;
 using PromptAD.Model;
 using PromptAD.Training;
 

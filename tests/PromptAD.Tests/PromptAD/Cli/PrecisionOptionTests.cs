@@ -3,6 +3,7 @@ using PromptAD.Bench;
 using PromptAD.Cli;
 using PromptAD.Data;
 using PromptAD.Files;
+using PromptAD.Jobs;
 using PromptAD.Tests.Ops;
 
 namespace PromptAD.Tests.Cli;

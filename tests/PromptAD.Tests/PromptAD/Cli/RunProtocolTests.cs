@@ -1,6 +1,6 @@
-using PromptAD.Cli;
 using PromptAD.Clip;
 using PromptAD.Data;
+using PromptAD.Jobs;
 using PromptAD.Pipeline;
 using PromptAD.Tensors.Cpu;
 using PromptAD.Training;

@@ -1,5 +1,5 @@
-using PromptAD.Cli;
 using PromptAD.Data;
+using PromptAD.Jobs;
 
 namespace PromptAD.Tests.Cli;
 

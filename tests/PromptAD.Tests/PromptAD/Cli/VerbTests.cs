@@ -96,7 +96,7 @@ public sealed class VerbTests : IDisposable
         {
             Assert.Equal(MidFeatureMode.BlockOutput, m.Metadata.Options.MidFeatures);
             Assert.Equal("widget", m.Metadata.ClassName);
-            Assert.Equal(PromptAD.Cli.PromptSource.Resolve(null).StatesFor(SyntheticDataset.Category), m.Metadata.AnomalyStates);
+            Assert.Equal(PromptAD.Jobs.PromptSource.Resolve(null).StatesFor(SyntheticDataset.Category), m.Metadata.AnomalyStates);
         }
         r = Test(model, Path.Combine(_dir, "test-block"));
         Assert.True(r.Code == 0, r.Err);

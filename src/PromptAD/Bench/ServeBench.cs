@@ -1,13 +1,13 @@
 using System.Diagnostics;
-using PromptAD.Bench;
 using PromptAD.Clip;
 using PromptAD.Model;
 using PromptAD.Scoring;
+using PromptAD.Serving;
 using PromptAD.Training;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
-namespace PromptAD.Serving;
+namespace PromptAD.Bench;
 
 /// <summary>
 /// `promptad bench serve`: the HTTP service on this machine, with random weights and a 1-shot model of random
@@ -27,7 +27,7 @@ public static class ServeBench
         int requests = BenchArgs.Int(args, "--requests", 24), clients = BenchArgs.Int(args, "--clients", 8);
         int batch = BenchArgs.Int(args, "--batch", 8), size = BenchArgs.Int(args, "--size", AnomalyScorer.DefaultOutputSize);
         var config = ClipConfigs.Load(configName);
-        using var backend = Cli.BackendChoice.Create(BenchArgs.String(args, "--device") ?? "cpu", BenchArgs.String(args, "--precision") ?? "fp32");
+        using var backend = Devices.BackendChoice.Create(BenchArgs.String(args, "--device") ?? "cpu", BenchArgs.String(args, "--precision") ?? "fp32");
         Console.WriteLine($"serve bench: {configName} (RANDOM WEIGHTS), backend {backend.Name}, {Environment.ProcessorCount} cores, " +
             $"maps {size}×{size}, {requests} requests per phase, {clients} clients, --batch {batch}");
 

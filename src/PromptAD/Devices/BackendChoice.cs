@@ -3,7 +3,7 @@ using PromptAD.Kernels;
 using PromptAD.Tensors;
 using PromptAD.Tensors.Cpu;
 
-namespace PromptAD.Cli;
+namespace PromptAD.Devices;
 
 /// <summary>The asked-for device is not there (exit 1): a missing driver or GPU, not a bug.</summary>
 internal sealed class BackendUnavailableException(string message) : Exception(message);

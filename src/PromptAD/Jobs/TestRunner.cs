@@ -1,13 +1,13 @@
 using PromptAD.Data;
 using PromptAD.Evaluation;
-using PromptAD.Heatmaps;
 using PromptAD.Files;
+using PromptAD.Heatmaps;
 using PromptAD.Pipeline;
 using PromptAD.Results;
 using PromptAD.Results.Report;
 using PromptAD.Terminal;
 
-namespace PromptAD.Cli;
+namespace PromptAD.Jobs;
 
 /// <summary>How <see cref="TestRunner.Run"/> tests and what it records beside the metrics.</summary>
 internal sealed record TestRunOptions
@@ -71,7 +71,7 @@ internal static class TestRunner
         using (var bar = new ConsoleProgress($"test {dataset.Category}", samples.Count, options.ProgressWriter))
         {
             // Undefined metrics (one class only, NaN scores) are the data's failure (exit 1), not a usage error.
-            result = CliErrors.DataFailure(() => Evaluator.Evaluate(source, samples, new EvaluationOptions
+            result = DataFailure.Of(() => Evaluator.Evaluate(source, samples, new EvaluationOptions
             {
                 Strict = options.Strict,
                 Heatmaps = heatmaps,

@@ -1,6 +1,6 @@
 using PromptAD.Training;
 
-namespace PromptAD.Cli;
+namespace PromptAD.Jobs;
 
 /// <summary>
 /// Training stops at the first epoch whose reported loss is NaN or infinite: every later step would only spread NaN

@@ -1,4 +1,4 @@
-namespace PromptAD.Cli;
+namespace PromptAD.Terminal;
 
 /// <summary>
 /// An <see cref="IProgress{T}"/> that calls back on the reporting thread. <see cref="Progress{T}"/> posts to the

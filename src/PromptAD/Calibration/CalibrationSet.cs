@@ -1,6 +1,7 @@
+using PromptAD.Files;
 using PromptAD.Model;
 
-namespace PromptAD.Cli;
+namespace PromptAD.Calibration;
 
 /// <summary>
 /// The good images a threshold rests on must be good parts the model has not seen, each counted once: the model's own

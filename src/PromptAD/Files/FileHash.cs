@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
 
-namespace PromptAD.Cli;
+namespace PromptAD.Files;
 
 /// <summary>SHA-256 of a weights file, recorded in a model so that scoring with other weights is caught.</summary>
 internal static class FileHash

@@ -2,11 +2,12 @@ using System.Diagnostics;
 using PromptAD.Clip;
 using PromptAD.Clip.Imaging;
 using PromptAD.Data;
+using PromptAD.Files;
 using PromptAD.Model;
 using PromptAD.Terminal;
 using PromptAD.Training;
 
-namespace PromptAD.Cli;
+namespace PromptAD.Jobs;
 
 /// <summary>Final losses of one head (the last epoch's step) and its wall time.</summary>
 internal sealed record HeadSummary(PromptHead Head, int Epochs, float Loss, float Contrastive, float Margin, float Alignment, double Seconds);

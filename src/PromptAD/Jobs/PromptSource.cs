@@ -1,6 +1,6 @@
 using PromptAD.Data;
 
-namespace PromptAD.Cli;
+namespace PromptAD.Jobs;
 
 /// <summary>
 /// Where the prompt words come from: <c>prompts.json</c> (generic + per-category anomaly states, class-name words,

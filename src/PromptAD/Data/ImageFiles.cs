@@ -1,6 +1,4 @@
-using PromptAD.Data;
-
-namespace PromptAD.Cli;
+namespace PromptAD.Data;
 
 /// <summary>Expands command-line image arguments (files and folders) into a list of image paths.</summary>
 internal static class ImageFiles

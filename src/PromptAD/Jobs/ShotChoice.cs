@@ -1,6 +1,6 @@
 using PromptAD.Data;
 
-namespace PromptAD.Cli;
+namespace PromptAD.Jobs;
 
 /// <summary>
 /// Which k <c>train/good</c> images a run learns from: the authors' shots file (indices into the name-sorted list,
@@ -11,7 +11,6 @@ internal static class ShotChoice
 {
     public static (IReadOnlyList<string> Files, string How) Select(AnomalyDataset dataset, int k, int seed, string? shotsFile, IReadOnlyList<string>? names)
     {
-        OptionRanges.Check(k, "--shots", OptionRanges.Shots);
         if (names is { Count: > 0 })
         {
             if (names.Count != k) throw new ArgumentException($"--shot-names lists {names.Count} file(s) but --shots is {k}");

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace PromptAD.Cli;
+namespace PromptAD.Jobs;
 
 /// <summary>Wall seconds of `run`'s stages, summed over the job: decoding and encoding the images (once per
 /// category), training, scoring the test images, computing the metrics.</summary>
