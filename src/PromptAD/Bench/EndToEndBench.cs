@@ -3,6 +3,7 @@ using PromptAD.Clip;
 using PromptAD.Data;
 using PromptAD.Devices;
 using PromptAD.Jobs;
+using PromptAD.Model;
 using PromptAD.Pipeline;
 using PromptAD.Terminal;
 using PromptAD.Training;

@@ -5,6 +5,7 @@ using PromptAD.Devices;
 using PromptAD.Evaluation;
 using PromptAD.Jobs;
 using PromptAD.Kernels;
+using PromptAD.Model;
 using PromptAD.Pipeline;
 using PromptAD.Scoring;
 using PromptAD.Training;

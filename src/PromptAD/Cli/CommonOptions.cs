@@ -1,7 +1,7 @@
 using System.CommandLine;
 using PromptAD.Clip;
 using PromptAD.Jobs;
-using PromptAD.Training;
+using PromptAD.Model;
 
 namespace PromptAD.Cli;
 

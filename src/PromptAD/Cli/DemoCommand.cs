@@ -3,7 +3,7 @@ using PromptAD.Clip;
 using PromptAD.Data;
 using PromptAD.Devices;
 using PromptAD.Jobs;
-using PromptAD.Training;
+using PromptAD.Model;
 
 namespace PromptAD.Cli;
 

@@ -7,12 +7,12 @@ using PromptAD.Devices;
 using PromptAD.Evaluation;
 using PromptAD.Files;
 using PromptAD.Jobs;
+using PromptAD.Model;
 using PromptAD.Pipeline;
 using PromptAD.Results;
 using PromptAD.Results.Report;
 using PromptAD.Tensors;
 using PromptAD.Terminal;
-using PromptAD.Training;
 
 namespace PromptAD.Cli;
 

@@ -2,8 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using PromptAD.Files;
 using PromptAD.Jobs;
+using PromptAD.Model;
 using PromptAD.Terminal;
-using PromptAD.Training;
 
 namespace PromptAD.Cli;
 

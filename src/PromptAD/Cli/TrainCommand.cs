@@ -5,7 +5,6 @@ using PromptAD.Devices;
 using PromptAD.Files;
 using PromptAD.Jobs;
 using PromptAD.Model;
-using PromptAD.Training;
 
 namespace PromptAD.Cli;
 

@@ -1,4 +1,5 @@
-using PromptAD.Data;
+using PromptAD.Prompting;
+
 
 namespace PromptAD.Jobs;
 

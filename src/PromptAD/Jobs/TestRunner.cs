@@ -97,7 +97,7 @@ internal static class TestRunner
     /// What the report draws besides the metrics: each image (path relative to the dataset root, its heatmap named as
     /// <see cref="Evaluator"/> named it), the curves, and the model's stored threshold or else the F1-optimal one.
     /// </summary>
-    private static ReportData ReportDataOf(EvaluationResult result, string datasetRoot, bool heatmaps, Calibration.StoredThreshold? stored, int mapSize)
+    private static ReportData ReportDataOf(EvaluationResult result, string datasetRoot, bool heatmaps, Model.StoredThreshold? stored, int mapSize)
     {
         var names = new Dictionary<string, HeatmapNames>(StringComparer.Ordinal);
         var images = result.Images.Select(r =>

@@ -8,7 +8,7 @@ public sealed class StoredThresholdTests
 {
     private static ModelMetadata Meta(StoredThreshold? t) => new()
     {
-        Backbone = "tiny-test", Category = "widget", ClassName = "widget", Shots = 2, Options = new PromptAD.Training.TrainOptions(),
+        Backbone = "tiny-test", Category = "widget", ClassName = "widget", Shots = 2, Options = new PromptAD.Model.TrainOptions(),
         LogitScaleValue = 100, Threshold = t,
     };
 

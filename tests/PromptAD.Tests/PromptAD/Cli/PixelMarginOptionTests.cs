@@ -3,7 +3,6 @@ using PromptAD.Data;
 using PromptAD.Files;
 using PromptAD.Jobs;
 using PromptAD.Model;
-using PromptAD.Training;
 
 namespace PromptAD.Tests.Cli;
 

@@ -1,9 +1,9 @@
 using PromptAD.Clip;
 using PromptAD.Data;
 using PromptAD.Jobs;
+using PromptAD.Model;
 using PromptAD.Pipeline;
 using PromptAD.Tensors.Cpu;
-using PromptAD.Training;
 
 namespace PromptAD.Tests.Cli;
 

@@ -1,4 +1,5 @@
 using PromptAD.Data;
+using PromptAD.Prompting;
 using PromptAD.Tests.Clip;
 
 namespace PromptAD.Tests.Datasets;

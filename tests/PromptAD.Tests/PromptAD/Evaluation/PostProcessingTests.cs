@@ -1,6 +1,6 @@
 using System.Text.Json;
 using PromptAD.Data;
-using PromptAD.Evaluation;
+using PromptAD.Scoring;
 
 namespace PromptAD.Tests.Metrics;
 

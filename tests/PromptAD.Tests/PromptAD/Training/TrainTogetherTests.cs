@@ -1,4 +1,5 @@
 using PromptAD.Clip;
+using PromptAD.Model;
 using PromptAD.Tensors.Cpu;
 using PromptAD.Tests.Pipeline;
 using PromptAD.Training;

@@ -1,6 +1,7 @@
 using System.Text.Json;
+using PromptAD.Data;
 
-namespace PromptAD.Data;
+namespace PromptAD.Prompting;
 
 /// <summary>
 /// The anomaly-state templates and class-name words of <c>data/prompts.json</c>: <c>generic_states</c> (SPEC §5.1,

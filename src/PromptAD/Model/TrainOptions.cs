@@ -1,6 +1,6 @@
 using PromptAD.Clip;
 
-namespace PromptAD.Training;
+namespace PromptAD.Model;
 
 /// <summary>How the cosine similarities are scaled (SPEC §5.5).</summary>
 public enum LogitScaleMode

@@ -1,4 +1,4 @@
-namespace PromptAD.Training;
+namespace PromptAD.Model;
 
 /// <summary>How the pixel head's explicit anomaly margin is computed (SPEC §5.3).</summary>
 public enum PixelMarginMode

@@ -1,6 +1,6 @@
 using PromptAD.Tensors.Cpu;
 
-namespace PromptAD.Evaluation;
+namespace PromptAD.Scoring;
 
 /// <summary>
 /// <c>scipy.ndimage.gaussian_filter(map, sigma)</c> on one float32 map, SciPy's arithmetic exactly

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace PromptAD.Calibration;
+namespace PromptAD.Model;
 
 /// <summary>
 /// The decision threshold `promptad calibrate` stores in a model file, and what it rests on: the target

@@ -1,4 +1,4 @@
-namespace PromptAD.Evaluation;
+namespace PromptAD.Scoring;
 
 /// <summary>
 /// PromptAD's fusion of the prompt-guided and vision-guided scores: 1/(1/a + 1/b) elementwise (SPEC §6). That is
