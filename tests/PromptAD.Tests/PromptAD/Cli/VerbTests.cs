@@ -162,7 +162,7 @@ public sealed class VerbTests : IDisposable
             string raw = Path.Combine(predict, "maps", "wide" + ext);
             if (format == "tiff")
             {
-                var (rw, rh, values) = PromptAD.Tests.Output.HeatmapGeometryTests.ReadFloatTiff(raw);
+                var (rw, rh, values) = PromptAD.Tests.Heatmaps.HeatmapGeometryTests.ReadFloatTiff(raw);
                 Assert.Equal((1024, 768), (rw, rh));
                 foreach (var (x, y) in new[] { (0, 0), (1023, 767), (500, 300), (10, 700), (1000, 5), (517, 383) })
                     Assert.Equal(Bilinear(map, 48, x, y, 1024, 768), values[y * 1024 + x], 5);

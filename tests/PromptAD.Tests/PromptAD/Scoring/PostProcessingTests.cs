@@ -1,8 +1,9 @@
 using System.Text.Json;
 using PromptAD.Data;
 using PromptAD.Scoring;
+using PromptAD.Tests.Evaluation;
 
-namespace PromptAD.Tests.Metrics;
+namespace PromptAD.Tests.Scoring;
 
 public class PostProcessingTests
 {

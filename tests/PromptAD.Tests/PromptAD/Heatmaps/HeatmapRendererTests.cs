@@ -2,7 +2,7 @@ using PromptAD.Clip.Imaging;
 using PromptAD.Data;
 using PromptAD.Heatmaps;
 
-namespace PromptAD.Tests.Cli;
+namespace PromptAD.Tests.Heatmaps;
 
 public sealed class HeatmapRendererTests : IDisposable
 {

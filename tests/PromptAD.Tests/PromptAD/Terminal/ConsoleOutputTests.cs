@@ -1,7 +1,7 @@
 using PromptAD.Terminal;
 
 
-namespace PromptAD.Tests.Cli;
+namespace PromptAD.Tests.Terminal;
 
 public sealed class ConsoleOutputTests
 {

@@ -2,7 +2,7 @@ using System.Text.Json;
 using PromptAD.Evaluation;
 using PromptAD.Results;
 
-namespace PromptAD.Tests.Cli;
+namespace PromptAD.Tests.Results;
 
 public sealed class ResultsWriterTests : IDisposable
 {

@@ -4,9 +4,10 @@ using PromptAD.Pipeline;
 using PromptAD.Tensors.Cpu;
 using PromptAD.Tensors.SafeTensors;
 using PromptAD.Tests.Clip;
+using PromptAD.Tests.Pipeline;
 using PromptAD.Training;
 
-namespace PromptAD.Tests.Pipeline;
+namespace PromptAD.Tests.Model;
 
 /// <summary>The model file: exact round trip, and clear errors for files that cannot be used.</summary>
 public sealed class ModelFileTests : IDisposable
@@ -24,16 +25,7 @@ public sealed class ModelFileTests : IDisposable
         model.Save(path);
         using var back = PromptAdModel.Load(path);
         Assert.Equal(path, back.SourcePath);
-        Assert.Equal(model.Image.Ctx, back.Image.Ctx);
-        Assert.Equal(model.Image.CtxAb, back.Image.CtxAb);
-        Assert.Equal(model.Pixel.Ctx, back.Pixel.Ctx);
-        Assert.Equal(model.Pixel.CtxAb, back.Pixel.CtxAb);
-        Assert.Equal(model.ImagePrototypes.Normal, back.ImagePrototypes.Normal);
-        Assert.Equal(model.ImagePrototypes.Anomaly, back.ImagePrototypes.Anomaly);
-        Assert.Equal(model.PixelPrototypes.Anomaly, back.PixelPrototypes.Anomaly);
-        Assert.Equal(model.Mid1, back.Mid1 with { Data = model.Mid1.Data });
-        Assert.Equal(model.Mid1.Data, back.Mid1.Data);
-        Assert.Equal(model.Mid2.Data, back.Mid2.Data);
+        ModelAssert.SameTensors(model, back);
         var m = model.Metadata;
         var b = back.Metadata;
         Assert.Equal(m.Options, b.Options);
@@ -219,9 +211,7 @@ public class TrainerTests
         var log = new ListProgress();
         using var a = Trainer.Train(weights, set, options, progress: log, cancellationToken: TestContext.Current.CancellationToken);
         using var b = Trainer.Train(weights, set, options, cancellationToken: TestContext.Current.CancellationToken);
-        Assert.Equal(a.Image.Ctx, b.Image.Ctx);
-        Assert.Equal(a.Pixel.CtxAb, b.Pixel.CtxAb);
-        Assert.Equal(a.PixelPrototypes.Anomaly, b.PixelPrototypes.Anomaly);
+        ModelAssert.SameTensors(a, b);
         Assert.Equal(4, log.Items.Count);
         Assert.Equal([1, 2, 1, 2], log.Items.Select(p => p.Epoch));
         Assert.Equal(0.002f, log.Items[0].LearningRate);

@@ -1,7 +1,7 @@
 using System.Text.Json.Nodes;
 using PromptAD.Tests.Requirements;
 
-namespace PromptAD.Tests.Output.Report;
+namespace PromptAD.Tests.Results.Report;
 
 /// <summary>
 /// The tiny-model demo's report.html opened in a real browser (headless Chromium, from its file:// URL): no console

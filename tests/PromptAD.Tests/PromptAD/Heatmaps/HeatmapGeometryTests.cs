@@ -5,7 +5,7 @@ using PromptAD.Heatmaps;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 
-namespace PromptAD.Tests.Output;
+namespace PromptAD.Tests.Heatmaps;
 
 /// <summary>Heatmaps at the image's proportions, raw maps at the image's size, and the two-pass heatmap writer.</summary>
 public sealed class HeatmapGeometryTests : IDisposable

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace PromptAD.Tests.Output.Report;
+namespace PromptAD.Tests.Results.Report;
 
 /// <summary>
 /// A headless Chromium driven over the DevTools protocol (one WebSocket, flat sessions): opens a page, records console

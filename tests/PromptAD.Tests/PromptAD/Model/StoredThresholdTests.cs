@@ -1,7 +1,7 @@
 using PromptAD.Calibration;
 using PromptAD.Model;
 
-namespace PromptAD.Tests.Calibration;
+namespace PromptAD.Tests.Model;
 
 /// <summary>The threshold's metadata keys: exact round trip, absent for an uncalibrated model, clear errors when broken.</summary>
 public sealed class StoredThresholdTests

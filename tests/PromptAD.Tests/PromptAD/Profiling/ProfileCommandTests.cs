@@ -1,6 +1,7 @@
+using PromptAD.Tests.Cli;
 using PromptAD.Tests.Ops;
 
-namespace PromptAD.Tests.Cli;
+namespace PromptAD.Tests.Profiling;
 
 /// <summary>The README's `profile` examples through Program.Main: on the emulated GPU, and the errors without a GPU.</summary>
 [Collection("Console")]

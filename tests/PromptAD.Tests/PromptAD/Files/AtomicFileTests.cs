@@ -1,7 +1,7 @@
 using System.Text;
 using PromptAD.Files;
 
-namespace PromptAD.Tests.Cli;
+namespace PromptAD.Tests.Files;
 
 public sealed class AtomicFileTests : IDisposable
 {

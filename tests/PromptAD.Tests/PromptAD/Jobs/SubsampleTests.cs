@@ -1,7 +1,7 @@
 using PromptAD.Data;
 using PromptAD.Jobs;
 
-namespace PromptAD.Tests.Cli;
+namespace PromptAD.Tests.Jobs;
 
 /// <summary>Capped test sets (bench --test-images) keep both classes, so the metrics stay defined.</summary>
 public sealed class SubsampleTests

@@ -5,7 +5,7 @@ using PromptAD.Evaluation;
 using PromptAD.Results;
 using PromptAD.Results.Report;
 
-namespace PromptAD.Tests.Output.Report;
+namespace PromptAD.Tests.Results.Report;
 
 /// <summary>
 /// report.html of test and run: the metrics exactly as metrics.json holds them, names from files escaped, per defect

@@ -1,7 +1,7 @@
 using PromptAD.Heatmaps;
 
 
-namespace PromptAD.Tests.Cli;
+namespace PromptAD.Tests.Heatmaps;
 
 /// <summary>predict names one heatmap per image; no two images may share (and overwrite) one file.</summary>
 public sealed class HeatmapNamesTests
