@@ -15,7 +15,7 @@ internal static class NonFiniteLoss
         string head = p.Head == PromptHead.Image ? "image" : "pixel";
         throw new TrainingFailedException($"training {category}: the {head} head's loss became non-finite at epoch {p.Epoch}/{p.Epochs} "
             + $"(loss {p.Loss}, contrastive {p.Contrastive}, margin {p.Margin}, alignment {p.Alignment}); "
-            + "check the weights and shots for NaN/Inf or extreme values (a --logit-scale exp on odd weights can overflow). No model was written.");
+            + "check the weights and shots for NaN/Inf or extreme values (the exp logit scale on odd weights can overflow). No model was written.");
     }
 }
 

@@ -28,7 +28,7 @@ internal sealed class PromptSource
     /// <summary>The prompts file used, or null for the built-in generic states.</summary>
     public string? Path { get; }
 
-    public string Describe => Path ?? "built-in generic states (no prompts.json found; pass --prompts for category-specific states)";
+    public string Describe => Path ?? "built-in generic states (no prompts.json found; give one for category-specific states)";
 
     public static PromptSource Resolve(string? explicitPath)
     {

@@ -13,12 +13,12 @@ internal static class ShotChoice
     {
         if (names is { Count: > 0 })
         {
-            if (names.Count != k) throw new ArgumentException($"--shot-names lists {names.Count} file(s) but --shots is {k}");
+            if (names.Count != k) throw new ArgumentException($"{names.Count} shot name(s) given for k = {k} shots");
             if (names.GroupBy(n => n, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } twice)
-                throw new ArgumentException($"--shot-names lists '{twice.Key}' {twice.Count()} times; each shot must be a different image");
+                throw new ArgumentException($"the shot names list '{twice.Key}' {twice.Count()} times; each shot must be a different image");
             var byName = dataset.TrainFiles.ToDictionary(f => Path.GetFileName(f), StringComparer.Ordinal);
             var files = names.Select(n => byName.TryGetValue(n, out var f) ? f
-                : throw new DatasetException($"--shot-names: '{n}' is not in '{Path.Combine(dataset.Directory, "train", AnomalyDataset.GoodFolder)}'.")).ToList();
+                : throw new DatasetException($"shot '{n}' is not in '{Path.Combine(dataset.Directory, "train", AnomalyDataset.GoodFolder)}'.")).ToList();
             return (files, "by name");
         }
         if (shotsFile is not null) return (FewShot.Select(dataset.TrainFiles, k, shotsFile), $"shots file {shotsFile}");
@@ -29,7 +29,7 @@ internal static class ShotChoice
     public static string FileIn(string shotsDir, string category)
     {
         string path = Path.GetFullPath(Path.Combine(shotsDir, category + ".txt"));
-        if (!File.Exists(path)) throw new DatasetException($"Shots file '{path}' does not exist (--shots-dir holds <category>.txt files).");
+        if (!File.Exists(path)) throw new DatasetException($"Shots file '{path}' does not exist (a shots folder holds <category>.txt files).");
         return path;
     }
 }

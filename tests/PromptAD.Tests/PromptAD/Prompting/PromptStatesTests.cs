@@ -28,8 +28,11 @@ public sealed class PromptStatesTests : IDisposable
         Assert.Empty(p.StatesFor("hazelnut_toy"));
         Assert.Equal(27, p.CategoryStates.Count);
 
-        Assert.Throws<DatasetException>(() => PromptStates.Load(Write("p.json", "{\"generic_states\": [\"x\"]}")));
-        Assert.Throws<DatasetException>(() => PromptStates.Load(Write("q.json", "{not json")));
+        string noCategories = Path.Combine(_dir, "p.json"), notJson = Path.Combine(_dir, "q.json");
+        File.WriteAllText(noCategories, "{\"generic_states\": [\"x\"]}");
+        File.WriteAllText(notJson, "{not json");
+        Assert.Throws<DatasetException>(() => PromptStates.Load(noCategories));
+        Assert.Throws<DatasetException>(() => PromptStates.Load(notJson));
     }
 
     /// <summary>SPEC §5.1: a category prompts.json does not name gets its folder name's words as the class word.</summary>
@@ -44,12 +47,5 @@ public sealed class PromptStatesTests : IDisposable
         PromptStates p = PromptStates.Load(Path.Combine(SharedData, "prompts.json"));
         Assert.Equal("steel sheet", p.ClassName("steel-sheet"));
         Assert.Equal("printed circuit board", p.ClassName("pcb1")); // an entry wins
-    }
-
-    private string Write(string name, string text)
-    {
-        string path = Path.Combine(_dir, name);
-        File.WriteAllText(path, text);
-        return path;
     }
 }

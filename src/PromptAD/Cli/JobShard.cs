@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace PromptAD.Jobs;
+namespace PromptAD.Cli;
 
 /// <summary>
 /// `run --shard i/N`: part i (0-based, as Kubernetes' JOB_COMPLETION_INDEX and a 0-based Slurm array) of N disjoint

@@ -1,7 +1,7 @@
 using PromptAD.Files;
 using PromptAD.Model;
 
-namespace PromptAD.Calibration;
+namespace PromptAD.Cli;
 
 /// <summary>
 /// The good images a threshold rests on must be good parts the model has not seen, each counted once: the model's own
