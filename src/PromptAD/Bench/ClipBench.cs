@@ -58,7 +58,7 @@ public static class ClipBench
         string configName = BenchArgs.String(args, "--config") ?? ClipConfigs.Default;
         int reps = BenchArgs.Int(args, "--reps", 1);
         var config = ClipConfigs.Load(configName);
-        using var be = PromptAD.Cli.BackendChoice.Create(BenchArgs.String(args, "--device") ?? "cpu", BenchArgs.String(args, "--precision") ?? "fp32");
+        using var be = PromptAD.Devices.BackendChoice.Create(BenchArgs.String(args, "--device") ?? "cpu", BenchArgs.String(args, "--precision") ?? "fp32");
         Console.WriteLine($"CLIP bench: {configName}, backend {be.Name}, {Environment.ProcessorCount} cores, {reps} rep(s) after a warm-up");
 
         var ours = new Dictionary<string, double>();

@@ -1,8 +1,11 @@
 using System.Diagnostics;
-using PromptAD.Cli;
 using PromptAD.Clip;
 using PromptAD.Data;
+using PromptAD.Devices;
+using PromptAD.Jobs;
+using PromptAD.Model;
 using PromptAD.Pipeline;
+using PromptAD.Terminal;
 using PromptAD.Training;
 
 namespace PromptAD.Bench;

@@ -1,9 +1,11 @@
 using System.Diagnostics;
-using PromptAD.Cli;
 using PromptAD.Clip;
 using PromptAD.Data;
+using PromptAD.Devices;
 using PromptAD.Evaluation;
+using PromptAD.Jobs;
 using PromptAD.Kernels;
+using PromptAD.Model;
 using PromptAD.Pipeline;
 using PromptAD.Scoring;
 using PromptAD.Training;

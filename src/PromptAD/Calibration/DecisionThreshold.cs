@@ -1,3 +1,5 @@
+using PromptAD.Model;
+
 namespace PromptAD.Calibration;
 
 /// <summary>

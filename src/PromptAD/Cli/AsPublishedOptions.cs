@@ -1,5 +1,5 @@
 using PromptAD.Clip;
-using PromptAD.Training;
+using PromptAD.Model;
 
 namespace PromptAD.Cli;
 

@@ -39,7 +39,7 @@ internal static class BenchCommand
                 "gpu" => GpuBench.Run(options),
                 "e2e" => EndToEndBench.Run(options),
                 "precision" => PrecisionBench.Run(options),
-                "serve" => Serving.ServeBench.Run(options),
+                "serve" => Bench.ServeBench.Run(options),
                 "all" => Math.Max(GemmBench.Run(options), ClipBench.Run(options)),
                 _ => 2,
             };

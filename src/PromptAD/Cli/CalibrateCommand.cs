@@ -4,9 +4,12 @@ using PromptAD.Calibration;
 using PromptAD.Clip;
 using PromptAD.Clip.Imaging;
 using PromptAD.Data;
+using PromptAD.Devices;
+using PromptAD.Files;
+using PromptAD.Jobs;
 using PromptAD.Model;
-using PromptAD.Output;
 using PromptAD.Pipeline;
+using PromptAD.Terminal;
 
 namespace PromptAD.Cli;
 

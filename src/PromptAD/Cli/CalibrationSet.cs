@@ -1,3 +1,4 @@
+using PromptAD.Files;
 using PromptAD.Model;
 
 namespace PromptAD.Cli;

@@ -1,6 +1,8 @@
 using PromptAD.Clip;
 using PromptAD.Clip.Imaging;
 using PromptAD.Data;
+using PromptAD.Devices;
+using PromptAD.Jobs;
 using PromptAD.Tensors.SafeTensors;
 
 namespace PromptAD.Cli;
@@ -91,22 +93,6 @@ public static class CliErrors
             _ => $"internal error ({inner.GetType().Name}): {inner.Message}",
         };
         return OneLine(message);
-    }
-
-    /// <summary>
-    /// Runs a computation on data (metrics of a test set): its argument checks ("AUROC is undefined without a normal
-    /// image", NaN scores) are failures of the data, exit 1, not usage errors; the message names <paramref name="source"/>.
-    /// </summary>
-    public static T DataFailure<T>(Func<T> compute, string source)
-    {
-        try
-        {
-            return compute();
-        }
-        catch (ArgumentException e)
-        {
-            throw new DatasetException($"'{source}': {e.Message}", e);
-        }
     }
 
     /// <summary>

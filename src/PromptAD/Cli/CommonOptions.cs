@@ -1,6 +1,7 @@
 using System.CommandLine;
 using PromptAD.Clip;
-using PromptAD.Training;
+using PromptAD.Jobs;
+using PromptAD.Model;
 
 namespace PromptAD.Cli;
 

@@ -1,7 +1,9 @@
 using System.CommandLine;
 using PromptAD.Clip;
 using PromptAD.Data;
-using PromptAD.Training;
+using PromptAD.Devices;
+using PromptAD.Jobs;
+using PromptAD.Model;
 
 namespace PromptAD.Cli;
 
@@ -40,7 +42,7 @@ internal static class DemoCommand
     {
         BackendChoice.CheckPrecision(device, precision);
         OptionRanges.Check(epochs, "--epochs", OptionRanges.Epochs);
-        if (outDir is not null) Output.OutputGuard.NewFolder(outDir.FullName, "--out");
+        if (outDir is not null) Files.OutputGuard.NewFolder(outDir.FullName, "--out");
         string root = outDir?.FullName ?? Directory.CreateTempSubdirectory("promptad-demo-").FullName;
         Directory.CreateDirectory(root);
         Banner();
@@ -97,7 +99,7 @@ internal static class DemoCommand
         Console.WriteLine("next: real weights and data — see README (promptad train / test / run).");
         Console.WriteLine();
         Console.WriteLine("open the test report in a browser:");
-        ReportCommand.PrintLocation(Path.Combine(test, Output.Report.TestReport.FileName));
+        ReportCommand.PrintLocation(Path.Combine(test, Results.Report.TestReport.FileName));
         return 0;
     }
 

@@ -2,6 +2,8 @@ using System.CommandLine;
 using PromptAD.Clip;
 using PromptAD.Clip.Imaging;
 using PromptAD.Clip.Text;
+using PromptAD.Data;
+using PromptAD.Devices;
 using PromptAD.Tensors;
 using PromptAD.Tensors.SafeTensors;
 
@@ -43,7 +45,7 @@ internal static class EncodeCommand
             throw new ArgumentException("encode: nothing to encode; give --images and/or --prompts");
         OptionRanges.Check(batchSize, "--batch", OptionRanges.Batch);
         CommonOptions.CheckExists(weightsFile, "Weights");
-        Output.OutputGuard.File(output.FullName, "--out", [new("weights file", weightsFile.FullName), .. imageArgs.Select(a => new Output.GuardedInput("image input", a))]);
+        Files.OutputGuard.File(output.FullName, "--out", [new("weights file", weightsFile.FullName), .. imageArgs.Select(a => new Files.GuardedInput("image input", a))]);
         var config = CommonOptions.BackboneFor(backboneName, weightsFile);
         var files = ImageFiles.Expand(imageArgs);
         using var backend = BackendChoice.Create(device, precision);

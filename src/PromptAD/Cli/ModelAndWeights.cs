@@ -1,4 +1,6 @@
 using PromptAD.Clip;
+using PromptAD.Devices;
+using PromptAD.Files;
 using PromptAD.Model;
 using PromptAD.Tensors;
 

@@ -1,8 +1,12 @@
 using System.CommandLine;
 using PromptAD.Calibration;
 using PromptAD.Data;
-using PromptAD.Output;
+using PromptAD.Devices;
+using PromptAD.Files;
+using PromptAD.Heatmaps;
 using PromptAD.Pipeline;
+using PromptAD.Results;
+using PromptAD.Terminal;
 
 namespace PromptAD.Cli;
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using PromptAD.Clip;
+using PromptAD.Devices;
 using PromptAD.Kernels;
 using PromptAD.Profiling;
 

@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.Text.Json;
 using PromptAD.Data;
-using PromptAD.Output;
-using PromptAD.Output.Report;
+using PromptAD.Files;
+using PromptAD.Jobs;
+using PromptAD.Results;
+using PromptAD.Results.Report;
 
 namespace PromptAD.Cli;
 

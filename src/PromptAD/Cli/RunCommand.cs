@@ -3,12 +3,16 @@ using System.Globalization;
 using System.Text.Json;
 using PromptAD.Clip;
 using PromptAD.Data;
+using PromptAD.Devices;
 using PromptAD.Evaluation;
-using PromptAD.Output;
-using PromptAD.Output.Report;
+using PromptAD.Files;
+using PromptAD.Jobs;
+using PromptAD.Model;
 using PromptAD.Pipeline;
+using PromptAD.Results;
+using PromptAD.Results.Report;
 using PromptAD.Tensors;
-using PromptAD.Training;
+using PromptAD.Terminal;
 
 namespace PromptAD.Cli;
 
@@ -125,6 +129,7 @@ internal static class RunCommand
 
         var plan = (from d in datasets from k in job.Shots from s in Enumerable.Range(0, job.Seeds) select (Dataset: d, K: k, Seed: s)).ToList();
         // Every run's shots up front: `--shots 1,1000` must fail before hours of k = 1 training, not after.
+        foreach (int k in job.Shots) OptionRanges.Check(k, "--shots", OptionRanges.Shots);
         var shots = plan.Select(r => ShotChoice.Select(r.Dataset, r.K, r.Seed, ShotsFile(job, r.Dataset, r.Seed), null)).ToList();
         using var folder = ResultsFolder.Open(job.Out.FullName, "run");
         ResultsFolder.CheckJob(job.Out.FullName, RunJobParameters.Of(job, prompts, out string jobSha), "metrics.csv",

@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
-using PromptAD.Output;
-using PromptAD.Training;
+using PromptAD.Files;
+using PromptAD.Jobs;
+using PromptAD.Model;
+using PromptAD.Terminal;
 
 namespace PromptAD.Cli;
 
@@ -14,7 +16,7 @@ namespace PromptAD.Cli;
 internal static class RunJobParameters
 {
     /// <summary>What run writes into --out (no input may be there).</summary>
-    public static readonly string[] Written = ["results.md", "results.csv", "metrics.csv", Output.Report.TestReport.FileName, ResultsFolder.JobFile, "runs/"];
+    public static readonly string[] Written = ["results.md", "results.csv", "metrics.csv", Results.Report.TestReport.FileName, ResultsFolder.JobFile, "runs/"];
 
     /// <summary>Parameters that job files written before them lack, with the value those jobs ran under.</summary>
     public static readonly IReadOnlyDictionary<string, string> AbsentMeans = new Dictionary<string, string>

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using PromptAD.Clip;
+using PromptAD.Devices;
+using PromptAD.Files;
 using PromptAD.Serving;
 
 namespace PromptAD.Cli;
@@ -62,9 +64,9 @@ internal static class ServeCommand
         var paths = ModelList.Resolve(modelSpecs);
         if (heatmaps is not null)
         {
-            Output.OutputGuard.Folder(heatmaps.FullName, "--heatmaps", [],
-                [new("weights file", weightsFile.FullName), .. paths.Select(p => new Output.GuardedInput($"model file ({p.Key})", p.Value))]);
-            Output.OutputGuard.OutsideDatasets(heatmaps.FullName, "--heatmaps");
+            Files.OutputGuard.Folder(heatmaps.FullName, "--heatmaps", [],
+                [new("weights file", weightsFile.FullName), .. paths.Select(p => new Files.GuardedInput($"model file ({p.Key})", p.Value))]);
+            Files.OutputGuard.OutsideDatasets(heatmaps.FullName, "--heatmaps");
         }
         // HTTP listens first: a supervisor sees the process alive (/health) and not yet ready (/ready) while it loads.
         HttpFrontDoor? http = null;

@@ -1,7 +1,11 @@
 using System.CommandLine;
 using PromptAD.Data;
-using PromptAD.Output;
+using PromptAD.Devices;
+using PromptAD.Files;
+using PromptAD.Heatmaps;
+using PromptAD.Jobs;
 using PromptAD.Pipeline;
+using PromptAD.Results;
 
 namespace PromptAD.Cli;
 
@@ -62,7 +66,7 @@ internal static class TestCommand
 
     /// <summary>What test writes into --out (no input may be there).</summary>
     internal static readonly string[] Written = [TestRunner.MetricsJson, "metrics.csv", "scores.csv", ResultsFolder.SkippedFile, ResultsFolder.HeatmapsFolder + "/",
-        Output.Report.TestReport.FileName, Output.Report.ReportData.FileName];
+        Results.Report.TestReport.FileName, Results.Report.ReportData.FileName];
 
     internal static int Run(TestArgs args)
     {
@@ -92,7 +96,7 @@ internal static class TestCommand
         TestRunner.MetricsTable(outcome.Metrics).Write(Console.Out);
         Console.WriteLine($"{outcome.Images.Count} image(s) scored" + (outcome.Skipped.Count > 0 ? $", {outcome.Skipped.Count} unreadable and skipped (skipped.txt)" : ""));
         Console.WriteLine($"results: {args.Out.FullName} (metrics.json, metrics.csv, scores.csv{(args.Heatmaps ? ", heatmaps/" : "")}{(args.RawMaps != RawMapFormat.None ? ", maps/" : "")})");
-        ReportCommand.PrintLocation(Path.Combine(args.Out.FullName, Output.Report.TestReport.FileName));
+        ReportCommand.PrintLocation(Path.Combine(args.Out.FullName, Results.Report.TestReport.FileName));
         return outcome;
     }
 }

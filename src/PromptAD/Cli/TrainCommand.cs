@@ -1,9 +1,10 @@
 using System.CommandLine;
 using PromptAD.Clip;
 using PromptAD.Data;
+using PromptAD.Devices;
+using PromptAD.Files;
+using PromptAD.Jobs;
 using PromptAD.Model;
-using PromptAD.Output;
-using PromptAD.Training;
 
 namespace PromptAD.Cli;
 
@@ -100,6 +101,7 @@ internal static class TrainCommand
         OutputGuard.File(output.FullName, "--out", new("weights file", weightsFile.FullName), new("dataset", args.Data.FullName),
             new("--init model", args.Init?.FullName), new("prompts file", args.Prompts), new("shots file", args.ShotsFile));
         var dataset = AnomalyDataset.Open(args.Data.FullName, category, allowMissingMasks: true);
+        OptionRanges.Check(args.Shots, "--shots", OptionRanges.Shots);
         var (files, how) = ShotChoice.Select(dataset, args.Shots, options.Seed, args.ShotsFile, args.ShotNames);
         var prompts = PromptSource.Resolve(args.Prompts);
         var config = CommonOptions.BackboneFor(args.Backbone, weightsFile);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using PromptAD.Clip;
 using PromptAD.Clip.WeightFiles;
+using PromptAD.Files;
 using PromptAD.Tensors.Checkpoints;
 using PromptAD.Tensors.SafeTensors;
 
@@ -80,7 +81,7 @@ internal static class WeightsCommand
     private static int Convert(FileInfo file, FileInfo output, string dtypeName, string? backbone)
     {
         CommonOptions.CheckExists(file, "Weights");
-        Output.OutputGuard.File(output.FullName, "--out", new Output.GuardedInput("weights file", file.FullName));
+        Files.OutputGuard.File(output.FullName, "--out", new Files.GuardedInput("weights file", file.FullName));
         var dtype = dtypeName switch { "f16" => SafeTensorDType.F16, "bf16" => SafeTensorDType.BF16, _ => SafeTensorDType.F32 };
         var config = CommonOptions.BackboneFor(backbone, file);
         string sha = FileHash.Sha256(file.FullName);
@@ -93,8 +94,8 @@ internal static class WeightsCommand
     private static int Random(string backbone, FileInfo output, int seed)
     {
         var config = ClipConfigs.Load(backbone);
-        Output.OutputGuard.File(output.FullName, "--out");
-        Output.OutputGuard.OutsideDatasets(output.FullName, "--out");
+        Files.OutputGuard.File(output.FullName, "--out");
+        Files.OutputGuard.OutsideDatasets(output.FullName, "--out");
         using (var weights = ClipWeights.Random(config, Tensors.Cpu.CpuBackend.Instance, seed))
             weights.SaveSafetensors(output.FullName);
         long parameters = ClipWeightLayout.Expected(config).Sum(e => Tensors.Shape.Elements(e.Shape));

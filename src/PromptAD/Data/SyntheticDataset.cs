@@ -1,8 +1,8 @@
 using System.Globalization;
-using PromptAD.Output;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
+using PromptAD.Files;
 
 namespace PromptAD.Data;
 

@@ -2,8 +2,6 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using PromptAD.Clip;
-using PromptAD.Calibration;
-using PromptAD.Training;
 
 namespace PromptAD.Model;
 

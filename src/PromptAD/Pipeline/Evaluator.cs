@@ -3,7 +3,8 @@ using System.Runtime;
 using PromptAD.Clip.Imaging;
 using PromptAD.Data;
 using PromptAD.Evaluation;
-using PromptAD.Output;
+using PromptAD.Heatmaps;
+using PromptAD.Results;
 
 namespace PromptAD.Pipeline;
 

@@ -70,7 +70,7 @@ public static class DeviceProfiler
                 graphs.Add(new ProfilePhase(DeviceProfile.GraphPhase(step.Head), graph.Contents));
         }
         // Progress is listened to, so the steps write their losses as in a real run (read back every few epochs).
-        var progress = new Cli.SyncProgress<TrainProgress>(_ => { });
+        var progress = new Terminal.SyncProgress<TrainProgress>(_ => { });
         using PromptAdModel model = Trainer.Train(weights, set, new TrainOptions { Epochs = options.Epochs, Seed = options.Seed }, null,
             progress, StepQueued, ct);
         phases.AddRange(graphs);

@@ -1,6 +1,5 @@
 using PromptAD.Clip;
 using PromptAD.Clip.Text;
-using PromptAD.Data;
 
 namespace PromptAD.Prompting;
 

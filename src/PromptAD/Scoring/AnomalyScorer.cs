@@ -1,5 +1,4 @@
 using PromptAD.Clip;
-using PromptAD.Evaluation;
 using PromptAD.Tensors;
 
 namespace PromptAD.Scoring;

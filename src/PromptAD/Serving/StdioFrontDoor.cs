@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Threading.Channels;
 using PromptAD.Clip.Imaging;
-using PromptAD.Output;
+using PromptAD.Heatmaps;
 
 namespace PromptAD.Serving;
 

@@ -1,3 +1,5 @@
+using PromptAD.Model;
+
 namespace PromptAD.Training;
 
 /// <summary>

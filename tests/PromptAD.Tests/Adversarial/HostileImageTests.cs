@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using PromptAD.Clip.Imaging;
-using PromptAD.Data;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;

@@ -134,7 +134,7 @@ public sealed class OptionsAndMessagesTests : IDisposable
     {
         string target = _h.P("out", "metrics.json");
         Directory.CreateDirectory(target); // a folder where the file should go: the rename fails
-        var ex = Assert.ThrowsAny<IOException>(() => PromptAD.Output.AtomicFile.WriteAllText(target, "{}"));
+        var ex = Assert.ThrowsAny<IOException>(() => PromptAD.Files.AtomicFile.WriteAllText(target, "{}"));
         Assert.Contains(target, ex.Message);
         Assert.DoesNotContain(".tmp-", ex.Message);
         Assert.Empty(Directory.GetFiles(_h.P("out")));

@@ -1,5 +1,5 @@
 using PromptAD.Data;
-using PromptAD.Output;
+using PromptAD.Files;
 
 namespace PromptAD.Tests.Adversarial;
 

@@ -1,4 +1,5 @@
 using PromptAD.Calibration;
+using PromptAD.Model;
 
 namespace PromptAD.Tests.Calibration;
 

@@ -72,7 +72,7 @@ public sealed class EncodeCommandTests : IDisposable
     [Fact]
     public void MissingInputIsAClearError()
     {
-        var ex = Assert.Throws<FileNotFoundException>(() => PromptAD.Cli.ImageFiles.Expand([Path.Combine(_dir, "nope.png")]));
+        var ex = Assert.Throws<FileNotFoundException>(() => PromptAD.Data.ImageFiles.Expand([Path.Combine(_dir, "nope.png")]));
         Assert.Contains("nope.png", ex.Message);
     }
 }

@@ -1,8 +1,8 @@
 using PromptAD.Cli;
 using PromptAD.Data;
+using PromptAD.Files;
+using PromptAD.Jobs;
 using PromptAD.Model;
-using PromptAD.Output;
-using PromptAD.Training;
 
 namespace PromptAD.Tests.Cli;
 

@@ -2,7 +2,8 @@ using System.CommandLine;
 using PromptAD.Bench;
 using PromptAD.Cli;
 using PromptAD.Data;
-using PromptAD.Output;
+using PromptAD.Files;
+using PromptAD.Jobs;
 using PromptAD.Tests.Ops;
 
 namespace PromptAD.Tests.Cli;
@@ -74,7 +75,7 @@ public sealed class PrecisionOptionTests : IDisposable
         string weights = Path.Combine(dir, "w.safetensors");
         File.WriteAllText(weights, "not read: only hashed");
         var job = new RunCommand.Job(new FileInfo(weights), "tiny-test", new DirectoryInfo(dir), null, [1], 1, null, 1,
-            global::PromptAD.Training.LogitScaleMode.Raw, null, false, false, 64, 4, new DirectoryInfo(dir), "cuda");
+            global::PromptAD.Model.LogitScaleMode.Raw, null, false, false, 64, 4, new DirectoryInfo(dir), "cuda");
         var prompts = PromptSource.Resolve(null);
         ResultsFolder.CheckJob(dir, RunJobParameters.Of(job, prompts, out _), "metrics.csv");
         Assert.Contains("\"precision\": \"fp32\"", File.ReadAllText(Path.Combine(dir, ResultsFolder.JobFile)));

@@ -1,9 +1,10 @@
-using PromptAD.Cli;
 using PromptAD.Clip;
 using PromptAD.Data;
+using PromptAD.Jobs;
+using PromptAD.Model;
 using PromptAD.Pipeline;
 using PromptAD.Tensors.Cpu;
-using PromptAD.Training;
+using PromptAD.Tests.Model;
 
 namespace PromptAD.Tests.Cli;
 
@@ -68,10 +69,7 @@ public sealed class RunProtocolTests : IDisposable
                 cached = TrainRunner.Train(weights, ds, shots[r], options, prompts, null, progressWriter: TextWriter.Null, shotFeatures: f);
             using var m1 = alone.Model;
             using var m2 = cached.Model;
-            Assert.Equal(m1.Image.Ctx, m2.Image.Ctx);
-            Assert.Equal(m1.Pixel.CtxAb, m2.Pixel.CtxAb);
-            Assert.Equal(m1.Mid1.Data, m2.Mid1.Data);
-            Assert.Equal(m1.Mid2.Data, m2.Mid2.Data);
+            ModelAssert.SameTensors(m1, m2);
             Assert.Equal(alone.Heads.Select(h => h.Loss), cached.Heads.Select(h => h.Loss));
 
             using var d1 = new Detector(weights, m1, outputSize: 32, batchSize: batch);

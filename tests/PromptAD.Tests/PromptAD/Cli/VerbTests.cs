@@ -96,7 +96,7 @@ public sealed class VerbTests : IDisposable
         {
             Assert.Equal(MidFeatureMode.BlockOutput, m.Metadata.Options.MidFeatures);
             Assert.Equal("widget", m.Metadata.ClassName);
-            Assert.Equal(PromptAD.Cli.PromptSource.Resolve(null).StatesFor(SyntheticDataset.Category), m.Metadata.AnomalyStates);
+            Assert.Equal(PromptAD.Jobs.PromptSource.Resolve(null).StatesFor(SyntheticDataset.Category), m.Metadata.AnomalyStates);
         }
         r = Test(model, Path.Combine(_dir, "test-block"));
         Assert.True(r.Code == 0, r.Err);
@@ -152,7 +152,7 @@ public sealed class VerbTests : IDisposable
             var r = Cli("predict", "--model", model, "--weights", _weights, photos, "--size", "48", "--raw-maps", format, "--out", predict);
             Assert.True(r.Code == 0, r.Err);
             using (var heat = SixLabors.ImageSharp.Image.Load(Path.Combine(predict, "heatmaps", "wide.png")))
-                Assert.Equal((48, 36 + PromptAD.Output.HeatmapRenderer.Gap + PromptAD.Output.HeatmapRenderer.ColorbarHeight), (heat.Width, heat.Height));
+                Assert.Equal((48, 36 + PromptAD.Heatmaps.HeatmapRenderer.Gap + PromptAD.Heatmaps.HeatmapRenderer.ColorbarHeight), (heat.Width, heat.Height));
 
             float[] map;
             using (var m = PromptAD.Model.PromptAdModel.Load(model))
@@ -162,7 +162,7 @@ public sealed class VerbTests : IDisposable
             string raw = Path.Combine(predict, "maps", "wide" + ext);
             if (format == "tiff")
             {
-                var (rw, rh, values) = PromptAD.Tests.Output.HeatmapGeometryTests.ReadFloatTiff(raw);
+                var (rw, rh, values) = PromptAD.Tests.Heatmaps.HeatmapGeometryTests.ReadFloatTiff(raw);
                 Assert.Equal((1024, 768), (rw, rh));
                 foreach (var (x, y) in new[] { (0, 0), (1023, 767), (500, 300), (10, 700), (1000, 5), (517, 383) })
                     Assert.Equal(Bilinear(map, 48, x, y, 1024, 768), values[y * 1024 + x], 5);

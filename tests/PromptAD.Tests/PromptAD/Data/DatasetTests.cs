@@ -1,7 +1,7 @@
 using PromptAD.Data;
 using PromptAD.Tests.Clip;
 
-namespace PromptAD.Tests.Datasets;
+namespace PromptAD.Tests.Data;
 
 public sealed class DatasetTests : IDisposable
 {
@@ -132,39 +132,6 @@ public sealed class DatasetTests : IDisposable
         Assert.NotEqual(a, FewShot.SelectRandom(train, 4, 43));
         Assert.Equal(train, FewShot.SelectRandom(train, 10, 1));
         Assert.Throws<DatasetException>(() => FewShot.SelectRandom(train, 11, 1));
-    }
-
-    [Fact]
-    public void PromptStatesFromSharedFile()
-    {
-        PromptStates p = PromptStates.Load(Path.Combine(SharedData, "prompts.json"));
-        Assert.Equal(
-            ["damaged {}", "flawed {}", "abnormal {}", "imperfect {}", "blemished {}", "{} with flaw", "{} with defect", "{} with damage"],
-            p.GenericStates);
-        Assert.Equal(["{} with large breakage", "{} with small breakage", "{} with contamination"], p.StatesFor("bottle"));
-        Assert.Equal("metal nut", p.ClassName("metal_nut"));
-        Assert.Equal("printed circuit board", p.ClassName("pcb3"));
-        Assert.Equal("bottle", p.ClassName("bottle"));
-        Assert.Equal("hazelnut toy", p.ClassName("hazelnut_toy"));
-        Assert.Empty(p.StatesFor("hazelnut_toy"));
-        Assert.Equal(27, p.CategoryStates.Count);
-
-        Assert.Throws<DatasetException>(() => PromptStates.Load(Write("p.json", "{\"generic_states\": [\"x\"]}")));
-        Assert.Throws<DatasetException>(() => PromptStates.Load(Write("q.json", "{not json")));
-    }
-
-    /// <summary>SPEC §5.1: a category prompts.json does not name gets its folder name's words as the class word.</summary>
-    [Fact]
-    public void ClassWord_WithoutAnEntry_IsTheFolderNameWithUnderscoresAndHyphensAsSpaces()
-    {
-        Assert.Equal("magnetic tile", PromptStates.FolderWords("magnetic_tile"));
-        Assert.Equal("wood plank", PromptStates.FolderWords("wood-plank"));
-        Assert.Equal("rusty metal plate", PromptStates.FolderWords("rusty-metal__plate_"));
-        Assert.Equal("widget", PromptStates.FolderWords("widget"));
-        Assert.Equal("_", PromptStates.FolderWords("_")); // nothing but separators: kept as it is rather than empty
-        PromptStates p = PromptStates.Load(Path.Combine(SharedData, "prompts.json"));
-        Assert.Equal("steel sheet", p.ClassName("steel-sheet"));
-        Assert.Equal("printed circuit board", p.ClassName("pcb1")); // an entry wins
     }
 
     private void Make(params string[] files)

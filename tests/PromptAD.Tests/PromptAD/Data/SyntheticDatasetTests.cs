@@ -1,7 +1,7 @@
 using PromptAD.Clip.Imaging;
 using PromptAD.Data;
 
-namespace PromptAD.Tests.Cli;
+namespace PromptAD.Tests.Data;
 
 public sealed class SyntheticDatasetTests : IDisposable
 {

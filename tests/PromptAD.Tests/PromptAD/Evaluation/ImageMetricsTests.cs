@@ -1,7 +1,7 @@
 using System.Text.Json;
 using PromptAD.Evaluation;
 
-namespace PromptAD.Tests.Metrics;
+namespace PromptAD.Tests.Evaluation;
 
 public class ImageMetricsTests
 {

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using PromptAD.Evaluation;
 
-namespace PromptAD.Tests.Metrics;
+namespace PromptAD.Tests.Evaluation;
 
 /// <summary>
 /// The curves the report draws come from the metrics' own sweeps: hand-computed image ROC/PR points, and for the pixel

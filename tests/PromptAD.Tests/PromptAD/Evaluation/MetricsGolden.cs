@@ -2,7 +2,7 @@ using System.Text.Json;
 using PromptAD.Data;
 using PromptAD.Tests.Clip;
 
-namespace PromptAD.Tests.Metrics;
+namespace PromptAD.Tests.Evaluation;
 
 /// <summary>Reads Golden/metrics/*.json written by tests/reference/metrics_reference.py.</summary>
 internal static class MetricsGolden

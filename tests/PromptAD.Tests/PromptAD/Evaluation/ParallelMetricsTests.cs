@@ -1,7 +1,7 @@
 using PromptAD.Data;
 using PromptAD.Evaluation;
 
-namespace PromptAD.Tests.Metrics;
+namespace PromptAD.Tests.Evaluation;
 
 /// <summary>
 /// The pixel metrics' multi-core parts give one thread's results exactly: the chunked radix sort is a stable sort

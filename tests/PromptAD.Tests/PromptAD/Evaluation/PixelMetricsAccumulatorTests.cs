@@ -2,7 +2,7 @@ using System.Text.Json;
 using PromptAD.Data;
 using PromptAD.Evaluation;
 
-namespace PromptAD.Tests.Metrics;
+namespace PromptAD.Tests.Evaluation;
 
 /// <summary>
 /// The streaming pixel metrics (bounded memory, spilled to a temporary file) against the sklearn/SciPy goldens and

@@ -3,7 +3,7 @@ using System.Text.Json;
 using PromptAD.Data;
 using PromptAD.Evaluation;
 
-namespace PromptAD.Tests.Metrics;
+namespace PromptAD.Tests.Evaluation;
 
 public class PixelMetricsTests
 {

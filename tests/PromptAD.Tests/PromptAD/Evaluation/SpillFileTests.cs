@@ -1,6 +1,6 @@
 using PromptAD.Evaluation;
 
-namespace PromptAD.Tests.Metrics;
+namespace PromptAD.Tests.Evaluation;
 
 /// <summary>The spill reads back exactly what was written, in memory and after moving to a temporary file when the
 /// process's spill budget is spent.</summary>

@@ -1,6 +1,6 @@
 using PromptAD.Model;
 
-namespace PromptAD.Tests.Cli;
+namespace PromptAD.Tests.Model;
 
 /// <summary>Notices go to standard error once per process, however often they are triggered.</summary>
 [Collection("Console")]

@@ -1,6 +1,7 @@
 using PromptAD.Clip;
 using PromptAD.Clip.Imaging;
 using PromptAD.Data;
+using PromptAD.Model;
 using PromptAD.Pipeline;
 using PromptAD.Tensors.Cpu;
 using PromptAD.Training;

@@ -1,5 +1,6 @@
 using PromptAD.Clip;
 using PromptAD.Data;
+using PromptAD.Model;
 using PromptAD.Pipeline;
 using PromptAD.Tensors.Cpu;
 using PromptAD.Training;

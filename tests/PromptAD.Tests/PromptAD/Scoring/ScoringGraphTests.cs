@@ -1,5 +1,6 @@
 using PromptAD.Clip;
 using PromptAD.Kernels;
+using PromptAD.Model;
 using PromptAD.Pipeline;
 using PromptAD.Scoring;
 using PromptAD.Tensors.Cpu;

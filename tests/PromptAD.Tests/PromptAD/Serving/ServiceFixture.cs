@@ -25,7 +25,7 @@ public sealed class ServiceFixture : IDisposable
         Weights = ClipWeights.Random(Config, CpuBackend.Instance, seed: 1);
         WeightsFile = Path.Combine(Dir, "tiny.safetensors");
         Weights.SaveSafetensors(WeightsFile);
-        string sha = global::PromptAD.Cli.FileHash.Sha256(WeightsFile);
+        string sha = global::PromptAD.Files.FileHash.Sha256(WeightsFile);
         var dataset = AnomalyDataset.Open(Path.Combine(Dir, "data"), SyntheticDataset.Category);
         var pre = new ClipPreprocessor(Config.Vision.ImageSize);
         string Train(string name, IReadOnlyList<string> shots)

@@ -1,5 +1,6 @@
 using PromptAD.Clip;
 using PromptAD.Kernels;
+using PromptAD.Model;
 using PromptAD.Tensors;
 using PromptAD.Tensors.Cpu;
 using PromptAD.Tests.Ops;

@@ -1,4 +1,5 @@
-using PromptAD.Training;
+using PromptAD.Model;
+
 
 namespace PromptAD.Tests.Training;
 

@@ -1,5 +1,7 @@
 using PromptAD.Clip;
+using PromptAD.Model;
 using PromptAD.Tensors.Cpu;
+using PromptAD.Tests.Model;
 using PromptAD.Tests.Pipeline;
 using PromptAD.Training;
 
@@ -39,13 +41,7 @@ public class TrainTogetherTests
             {
                 using var a = alone[r].Model;
                 using var b = together[r];
-                Assert.Equal(a.Image.Ctx, b.Image.Ctx);
-                Assert.Equal(a.Image.CtxAb, b.Image.CtxAb);
-                Assert.Equal(a.Pixel.Ctx, b.Pixel.Ctx);
-                Assert.Equal(a.Pixel.CtxAb, b.Pixel.CtxAb);
-                Assert.Equal(a.ImagePrototypes.Anomaly, b.ImagePrototypes.Anomaly);
-                Assert.Equal(a.PixelPrototypes.Normal, b.PixelPrototypes.Normal);
-                Assert.Equal(a.Mid1.Data, b.Mid1.Data);
+                ModelAssert.SameTensors(a, b);
                 Assert.Equal(alone[r].Log.Items, logs[r].Items);
                 Assert.Equal(4, logs[r].Items.Count); // 2 epochs × 2 heads
             }
