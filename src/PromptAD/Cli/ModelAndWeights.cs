@@ -23,7 +23,7 @@ internal sealed class ModelAndWeights : IDisposable
     public PromptAdModel Model { get; }
     public ClipWeights Weights { get; }
 
-    public static ModelAndWeights Open(FileInfo modelFile, FileInfo weightsFile, string? backbone, string device, string precision = "fp32")
+    public static ModelAndWeights Open(FileInfo modelFile, FileInfo weightsFile, string? backbone, Pipeline.ComputeDevice device)
     {
         CommonOptions.CheckExists(modelFile, "Model");
         CommonOptions.CheckExists(weightsFile, "Weights");
@@ -33,7 +33,7 @@ internal sealed class ModelAndWeights : IDisposable
         {
             var config = ClipConfigs.Load(backbone ?? model.Metadata.Backbone);
             model.CheckCompatible(config, FileHash.Sha256(weightsFile.FullName));
-            backend = BackendChoice.Create(device, precision);
+            backend = BackendChoice.Create(device);
             var weights = ClipWeights.Load(weightsFile.FullName, config, backend);
             return new ModelAndWeights(model, weights, backend);
         }

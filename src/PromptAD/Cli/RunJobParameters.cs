@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using PromptAD.Kernels;
 using PromptAD.Output;
 using PromptAD.Training;
 
@@ -35,7 +36,7 @@ internal static class RunJobParameters
             new("logit_scale", job.LogitScale.ToString().ToLowerInvariant()),
             new("prompts", prompts.Path is { } p ? "sha256:" + FileHash.Sha256(p) : "built-in generic states"),
             new("shots_files", job.ShotsDir is { } d ? "sha256:" + FolderHash(d.FullName) : "none (seeded random choice)"),
-            new("precision", job.Precision),
+            new("precision", job.Device.Precision.Name()),
             new("pixel_margin", job.PixelMargin.Name()),
         ];
     }

@@ -1,0 +1,42 @@
+using System.CommandLine;
+using PromptAD.Kernels;
+using PromptAD.Pipeline;
+
+namespace PromptAD.Cli;
+
+/// <summary>
+/// A verb's `--device` and `--precision` options (and `--emulator` where the emulated GPU is offered), read once into
+/// one <see cref="ComputeDevice"/>: an unknown name, or a reduced precision on the CPU, is a usage error naming the
+/// option and what it accepts before the verb runs.
+/// </summary>
+internal sealed class DeviceOptions
+{
+    public DeviceOptions(ChoiceOption<DeviceKind> device, ChoiceOption<GemmPrecision> precision, Option<FileInfo?>? emulator = null)
+    {
+        Device = device;
+        Precision = precision;
+        Emulator = emulator;
+    }
+
+    public ChoiceOption<DeviceKind> Device { get; }
+    public ChoiceOption<GemmPrecision> Precision { get; }
+    public Option<FileInfo?>? Emulator { get; }
+
+    /// <summary>Adds the options to <paramref name="command"/> with the check that needs both of them.</summary>
+    public void AddTo(Command command)
+    {
+        command.Options.Add(Device);
+        command.Options.Add(Precision);
+        if (Emulator is not null) command.Options.Add(Emulator);
+        command.Validators.Add(result =>
+        {
+            string? precision = result.GetValue(Precision.Option);
+            if (result.GetValue(Device.Option) == DeviceKinds.Name(DeviceKind.Cpu) && precision != GemmPrecision.Fp32.Name() && precision is not null)
+                result.AddError(BackendChoice.CpuPrecisionError(precision));
+        });
+    }
+
+    /// <summary>The device the command line chose.</summary>
+    public ComputeDevice Value(ParseResult parse) =>
+        new(Device.Value(parse), Precision.Value(parse), Emulator is null ? null : parse.GetValue(Emulator));
+}
