@@ -68,7 +68,7 @@ internal static class BenchCommand
         device.AddTo(command);
         command.Validators.Add(r =>
         {
-            if (r.GetValue(byOp) && r.GetValue(device.Device.Option) != DeviceKind.Cpu.Name())
+            if (r.GetValue(byOp) && device.Device.NameIn(r) != DeviceKind.Cpu.Name())
                 r.AddError("--by-op times each op as it runs, which only the CPU backend does (a GPU queues its ops): drop --device, or use `promptad profile` on a GPU");
         });
         command.SetAction(p => RunClip(new ClipBench.Options(p.GetValue(config)!, p.GetValue(reps), p.GetValue(byOp)), device.Value(p)));

@@ -30,8 +30,9 @@ internal sealed class DeviceOptions
         if (Emulator is not null) command.Options.Add(Emulator);
         command.Validators.Add(result =>
         {
-            string? precision = result.GetValue(Precision.Option);
-            if (result.GetValue(Device.Option) == DeviceKinds.Name(DeviceKind.Cpu) && precision != GemmPrecision.Fp32.Name() && precision is not null)
+            // Only between valid names: an unknown one is its own option's error.
+            string device = Device.NameIn(result), precision = Precision.NameIn(result);
+            if (device == DeviceKind.Cpu.Name() && Device.IsChoice(device) && Precision.IsChoice(precision) && precision != GemmPrecision.Fp32.Name())
                 result.AddError(BackendChoice.CpuPrecisionError(precision));
         });
     }
