@@ -75,10 +75,13 @@ internal static class BenchCommand
         return command;
     }
 
-    private static int RunClip(ClipBench.Options options, ComputeDevice device)
+    private static int RunClip(ClipBench.Options options, ComputeDevice device) => OnBackend(device, backend => ClipBench.Run(options, backend));
+
+    /// <summary>Runs a suite on the device's backend, disposed after it.</summary>
+    private static int OnBackend(ComputeDevice device, Func<Tensors.IBackend, int> suite)
     {
         using var backend = BackendChoice.Create(device);
-        return ClipBench.Run(options, backend);
+        return suite(backend);
     }
 
     private static Command Gpu()
@@ -107,12 +110,8 @@ internal static class BenchCommand
             data, shot, config, epochs, testImages,
         };
         device.AddTo(command);
-        command.SetAction(p =>
-        {
-            using var backend = BackendChoice.Create(device.Value(p));
-            return EndToEndBench.Run(new EndToEndBench.Options(p.GetValue(data)!.FullName, p.GetValue(shot), p.GetValue(config)!, p.GetValue(epochs),
-                p.GetValue(testImages) ?? int.MaxValue), backend);
-        });
+        command.SetAction(p => OnBackend(device.Value(p), backend => EndToEndBench.Run(new EndToEndBench.Options(p.GetValue(data)!.FullName,
+            p.GetValue(shot), p.GetValue(config)!, p.GetValue(epochs), p.GetValue(testImages) ?? int.MaxValue), backend)));
         return command;
     }
 
@@ -156,12 +155,8 @@ internal static class BenchCommand
             config, requests, clients, batch, size,
         };
         device.AddTo(command);
-        command.SetAction(p =>
-        {
-            using var backend = BackendChoice.Create(device.Value(p));
-            return Serving.ServeBench.Run(new Serving.ServeBench.Options(p.GetValue(config)!, p.GetValue(requests), p.GetValue(clients), p.GetValue(batch),
-                p.GetValue(size)), backend);
-        });
+        command.SetAction(p => OnBackend(device.Value(p), backend => Serving.ServeBench.Run(new Serving.ServeBench.Options(p.GetValue(config)!,
+            p.GetValue(requests), p.GetValue(clients), p.GetValue(batch), p.GetValue(size)), backend)));
         return command;
     }
 
@@ -169,7 +164,7 @@ internal static class BenchCommand
     {
         var option = new Option<string>("--config")
         {
-            Description = $"CLIP configuration, with random weights: {string.Join(", ", ClipConfigs.Names)}",
+            Description = "CLIP configuration, with random weights",
             DefaultValueFactory = _ => ClipConfigs.Default,
         };
         option.AcceptOnlyFromAmong([.. ClipConfigs.Names]);
