@@ -55,6 +55,17 @@ public sealed class BenchCommandTests : IDisposable
         Assert.Contains("'--no-torch'", err);
     }
 
+    /// <summary>The README's `bench serve` example, smaller: both phases over loopback HTTP on the shared fixture's model.</summary>
+    [Fact]
+    public void Serve_PrintsThroughputAndLatencyOfBothPhases()
+    {
+        var (code, output, err) = Cli("bench", "serve", "--config", "tiny-test", "--requests", "4", "--clients", "2", "--size", "32");
+        Assert.True(code == 0, err);
+        Assert.Matches(@"1 client \(batch 1\) +\d+\.\d\d +\d+ +\d+ +1\.0", output);
+        Assert.Matches(@"2 clients \(batched ≤ 8\) +\d+\.\d\d", output);
+        Assert.Contains("batched / batch 1:", output);
+    }
+
     /// <summary>Each suite is a subcommand whose help lists its own options, and no other suite's.</summary>
     [Theory]
     [InlineData("gemm", "--threads --min-time --rounds", "--data --config --device")]
