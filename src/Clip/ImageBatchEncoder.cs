@@ -53,6 +53,11 @@ public sealed class ImageBatchEncoder
         return decoded;
     }
 
+    /// <summary>Decodes and preprocesses <paramref name="paths"/> in parallel, in order, where every file must be
+    /// readable (a model's shots): the first unreadable one is its <see cref="ImageLoadException"/>.</summary>
+    public float[][] DecodeAll(IReadOnlyList<string> paths, CancellationToken cancellationToken = default) =>
+        [.. Decode(paths, cancellationToken).Select(d => d.Chw ?? throw d.Error!)];
+
     /// <summary>Normalized features of preprocessed images as one batch on the weights' backend; the caller owns them.</summary>
     public ImageFeatures Encode(IReadOnlyList<float[]> chw)
     {

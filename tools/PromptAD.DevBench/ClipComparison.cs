@@ -13,10 +13,14 @@ internal static class ClipComparison
 {
     public static int Run(IReadOnlyList<string> args)
     {
-        if (BenchArgs.Flag(args, "--by-op")) ClipBench.RequireCpuForByOp(args);
-        var ours = ClipBench.Measure(args);
         string configName = BenchArgs.String(args, "--config") ?? ClipConfigs.Default;
         int reps = BenchArgs.Int(args, "--reps", 1);
+        var options = new ClipBench.Options(configName, reps, BenchArgs.Flag(args, "--by-op"));
+        var device = DevBenchDevice.Of(args);
+        if (options.ByOp && device.Kind != Pipeline.DeviceKind.Cpu)
+            throw new ArgumentException("--by-op times each op as it runs, which only the CPU backend does: drop --device");
+        Dictionary<string, double> ours;
+        using (var backend = Cli.BackendChoice.Create(device)) ours = ClipBench.Measure(options, backend);
         Dictionary<string, double>? torch = null;
         if (!BenchArgs.Flag(args, "--no-torch")
             && !PyTorchReference.TryRun("clip_reference.py", ["--bench", "--config", configName, "--reps", reps.ToString(CultureInfo.InvariantCulture)],
@@ -34,7 +38,7 @@ internal static class ClipComparison
             if (fullKey != key && torch is not null && torch.TryGetValue(fullKey, out double f) && f > 0)
                 Console.WriteLine($"{"  vs pytorch over all 77 positions",-38} {value,12:F2} {f,12:F2} {value / f,13:F2}");
         }
-        if (BenchArgs.Flag(args, "--by-op")) ClipBench.PrintByOp(args);
+        if (options.ByOp) ClipBench.PrintByOp(options);
         return 0;
     }
 }

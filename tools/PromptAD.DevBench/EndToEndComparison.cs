@@ -23,8 +23,10 @@ internal static class EndToEndComparison
         string shot = BenchArgs.String(args, "--shot") ?? "131.png";
         int epochs = BenchArgs.Int(args, "--epochs", 100);
         int testImages = BenchArgs.Int(args, "--test-images", int.MaxValue);
-        // The product's suite reads --shot from the options; the default shot here is the reference's.
-        var ours = EndToEndBench.Measure(data, [.. args, "--shot", shot]);
+        // The default shot here is the reference's.
+        Dictionary<string, double> ours;
+        using (var backend = Cli.BackendChoice.Create(DevBenchDevice.Of(args)))
+            ours = EndToEndBench.Measure(new EndToEndBench.Options(data, shot, BenchArgs.String(args, "--config") ?? Clip.ClipConfigs.Default, epochs, testImages), backend);
 
         // Two references: the SPEC's pipeline (shot features once, text up to the last end token — what we compute),
         // and the published method's costs (all 77 text positions, shot features recomputed every epoch).

@@ -10,55 +10,48 @@ namespace PromptAD.Bench;
 /// `promptad bench clip`: CLIP encoder throughput with random weights: image encoder (with the V-V path) at batch 1
 /// and 8 in images/s, and the text encoder on 54 prompts of PromptAD's shape (4 learned vectors each), forward and
 /// forward+backward, in prompts/s.
-/// Options: --config NAME (default ViT-B-16-plus-240), --reps N (timed repetitions after one warm-up, default 1),
-/// --device cpu|cuda, --precision fp32|tf32|bf16 (cuda), --by-op (CPU: where the image encoder's time goes, per op
-/// kind, at batch 1 and 8, see <see cref="ImageEncoderByOp"/>).
+/// With <see cref="Options.ByOp"/> (CPU only) also where the image encoder's time goes, per op kind, at batch 1 and 8
+/// (see <see cref="ImageEncoderByOp"/>).
 /// </summary>
 public static class ClipBench
 {
     private const int Prompts = 54, LearnedPerPrompt = 4, PromptEnd = 12;
 
-    public static int Run(IReadOnlyList<string> args)
+    /// <param name="Config">the CLIP configuration (random weights)</param>
+    /// <param name="Reps">timed repetitions after one warm-up (the fastest is kept)</param>
+    /// <param name="ByOp">also the per-op table of the image encoder on the CPU</param>
+    public sealed record Options(string Config, int Reps, bool ByOp);
+
+    public static int Run(Options options, IBackend backend)
     {
-        bool byOp = BenchArgs.Flag(args, "--by-op");
-        if (byOp) RequireCpuForByOp(args);
-        var ours = Measure(args);
+        var ours = Measure(options, backend);
         Console.WriteLine();
         Console.WriteLine($"{"measure",-38} {"per second",12}");
         foreach (var (key, value) in ours)
             Console.WriteLine($"{key,-38} {value,12:F2}");
-        if (byOp) PrintByOp(args);
+        if (options.ByOp) PrintByOp(options);
         return 0;
     }
 
-    /// <summary>Fails before anything is measured when --by-op asks for a device that queues its ops.</summary>
-    public static void RequireCpuForByOp(IReadOnlyList<string> args)
+    /// <summary>The per-op table for the options' configuration and repetitions, on the CPU backend (the only one that
+    /// times each op as it runs; a GPU queues its ops).</summary>
+    public static void PrintByOp(Options options)
     {
-        if ((BenchArgs.String(args, "--device") ?? "cpu") != "cpu")
-            throw new ArgumentException("--by-op times each op as it runs, which only the CPU backend does (a GPU queues its ops): drop --device, or use `promptad profile` on a GPU");
-    }
-
-    /// <summary>The --by-op table for the suite's --config and --reps (CPU backend), when the flag is given.</summary>
-    public static void PrintByOp(IReadOnlyList<string> args)
-    {
-        RequireCpuForByOp(args);
-        string configName = BenchArgs.String(args, "--config") ?? ClipConfigs.Default;
-        var config = ClipConfigs.Load(configName);
+        var config = ClipConfigs.Load(options.Config);
         using var weights = ClipWeights.Random(config, CpuBackend.Instance, seed: 0);
-        int reps = BenchArgs.Int(args, "--reps", 1);
+        int reps = options.Reps;
         var rows = new[] { 1, 8 }.Select(batch => ImageEncoderByOp.Measure(weights, batch, reps)).ToArray();
         Console.WriteLine();
         ImageEncoderByOp.Print(rows, Console.Out);
     }
 
     /// <summary>Our throughputs (keys like image_b8_images_per_s, text_forward_prompts_per_s, in table order) for
-    /// the suite's options --config, --reps and --device.</summary>
-    public static Dictionary<string, double> Measure(IReadOnlyList<string> args)
+    /// the options' configuration and repetitions on <paramref name="be"/>.</summary>
+    public static Dictionary<string, double> Measure(Options options, IBackend be)
     {
-        string configName = BenchArgs.String(args, "--config") ?? ClipConfigs.Default;
-        int reps = BenchArgs.Int(args, "--reps", 1);
+        string configName = options.Config;
+        int reps = options.Reps;
         var config = ClipConfigs.Load(configName);
-        using var be = PromptAD.Devices.BackendChoice.Create(BenchArgs.String(args, "--device") ?? "cpu", BenchArgs.String(args, "--precision") ?? "fp32");
         Console.WriteLine($"CLIP bench: {configName}, backend {be.Name}, {Environment.ProcessorCount} cores, {reps} rep(s) after a warm-up");
 
         var ours = new Dictionary<string, double>();

@@ -8,8 +8,8 @@ namespace PromptAD.Bench;
 /// `promptad bench gemm`: times <see cref="CpuGemm.Sgemm"/> on the CLIP ViT-B linear-layer shapes (NN, and NT,
 /// which is how a linear layer multiplies by its [out, in] weight) and the per-head attention scores (strided
 /// batched Q K^T), in GFLOP/s and as a share of this CPU's measured FMA peak (<see cref="CpuPeak"/>).
-/// Options: --threads N (default: processor count), --min-time SECONDS per shape (default 1), --rounds N (default 1;
-/// keep each shape's best round, for shared machines).
+/// Run on <c>threads</c> threads for at least <c>minTime</c> seconds per shape, <c>rounds</c> times (each shape's
+/// best round kept, for shared machines).
 /// </summary>
 public static class GemmBench
 {
@@ -19,16 +19,8 @@ public static class GemmBench
     /// <summary>Attention scores Q K^T per head, read from a packed QKV projection (vision: 14 heads x 226 tokens, text: 12 x 77).</summary>
     public static readonly (int Heads, int Len, int Dh)[] Attention = [(14, 226, 64), (12, 77, 64)];
 
-    public static int Run(IReadOnlyList<string> args)
+    public static int Run(int threads, double minTime, int rounds)
     {
-        if (BenchArgs.Unknown(args, ["--threads", "--min-time", "--rounds"], []) is { } unknown)
-        {
-            Console.Error.WriteLine($"bench gemm: unknown option '{unknown}'");
-            return 2;
-        }
-        int threads = BenchArgs.Int(args, "--threads", Environment.ProcessorCount);
-        double minTime = BenchArgs.Double(args, "--min-time", 1.0);
-        int rounds = BenchArgs.Int(args, "--rounds", 1);
         // The peak is measured before and after the GEMMs and the higher kept: on a shared machine a single
         // measurement taken in a busy moment would understate it (and overstate the GEMMs' share).
         double peakTime = Math.Max(0.3, minTime);

@@ -14,9 +14,9 @@ public static class GpuBench
 {
     private const int Tokens = 226, Width = 896, Heads = 14, Mlp = 4 * Width;
 
-    public static int Run(IReadOnlyList<string> args)
+    /// <param name="reps">timed repetitions per op</param>
+    public static int Run(int reps)
     {
-        int reps = BenchArgs.Int(args, "--reps", 20);
         if (!CudaBackend.TryCreate(out var backend, out var reason))
         {
             Console.WriteLine($"bench gpu: skipped, no usable CUDA device ({reason})");

@@ -37,7 +37,7 @@ public static class ImageEncoderByOp
     {
         var v = weights.Config.Vision;
         var encoder = new ClipImageEncoder(weights);
-        var preprocessor = new ClipPreprocessor(v.ImageSize);
+        var preprocessor = new ImageBatchEncoder(weights, MidFeatureMode.AsPublished).Preprocessor;
         var rng = new Random(2);
         var source = new byte[SourceSize * SourceSize * 3];
         rng.NextBytes(source);

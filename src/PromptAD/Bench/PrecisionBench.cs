@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using PromptAD.Clip;
 using PromptAD.Data;
-using PromptAD.Devices;
 using PromptAD.Evaluation;
 using PromptAD.Jobs;
 using PromptAD.Kernels;
 using PromptAD.Model;
 using PromptAD.Pipeline;
 using PromptAD.Scoring;
+using PromptAD.Tensors;
 using PromptAD.Training;
 
 namespace PromptAD.Bench;
@@ -17,44 +17,36 @@ namespace PromptAD.Bench;
 /// heads) and scored twice on the same device from the same random CLIP weights, once in FP32 and once in the chosen
 /// precision; printed: the largest and mean image-score difference, the Spearman rank correlation of all pixel maps,
 /// the image AUROC both ways, and each run's seconds.
-/// Options: --data DIR (the category folder, required), --device cuda|emulated (default cuda), --emulator LIB (for
-/// emulated), --precision tf32|bf16 (default bf16), --config NAME (default ViT-B-16-plus-240), --epochs N (default
-/// 100), --test-images N (default all), --size S (pixel-map side, default 240), --shot NAME.
 /// </summary>
 public static class PrecisionBench
 {
-    private static readonly string[] Valued = ["--data", "--device", "--emulator", "--precision", "--config", "--epochs", "--test-images", "--size", "--shot"];
+    /// <param name="Data">the category folder (train/good, test/&lt;defect&gt;)</param>
+    /// <param name="Precision">the reduced precision compared with fp32 (tf32 or bf16)</param>
+    /// <param name="Config">the CLIP configuration (random weights)</param>
+    /// <param name="Epochs">training epochs per head</param>
+    /// <param name="TestImages">most test images scored (both classes kept)</param>
+    /// <param name="Size">side of the pixel maps compared</param>
+    /// <param name="Shot">the shot's file name in train/good (null: the seeded choice)</param>
+    public sealed record Options(string Data, GemmPrecision Precision, string Config, int Epochs, int TestImages, int Size, string? Shot);
 
     /// <summary>One precision's outcome: per test image its score and pixel map, and the seconds spent.</summary>
     private sealed record Outcome(double[] Scores, float[] Pixels, double TrainSeconds, double ScoreSeconds);
 
-    public static int Run(IReadOnlyList<string> args)
+    /// <param name="device">the device's name, for the heading</param>
+    /// <param name="open">the GPU backend in a precision (the caller's device; disposed here)</param>
+    public static int Run(Options options, string device, Func<GemmPrecision, IBackend> open)
     {
-        if (BenchArgs.Unknown(args, Valued, []) is { } unknown)
-            throw new ArgumentException($"bench precision: unknown option '{unknown}'");
-        string data = BenchArgs.String(args, "--data")
-            ?? throw new ArgumentException("bench precision: --data <category folder> is required (a folder with train/good and test/<defect>, e.g. mvtec/bottle)");
-        string device = BenchArgs.String(args, "--device") ?? "cuda";
-        if (device is not ("cuda" or "emulated")) throw new ArgumentException($"bench precision: --device must be cuda or emulated, got '{device}'");
-        var precision = GemmPrecisions.Parse(BenchArgs.String(args, "--precision") ?? "bf16");
-        if (precision == GemmPrecision.Fp32) throw new ArgumentException("bench precision: --precision must be tf32 or bf16 (it is compared with fp32)");
-        string? emulatorPath = BenchArgs.String(args, "--emulator");
-        var emulator = emulatorPath is null ? null : new FileInfo(emulatorPath);
-        int epochs = BenchArgs.Int(args, "--epochs", 100);
-        int testImages = BenchArgs.Int(args, "--test-images", int.MaxValue);
-        int size = BenchArgs.Int(args, "--size", 240);
-        var config = ClipConfigs.Load(BenchArgs.String(args, "--config") ?? ClipConfigs.Default);
-        string folder = Path.GetFullPath(data).TrimEnd(Path.DirectorySeparatorChar);
+        var precision = options.Precision;
+        if (precision == GemmPrecision.Fp32) throw new ArgumentException("the precision compared with fp32 must be tf32 or bf16");
+        var config = ClipConfigs.Load(options.Config);
+        string folder = Path.GetFullPath(options.Data).TrimEnd(Path.DirectorySeparatorChar);
         string category = Path.GetFileName(folder);
         var dataset = AnomalyDataset.Open(Path.GetDirectoryName(folder)!, category);
-        string? shot = BenchArgs.String(args, "--shot");
-        var (shots, _) = ShotChoice.Select(dataset, 1, 0, null, shot is null ? null : [shot]);
-        var samples = TestRunner.Subsample(dataset.TestSamples, testImages);
-        var pre = new Clip.Imaging.ClipPreprocessor(config.Vision.ImageSize);
-        var images = samples.Select(s => pre.Preprocess(s.ImagePath)).ToList();
+        var shots = BenchShots.OneOf(dataset, options.Shot);
+        var samples = TestRunner.Subsample(dataset.TestSamples, options.TestImages);
         var labels = samples.Select(s => s.IsAnomalous).ToArray();
-        Console.WriteLine($"precision bench: {category} 1-shot ({Path.GetFileName(shots[0])}), random {config.Name}, {epochs} epochs, "
-            + $"{samples.Count} test images, maps {size}×{size}, {device}: fp32 against {precision.Name()}");
+        Console.WriteLine($"precision bench: {category} 1-shot ({Path.GetFileName(shots.Names[0])}), random {config.Name}, {options.Epochs} epochs, "
+            + $"{samples.Count} test images, maps {options.Size}×{options.Size}, {device}: fp32 against {precision.Name()}");
 
         var reference = Measure(GemmPrecision.Fp32);
         var reduced = Measure(precision);
@@ -80,20 +72,15 @@ public static class PrecisionBench
 
         Outcome Measure(GemmPrecision p)
         {
-            using var backend = BackendChoice.CreateGpu(device, emulator, p);
-            using var weights = ClipWeights.Random(config, backend, seed: 0);
-            var prompts = PromptSource.Resolve(null);
-            var set = new TrainingSet(category, prompts.ClassName(category), prompts.StatesFor(category), [.. shots.Select(f => pre.Preprocess(f))], shots);
+            using var backend = open(p);
+            using var trained = RandomWeightsModel.Train(backend, config, shots, new TrainOptions { Epochs = options.Epochs });
+            var images = trained.Images.DecodeAll([.. samples.Select(s => s.ImagePath)]);
             var clock = Stopwatch.StartNew();
-            using var model = Trainer.Train(weights, set, new TrainOptions { Epochs = epochs });
-            backend.Synchronize();
-            double train = clock.Elapsed.TotalSeconds;
-            clock.Restart();
-            using var detector = new Detector(weights, model, size, batchSize: 8);
+            using var detector = new Detector(trained.Weights, trained.Model, options.Size, batchSize: 8);
             var scored = detector.ScoreImages(images);
             double score = clock.Elapsed.TotalSeconds;
-            Console.WriteLine($"  {p.Name()}: trained in {train:F1} s, scored in {score:F1} s");
-            return new([.. scored.Select(s => (double)s.Score)], [.. scored.SelectMany(s => s.PixelMap)], train, score);
+            Console.WriteLine($"  {p.Name()}: trained in {trained.TrainSeconds:F1} s, scored in {score:F1} s");
+            return new([.. scored.Select(s => (double)s.Score)], [.. scored.SelectMany(s => s.PixelMap)], trained.TrainSeconds, score);
         }
     }
 

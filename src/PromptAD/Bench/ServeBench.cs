@@ -3,6 +3,7 @@ using PromptAD.Clip;
 using PromptAD.Model;
 using PromptAD.Scoring;
 using PromptAD.Serving;
+using PromptAD.Tensors;
 using PromptAD.Training;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
@@ -12,33 +13,29 @@ namespace PromptAD.Bench;
 /// <summary>
 /// `promptad bench serve`: the HTTP service on this machine, with random weights and a 1-shot model of random
 /// prompts (scores are meaningless; the work per image is the real one): images/s and p50/p99 latency of
-/// <c>POST /score</c>, first one request at a time (batch 1), then --clients concurrent clients whose requests the
-/// service batches together (up to --batch). Requests go through real loopback HTTP (PNG bodies, decode included).
-/// Options: --config NAME (default ViT-B-16-plus-240), --requests N per phase (default 24), --clients C (default 8),
-/// --batch B (default 8), --size S (map side, default 400), --device cpu|cuda, --precision fp32|tf32|bf16 (cuda).
+/// <c>POST /score</c>, first one request at a time (batch 1), then <see cref="Options.Clients"/> concurrent clients whose requests the
+/// service batches together (up to <see cref="Options.Batch"/>). Requests go through real loopback HTTP (PNG bodies,
+/// decode included).
 /// </summary>
 public static class ServeBench
 {
-    public static int Run(IReadOnlyList<string> args)
-    {
-        string? unknown = BenchArgs.Unknown(args, ["--config", "--requests", "--clients", "--batch", "--size", "--device", "--precision"], []);
-        if (unknown is not null) throw new ArgumentException($"bench serve: unknown option '{unknown}'");
-        string configName = BenchArgs.String(args, "--config") ?? ClipConfigs.Default;
-        int requests = BenchArgs.Int(args, "--requests", 24), clients = BenchArgs.Int(args, "--clients", 8);
-        int batch = BenchArgs.Int(args, "--batch", 8), size = BenchArgs.Int(args, "--size", AnomalyScorer.DefaultOutputSize);
-        var config = ClipConfigs.Load(configName);
-        using var backend = Devices.BackendChoice.Create(BenchArgs.String(args, "--device") ?? "cpu", BenchArgs.String(args, "--precision") ?? "fp32");
-        Console.WriteLine($"serve bench: {configName} (RANDOM WEIGHTS), backend {backend.Name}, {Environment.ProcessorCount} cores, " +
-            $"maps {size}×{size}, {requests} requests per phase, {clients} clients, --batch {batch}");
+    /// <param name="Config">the CLIP configuration (random weights)</param>
+    /// <param name="Requests">requests per phase</param>
+    /// <param name="Clients">concurrent clients of the batched phase</param>
+    /// <param name="Batch">most images the service scores together</param>
+    /// <param name="Size">side of the anomaly maps</param>
+    public sealed record Options(string Config, int Requests = 24, int Clients = 8, int Batch = 8, int Size = AnomalyScorer.DefaultOutputSize);
 
-        using var weights = ClipWeights.Random(config, backend, seed: 0);
+    public static int Run(Options options, IBackend backend)
+    {
+        var (requests, clients, batch, size) = (options.Requests, options.Clients, options.Batch, options.Size);
+        var config = ClipConfigs.Load(options.Config);
+        Console.WriteLine($"serve bench: {config.Name} (RANDOM WEIGHTS), backend {backend.Name}, {Environment.ProcessorCount} cores, " +
+            $"maps {size}×{size}, {requests} requests per phase, {clients} clients, batches of up to {batch}");
+
         byte[] png = Png(320, 320, seed: 1);
-        var pre = new Clip.Imaging.ClipPreprocessor(config.Vision.ImageSize);
-        using var shotImage = new MemoryStream(png);
-        var shot = pre.Preprocess(Clip.Imaging.ImageLoader.Load(shotImage, "bench image"));
-        var set = new TrainingSet("part", "part", ["damaged {}"], [shot], ["bench.png"]);
-        using var model = Trainer.Train(weights, set, new TrainOptions { Epochs = 0 });
-        using var service = new ScoringService(weights, new Dictionary<string, PromptAdModel> { ["part"] = model }, size, batch);
+        using var trained = RandomWeightsModel.Train(backend, config, BenchShots.Encoded("part", ["damaged {}"], png), new TrainOptions { Epochs = 0 });
+        using var service = new ScoringService(trained.Weights, new Dictionary<string, PromptAdModel> { ["part"] = trained.Model }, size, batch);
         var batches = new List<int>();
         service.BeforeBatch = n => { lock (batches) batches.Add(n); };
         var door = new HttpFrontDoor(service);

@@ -27,7 +27,7 @@ public static class LeaveOneOut
         if (shots.Count != meta.Shots)
             throw new ArgumentException($"the model was trained on {meta.Shots} shot(s), {shots.Count} given");
         if (shots.Count < 2)
-            throw new ArgumentException("leave-one-out needs a model of at least 2 shots (this one has 1): give held-out good images with --good");
+            throw new ArgumentException($"leave-one-out needs a model of at least 2 shots (this one has {shots.Count}); with fewer, calibrate on held-out good images");
         var images = new ImageBatchEncoder(weights, meta.Options.MidFeatures);
         using var all = images.Encode(shots);
         var scores = new List<float>(shots.Count);

@@ -4,7 +4,6 @@ using PromptAD.Calibration;
 using PromptAD.Clip;
 using PromptAD.Clip.Imaging;
 using PromptAD.Data;
-using PromptAD.Devices;
 using PromptAD.Files;
 using PromptAD.Jobs;
 using PromptAD.Model;
@@ -42,19 +41,19 @@ internal static class CalibrateCommand
         var output = new Option<FileInfo?>("--out") { Description = "write the calibrated model here instead of rewriting --model" };
         var size = CommonOptions.OutputSize();
         var batch = CommonOptions.Batch();
-        var device = BackendChoice.CreateOption();
-        var precision = BackendChoice.CreatePrecisionOption();
+        var device = BackendChoice.CreateOptions();
         var command = new Command("calibrate", "Stores in a model a decision threshold for a target false-alarm rate, estimated from good parts only.")
         {
-            model, weights, backbone, good, data, fpr, prompts, output, size, batch, device, precision,
+            model, weights, backbone, good, data, fpr, prompts, output, size, batch,
         };
+        device.AddTo(command);
         command.SetAction(p => Run(p.GetValue(model)!, p.GetValue(weights)!, p.GetValue(backbone), p.GetValue(good), p.GetValue(data),
-            p.GetValue(fpr), p.GetValue(prompts), p.GetValue(output), p.GetValue(size), p.GetValue(batch), p.GetValue(device)!, p.GetValue(precision)!));
+            p.GetValue(fpr), p.GetValue(prompts), p.GetValue(output), p.GetValue(size), p.GetValue(batch), device.Value(p)));
         return command;
     }
 
     internal static int Run(FileInfo modelFile, FileInfo weightsFile, string? backbone, IReadOnlyList<string>? good, DirectoryInfo? data,
-        double fpr, string? promptsFile, FileInfo? output, int size, int batch, string device, string precision = "fp32")
+        double fpr, string? promptsFile, FileInfo? output, int size, int batch, Pipeline.ComputeDevice device)
     {
         // Every check before anything is loaded or written: a failed calibrate leaves the model as it was.
         OptionRanges.Check(size, "--size", OptionRanges.Size);
@@ -75,7 +74,7 @@ internal static class CalibrateCommand
         var goodHashes = goodFiles.Select(FileHash.Sha256).ToList();
         CalibrationSet.CheckDistinct(goodFiles, goodHashes);
 
-        using var mw = ModelAndWeights.Open(modelFile, weightsFile, backbone, device, precision);
+        using var mw = ModelAndWeights.Open(modelFile, weightsFile, backbone, device);
         var meta = mw.Model.Metadata;
         var shotPaths = data is null ? [] : ShotPaths(meta, data.FullName, modelFile.FullName, required: !heldOut);
         if (heldOut) CalibrationSet.CheckNoShots(meta, shotPaths, goodFiles, goodHashes);
@@ -97,12 +96,13 @@ internal static class CalibrateCommand
         }
         else
         {
+            if (meta.Shots < 2)
+                throw new ArgumentException($"leave-one-out needs a model of at least 2 shots (this one has {meta.Shots}): give held-out good images with --good");
             var prompts = PromptSource.Resolve(promptsFile);
-            var decoded = new ImageBatchEncoder(mw.Weights, meta.Options.MidFeatures).Decode(shotPaths);
-            if (decoded.FirstOrDefault(d => d.Error is not null)?.Error is { } unreadable) throw unreadable;
+            var decoded = new ImageBatchEncoder(mw.Weights, meta.Options.MidFeatures).DecodeAll(shotPaths);
             LeaveOneOutScores loo;
             using (var bar = new ConsoleProgress($"calibrate: leave-one-out over {decoded.Length} shots", decoded.Length))
-                loo = LeaveOneOut.Scores(mw.Weights, mw.Model, [.. decoded.Select(d => d.Chw!)], prompts.StatesFor(meta.Category), size, bar.Report);
+                loo = LeaveOneOut.Scores(mw.Weights, mw.Model, decoded, prompts.StatesFor(meta.Category), size, bar.Report);
             Console.WriteLine($"leave-one-out: {decoded.Length} folds, {loo.ImagesEncoded} shot image(s) encoded (each once)");
             scores = loo.Scores;
             method = StoredThreshold.Methods.LeaveOneOut;

@@ -13,6 +13,7 @@ internal sealed class ChoiceOption<T>
     public ChoiceOption(string name, string description, string defaultName, params (string Name, T Value)[] choices)
     {
         _choices = choices;
+        DefaultName = defaultName;
         if (!choices.Any(c => c.Name == defaultName)) throw new ArgumentException($"{name}: default '{defaultName}' is not a choice");
         Option = new Option<string>(name) { Description = description, DefaultValueFactory = _ => defaultName };
         Option.CompletionSources.Add([.. choices.Select(c => c.Name)]);
@@ -24,6 +25,16 @@ internal sealed class ChoiceOption<T>
     }
 
     public Option<string> Option { get; }
+
+    /// <summary>The choice taken when the option is not given.</summary>
+    public string DefaultName { get; }
+
+    /// <summary>Whether <paramref name="name"/> is one of the choices.</summary>
+    public bool IsChoice(string name) => TryParse(name, out _);
+
+    /// <summary>The chosen name as a command's validator sees it: the default when the option was not given (the
+    /// parser adds defaults only after validating).</summary>
+    public string NameIn(System.CommandLine.Parsing.CommandResult result) => result.GetValue(Option) ?? DefaultName;
 
     /// <summary>The choices' names, comma-separated, for help and messages.</summary>
     public string Names => string.Join(", ", _choices.Select(c => c.Name));

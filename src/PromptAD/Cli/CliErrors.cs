@@ -1,7 +1,6 @@
 using PromptAD.Clip;
 using PromptAD.Clip.Imaging;
 using PromptAD.Data;
-using PromptAD.Devices;
 using PromptAD.Jobs;
 using PromptAD.Tensors.SafeTensors;
 

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using PromptAD.Clip;
 using PromptAD.Data;
-using PromptAD.Devices;
 using PromptAD.Jobs;
 using PromptAD.Model;
 
@@ -28,19 +27,18 @@ internal static class DemoCommand
     {
         var output = new Option<DirectoryInfo?>("--out") { Description = "folder for the demo's data, weights, model and results (default: a new temporary folder)" };
         var epochs = CommonOptions.Epochs(defaultValue: 20);
-        var device = BackendChoice.CreateOption();
-        var precision = BackendChoice.CreatePrecisionOption();
+        var device = BackendChoice.CreateOptions();
         var command = new Command("demo", "Runs train → test → calibrate → predict end to end on a generated dataset with a tiny random-weight model (no downloads; the scores are meaningless).")
         {
-            output, epochs, device, precision,
+            output, epochs,
         };
-        command.SetAction(p => Run(p.GetValue(output), p.GetValue(epochs), p.GetValue(device)!, p.GetValue(precision)!));
+        device.AddTo(command);
+        command.SetAction(p => Run(p.GetValue(output), p.GetValue(epochs), device.Value(p)));
         return command;
     }
 
-    internal static int Run(DirectoryInfo? outDir, int epochs, string device, string precision = "fp32")
+    internal static int Run(DirectoryInfo? outDir, int epochs, Pipeline.ComputeDevice device)
     {
-        BackendChoice.CheckPrecision(device, precision);
         OptionRanges.Check(epochs, "--epochs", OptionRanges.Epochs);
         if (outDir is not null) Files.OutputGuard.NewFolder(outDir.FullName, "--out");
         string root = outDir?.FullName ?? Directory.CreateTempSubdirectory("promptad-demo-").FullName;
@@ -59,14 +57,14 @@ internal static class DemoCommand
         int code = TrainCommand.Run(new TrainArgs
         {
             Weights = new FileInfo(weights), Backbone = Backbone, Data = new DirectoryInfo(data), Category = SyntheticDataset.Category, Shots = 2,
-            Options = new TrainOptions { Epochs = epochs }, Out = new FileInfo(model), Device = device, Precision = precision,
+            Options = new TrainOptions { Epochs = epochs }, Out = new FileInfo(model), Device = device,
         });
         if (code != 0) return code;
         Step("2/4 test");
         TestCommand.Evaluate(new TestArgs
         {
             Model = new FileInfo(model), Weights = new FileInfo(weights), Data = new DirectoryInfo(data), Out = new DirectoryInfo(test),
-            Strict = true, Size = MapSize, Device = device, Precision = precision,
+            Strict = true, Size = MapSize, Device = device,
         });
 
         // The yes/no column's threshold from good parts only, never from the test labels: the training images that
@@ -77,7 +75,7 @@ internal static class DemoCommand
         var spareGood = Directory.GetFiles(Path.Combine(data, SyntheticDataset.Category, "train", AnomalyDataset.GoodFolder))
             .Where(f => !shots.Contains(Path.GetFullPath(f))).Order(StringComparer.Ordinal).ToList();
         code = CalibrateCommand.Run(new FileInfo(model), new FileInfo(weights), null, spareGood, new DirectoryInfo(data), CalibrationFpr, null, null,
-            MapSize, 8, device, precision);
+            MapSize, 8, device);
         if (code != 0) return code;
         Step("4/4 predict");
         string defects = Path.Combine(data, SyntheticDataset.Category, "test", SyntheticDataset.DefectType);
@@ -85,7 +83,7 @@ internal static class DemoCommand
         code = PredictCommand.Run(new PredictArgs
         {
             Images = [goods, defects], Model = new FileInfo(model), Weights = new FileInfo(weights), Out = new DirectoryInfo(predict),
-            Strict = true, Size = MapSize, Device = device, Precision = precision,
+            Strict = true, Size = MapSize, Device = device,
         });
         if (code != 0) return code;
 

@@ -3,7 +3,6 @@ using PromptAD.Clip;
 using PromptAD.Clip.Imaging;
 using PromptAD.Clip.Text;
 using PromptAD.Data;
-using PromptAD.Devices;
 using PromptAD.Tensors;
 using PromptAD.Tensors.SafeTensors;
 
@@ -26,20 +25,20 @@ internal static class EncodeCommand
         var normalized = new Option<bool>("--normalized") { Description = "L2-normalize every feature vector (as PromptAD uses them)" };
         var batch = CommonOptions.Batch();
         var midFeatures = AsPublishedOptions.MidFeatures();
-        var device = BackendChoice.CreateOption();
-        var precision = BackendChoice.CreatePrecisionOption();
+        var device = BackendChoice.CreateOptions();
         var command = new Command("encode", "Writes CLIP features: per image the global, local (patch) and both mid-level features, per prompt the text feature.")
         {
-            weights, backbone, renamed, images, prompts, output, normalized, batch, device, precision, midFeatures,
+            weights, backbone, renamed, images, prompts, output, normalized, batch, midFeatures,
         };
+        device.AddTo(command);
         command.SetAction(parse => CommonOptions.RejectRenamedModel(parse.GetValue(renamed)) ?? Run(parse.GetValue(weights)!, parse.GetValue(backbone), parse.GetValue(images) ?? [],
-            parse.GetValue(prompts) ?? [], parse.GetValue(output)!, parse.GetValue(normalized), parse.GetValue(batch), parse.GetValue(device)!,
-            midFeatures.Value(parse), parse.GetValue(precision)!));
+            parse.GetValue(prompts) ?? [], parse.GetValue(output)!, parse.GetValue(normalized), parse.GetValue(batch), device.Value(parse),
+            midFeatures.Value(parse)));
         return command;
     }
 
     private static int Run(FileInfo weightsFile, string? backboneName, string[] imageArgs, string[] promptTexts, FileInfo output,
-        bool normalized, int batchSize, string device, MidFeatureMode midFeatures, string precision = "fp32")
+        bool normalized, int batchSize, Pipeline.ComputeDevice device, MidFeatureMode midFeatures)
     {
         if (imageArgs.Length == 0 && promptTexts.Length == 0)
             throw new ArgumentException("encode: nothing to encode; give --images and/or --prompts");
@@ -48,7 +47,7 @@ internal static class EncodeCommand
         Files.OutputGuard.File(output.FullName, "--out", [new("weights file", weightsFile.FullName), .. imageArgs.Select(a => new Files.GuardedInput("image input", a))]);
         var config = CommonOptions.BackboneFor(backboneName, weightsFile);
         var files = ImageFiles.Expand(imageArgs);
-        using var backend = BackendChoice.Create(device, precision);
+        using var backend = BackendChoice.Create(device);
         using var clip = ClipWeights.Load(weightsFile.FullName, config, backend);
 
         var entries = new List<SafeTensorsWriter.Entry>();
@@ -73,18 +72,16 @@ internal static class EncodeCommand
     {
         var v = clip.Config.Vision;
         var encoder = new ClipImageEncoder(clip, midFeatures);
-        var pre = new ClipPreprocessor(v.ImageSize);
+        var images = new ImageBatchEncoder(clip, midFeatures);
         int n = files.Count, p = v.Patches, e = clip.Config.EmbedDim, w = v.Width;
         var global = new float[n * e];
         var local = new float[(long)n * p * e];
         var mid1 = new float[(long)n * p * w];
         var mid2 = new float[(long)n * p * w];
-        int imageFloats = 3 * v.ImageSize * v.ImageSize;
         for (int start = 0; start < n; start += batchSize)
         {
             int count = Math.Min(batchSize, n - start);
-            var chw = new float[count * imageFloats];
-            for (int i = 0; i < count; i++) pre.Preprocess(files[start + i]).CopyTo(chw, i * imageFloats);
+            var chw = images.Concatenate(images.DecodeAll([.. files.Skip(start).Take(count)]));
             using var scope = TensorScope.Open();
             using var f = normalized ? encoder.EncodeNormalized(chw, count) : encoder.EncodeRaw(chw, count);
             f.Global.ToArray().CopyTo(global, start * e);

@@ -1,5 +1,4 @@
 using PromptAD.Clip;
-using PromptAD.Devices;
 using PromptAD.Files;
 using PromptAD.Model;
 using PromptAD.Tensors;
@@ -25,7 +24,7 @@ internal sealed class ModelAndWeights : IDisposable
     public PromptAdModel Model { get; }
     public ClipWeights Weights { get; }
 
-    public static ModelAndWeights Open(FileInfo modelFile, FileInfo weightsFile, string? backbone, string device, string precision = "fp32")
+    public static ModelAndWeights Open(FileInfo modelFile, FileInfo weightsFile, string? backbone, Pipeline.ComputeDevice device)
     {
         CommonOptions.CheckExists(modelFile, "Model");
         CommonOptions.CheckExists(weightsFile, "Weights");
@@ -41,7 +40,7 @@ internal sealed class ModelAndWeights : IDisposable
             model = PromptAdModel.Load(modelFile.FullName);
             var config = ClipConfigs.Load(backbone ?? model.Metadata.Backbone);
             model.CheckCompatible(config);
-            backend = BackendChoice.Create(device, precision);
+            backend = BackendChoice.Create(device);
             weights = ClipWeights.Load(weightsFile.FullName, config, backend);
             model.CheckCompatible(config, hashing.GetAwaiter().GetResult());
             return new ModelAndWeights(model, weights, backend);

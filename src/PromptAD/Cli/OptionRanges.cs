@@ -23,8 +23,8 @@ internal static class OptionRanges
         if (value < range.Min || value > range.Max) throw new ArgumentException(OutOfRange(option, range, value));
     }
 
-    /// <summary>The option refuses, at parse time (a usage error), any value outside <paramref name="range"/>.</summary>
-    public static Option<int> InRange(this Option<int> option, (int Min, int Max) range)
+    /// <summary>The (int or int?) option refuses, at parse time (a usage error), any value outside <paramref name="range"/>.</summary>
+    public static Option<T> InRange<T>(this Option<T> option, (int Min, int Max) range)
     {
         option.Validators.Add(result =>
         {

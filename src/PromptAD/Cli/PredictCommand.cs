@@ -1,7 +1,6 @@
 using System.CommandLine;
 using PromptAD.Calibration;
 using PromptAD.Data;
-using PromptAD.Devices;
 using PromptAD.Files;
 using PromptAD.Heatmaps;
 using PromptAD.Pipeline;
@@ -28,8 +27,7 @@ internal sealed record PredictArgs
     public RawMapFormat RawMaps { get; init; } = RawMapFormat.None;
     public int Size { get; init; } = 400;
     public int Batch { get; init; } = 8;
-    public string Device { get; init; } = "cpu";
-    public string Precision { get; init; } = "fp32";
+    public Pipeline.ComputeDevice Device { get; init; } = Pipeline.ComputeDevice.Cpu;
 }
 
 /// <summary>
@@ -52,17 +50,17 @@ internal static class PredictCommand
         var rawMaps = CommonOptions.RawMaps();
         var size = CommonOptions.OutputSize();
         var batch = CommonOptions.Batch();
-        var device = BackendChoice.CreateOption();
-        var precision = BackendChoice.CreatePrecisionOption();
+        var device = BackendChoice.CreateOptions();
         var command = new Command("predict", "Scores images with a trained model: anomaly score per image, heatmap per image, optional yes/no at a threshold.")
         {
-            images, model, weights, backbone, output, threshold, strict, rawMaps, size, batch, device, precision,
+            images, model, weights, backbone, output, threshold, strict, rawMaps, size, batch,
         };
+        device.AddTo(command);
         command.SetAction(p => Run(new PredictArgs
         {
             Images = p.GetValue(images) ?? [], Model = p.GetValue(model)!, Weights = p.GetValue(weights)!, Backbone = p.GetValue(backbone),
             Out = p.GetValue(output)!, Threshold = p.GetValue(threshold), Strict = p.GetValue(strict), RawMaps = RawMapWriter.Parse(p.GetValue(rawMaps)), Size = p.GetValue(size),
-            Batch = p.GetValue(batch), Device = p.GetValue(device)!, Precision = p.GetValue(precision)!,
+            Batch = p.GetValue(batch), Device = device.Value(p),
         }));
         return command;
     }
@@ -77,7 +75,7 @@ internal static class PredictCommand
         OutputGuard.Folder(args.Out.FullName, "--out", ["scores.csv", "heatmaps/", .. args.RawMaps == RawMapFormat.None ? Array.Empty<string>() : [RawMapsFolder]],
             [new("model file", args.Model.FullName), new("weights file", args.Weights.FullName), .. args.Images.Select(a => new GuardedInput("image input", a))]);
         var files = ImageFiles.Expand(args.Images);
-        using var mw = ModelAndWeights.Open(args.Model, args.Weights, args.Backbone, args.Device, args.Precision);
+        using var mw = ModelAndWeights.Open(args.Model, args.Weights, args.Backbone, args.Device);
         using var folder = ResultsFolder.Open(args.Out.FullName, "predict");
         var threshold = DecisionThreshold.Resolve(args.Threshold, mw.Model.Metadata.Threshold, args.Size, $"model '{args.Model.FullName}'");
         if (threshold is not null) Console.WriteLine(ThresholdOption.Describe(threshold));

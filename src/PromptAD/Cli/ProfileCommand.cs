@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using PromptAD.Clip;
-using PromptAD.Devices;
 using PromptAD.Kernels;
 using PromptAD.Profiling;
 
@@ -23,14 +22,7 @@ internal static class ProfileCommand
             Description = $"backbone configuration (random weights): {string.Join(", ", ClipConfigs.Names)}",
             DefaultValueFactory = _ => DemoCommand.Backbone,
         };
-        var device = new Option<string>("--device")
-        {
-            Description = $"cuda (the GPU) or emulated (our kernels compiled for the CPU: libpromptad_emu.so from kernels/emulation/build.sh, given by --emulator or ${EmulatorVariable})",
-            DefaultValueFactory = _ => "cuda",
-        };
-        device.AcceptOnlyFromAmong("cuda", "emulated");
-        var emulator = new Option<FileInfo?>("--emulator") { Description = "libpromptad_emu.so for --device emulated" };
-        var precision = BackendChoice.CreatePrecisionOption();
+        var device = BackendChoice.CreateGpuOptions();
         var epochs = new Option<int>("--epochs") { Description = "training steps per head (at least 2; the last is the steady state)", DefaultValueFactory = _ => 4 };
         var batches = new Option<int>("--batches") { Description = "scoring batches (the first warms up)", DefaultValueFactory = _ => 3 };
         var batch = new Option<int>("--batch") { Description = "images per scoring batch", DefaultValueFactory = _ => 4 };
@@ -40,15 +32,15 @@ internal static class ProfileCommand
         };
         var command = new Command("profile", "Counts the device's work per training step and per scoring batch (launches, allocations, copies, synchronizations) and the memory pool's peak, on random weights.")
         {
-            backbone, device, emulator, precision, epochs, batches, batch, noFusion,
+            backbone, epochs, batches, batch, noFusion,
         };
-        command.SetAction(p => Run(p.GetValue(backbone)!, p.GetValue(device)!, p.GetValue(emulator), p.GetValue(epochs),
-            p.GetValue(batches), p.GetValue(batch), p.GetValue(noFusion), p.GetValue(precision)!));
+        device.AddTo(command);
+        command.SetAction(p => Run(p.GetValue(backbone)!, device.Value(p), p.GetValue(epochs),
+            p.GetValue(batches), p.GetValue(batch), p.GetValue(noFusion)));
         return command;
     }
 
-    internal static int Run(string backboneName, string device, FileInfo? emulator, int epochs, int batches, int batch, bool noFusion = false,
-        string precision = "fp32")
+    internal static int Run(string backboneName, Pipeline.ComputeDevice device, int epochs, int batches, int batch, bool noFusion = false)
     {
         if (epochs < 2) throw new ArgumentException($"--epochs must be at least 2 (a step is measured between two epochs), got {epochs}");
         if (batches < 1) throw new ArgumentException($"--batches must be at least 1, got {batches}");
@@ -56,7 +48,7 @@ internal static class ProfileCommand
         OptionRanges.Check(batches, "--batches", (1, 1000));
         OptionRanges.Check(batch, "--batch", OptionRanges.Batch);
         var config = ClipConfigs.Load(backboneName);
-        using var backend = BackendChoice.CreateGpu(device, emulator, GemmPrecisions.Parse(precision));
+        using var backend = BackendChoice.CreateGpu(device);
         DeviceProfile profile;
         using (noFusion ? Tensors.Ops.WithoutFusion() : null)
             profile = DeviceProfiler.Run(backend, config, new DeviceProfiler.Options(Epochs: epochs, Batches: batches, BatchSize: batch));

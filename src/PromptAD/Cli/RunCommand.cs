@@ -3,7 +3,6 @@ using System.Globalization;
 using System.Text.Json;
 using PromptAD.Clip;
 using PromptAD.Data;
-using PromptAD.Devices;
 using PromptAD.Evaluation;
 using PromptAD.Files;
 using PromptAD.Jobs;
@@ -48,8 +47,7 @@ internal static class RunCommand
         var size = CommonOptions.OutputSize();
         var batch = CommonOptions.Batch();
         var output = new Option<DirectoryInfo>("--out") { Description = "results folder (re-run with the same --out to resume)", Required = true };
-        var device = BackendChoice.CreateOption();
-        var precision = BackendChoice.CreatePrecisionOption();
+        var device = BackendChoice.CreateOptions();
         var cacheLimit = new Option<int>("--cache-limit") { Description = "MiB of host memory for a category's encoded image features (≈ 2.2 MB per image for ViT-B-16-plus-240); above it they go to a temporary file", DefaultValueFactory = _ => 4096 };
         var shard = new Option<string?>("--shard") { Description = "i/N: do only the i-th (0-based) of N disjoint parts of the job, whole categories (category c goes to part c mod N); same results layout" };
         var maxBatch = new Option<int>("--max-batch") { Description = "runs of a category trained together, their prompts in one text-encoder batch per epoch (bounds the activations' memory)", DefaultValueFactory = _ => 4 };
@@ -59,9 +57,10 @@ internal static class RunCommand
         data.Required = false;
         var command = new Command("run", "The paper's protocol: every category × k × seed trained and tested, results table in the paper's shape; resumes an interrupted job.")
         {
-            weights, backbone, renamed, dataset, data, categories, shots, seeds, shotsDir, epochs, logitScale, prompts, heatmaps, keepModels, size, batch, output, device, precision,
+            weights, backbone, renamed, dataset, data, categories, shots, seeds, shotsDir, epochs, logitScale, prompts, heatmaps, keepModels, size, batch, output,
             cacheLimit, maxBatch, shard, merge, pixelMargin,
         };
+        device.AddTo(command);
         command.SetAction(p =>
         {
             if (CommonOptions.RejectRenamedModel(p.GetValue(renamed)) is { } renamedError) return renamedError;
@@ -71,9 +70,8 @@ internal static class RunCommand
             return Run(new Job(weightsFile, CommonOptions.BackboneFor(p.GetValue(backbone), weightsFile).Name, p.GetValue(data) ?? throw new ArgumentException("run: --data is required (only --merge goes without it)"),
                 p.GetValue(categories), ParseList(p.GetValue(shots)!, "--shots"),
                 p.GetValue(seeds), p.GetValue(shotsDir), p.GetValue(epochs), CommonOptions.ParseLogitScale(p.GetValue(logitScale)!),
-                p.GetValue(prompts), p.GetValue(heatmaps), p.GetValue(keepModels), p.GetValue(size), p.GetValue(batch), p.GetValue(output)!, p.GetValue(device)!)
+                p.GetValue(prompts), p.GetValue(heatmaps), p.GetValue(keepModels), p.GetValue(size), p.GetValue(batch), p.GetValue(output)!, device.Value(p))
             {
-                Precision = p.GetValue(precision)!,
                 PixelMargin = pixelMargin.Value(p),
                 CacheLimitMiB = p.GetValue(cacheLimit),
                 MaxBatch = p.GetValue(maxBatch),
@@ -85,11 +83,8 @@ internal static class RunCommand
 
     internal sealed record Job(FileInfo Weights, string Backbone, DirectoryInfo Data, string? Categories, IReadOnlyList<int> Shots, int Seeds,
         DirectoryInfo? ShotsDir, int Epochs, LogitScaleMode LogitScale, string? Prompts, bool Heatmaps, bool KeepModels, int Size, int Batch,
-        DirectoryInfo Out, string Device)
+        DirectoryInfo Out, Pipeline.ComputeDevice Device)
     {
-        /// <summary>GEMM precision on the GPU (fp32, tf32, bf16): recorded in job.json, since it changes the numbers.</summary>
-        public string Precision { get; init; } = "fp32";
-
         /// <summary>How the pixel head's margin term is computed (SPEC §5.3): recorded in job.json, since it changes the numbers.</summary>
         public PixelMarginMode PixelMargin { get; init; } = PixelMarginMode.AsPublished;
 
@@ -111,7 +106,7 @@ internal static class RunCommand
         CommonOptions.CheckPositive(job.MaxBatch, "--max-batch");
         if (job.CacheLimitMiB < 0) throw new ArgumentException($"--cache-limit: {job.CacheLimitMiB} MiB is negative");
         CommonOptions.CheckEpochs(job.Epochs);
-        BackendChoice.CheckPrecision(job.Device, job.Precision);
+        BackendChoice.CheckPrecision(job.Device);
         CommonOptions.CheckExists(job.Weights, "Weights");
         OutputGuard.Folder(job.Out.FullName, "--out", RunJobParameters.Written, new("weights file", job.Weights.FullName), new("dataset", job.Data.FullName),
             new("shots folder", job.ShotsDir?.FullName), new("prompts file", job.Prompts));
@@ -163,7 +158,7 @@ internal static class RunCommand
                 }
                 if (pending.Count == 0) continue;
 
-                backend ??= BackendChoice.Create(job.Device, job.Precision);
+                backend ??= BackendChoice.Create(job.Device);
                 weights ??= ClipWeights.Load(job.Weights.FullName, ClipConfigs.Load(job.Backbone), backend);
                 var paths = pending.SelectMany(r => r.Shots).Concat(ds.TestSamples.Select(t => t.ImagePath)).Distinct().ToList();
                 using var cache = BuildCache(weights, ds.Category, paths, job);

@@ -4,6 +4,7 @@ using PromptAD.Files;
 using PromptAD.Jobs;
 using PromptAD.Model;
 using PromptAD.Terminal;
+using PromptAD.Kernels;
 
 namespace PromptAD.Cli;
 
@@ -37,7 +38,7 @@ internal static class RunJobParameters
             new("logit_scale", job.LogitScale.ToString().ToLowerInvariant()),
             new("prompts", prompts.Path is { } p ? "sha256:" + FileHash.Sha256(p) : "built-in generic states"),
             new("shots_files", job.ShotsDir is { } d ? "sha256:" + FolderHash(d.FullName) : "none (seeded random choice)"),
-            new("precision", job.Precision),
+            new("precision", job.Device.Precision.Name()),
             new("pixel_margin", job.PixelMargin.Name()),
         ];
     }

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using PromptAD.Clip;
-using PromptAD.Devices;
 using PromptAD.Files;
 using PromptAD.Serving;
 
@@ -33,27 +32,27 @@ internal static class ServeCommand
             "refused when calibrated at another --size; none: no decision)");
         var size = CommonOptions.OutputSize();
         var batch = CommonOptions.Batch("most images scored together when requests arrive at the same time");
-        var device = BackendChoice.CreateOption();
-        var precision = BackendChoice.CreatePrecisionOption();
+        var device = BackendChoice.CreateOptions();
         var command = new Command("serve", "Keeps weights and models loaded and scores images as they come: JSON lines on stdin/stdout, or HTTP (--port).")
         {
-            models, weights, backbone, port, host, maxBody, heatmaps, threshold, size, batch, device, precision,
+            models, weights, backbone, port, host, maxBody, heatmaps, threshold, size, batch,
         };
+        device.AddTo(command);
         command.SetAction(p => Run(p.GetValue(models) ?? [], p.GetValue(weights)!, p.GetValue(backbone), p.GetValue(port), p.GetValue(host)!,
-            p.GetValue(maxBody), p.GetValue(heatmaps), p.GetValue(threshold), p.GetValue(size), p.GetValue(batch), p.GetValue(device)!,
-            Console.In, Console.Out, Console.Error, precision: p.GetValue(precision)!));
+            p.GetValue(maxBody), p.GetValue(heatmaps), p.GetValue(threshold), p.GetValue(size), p.GetValue(batch), device.Value(p),
+            Console.In, Console.Out, Console.Error));
         return command;
     }
 
     /// <param name="onListening">Called with the HTTP front door once it listens with the models loaded and warmed (tests use its port).</param>
     /// <param name="onStarted">Called with the HTTP front door as soon as it listens, before the models load.</param>
     internal static int Run(IReadOnlyList<string> modelSpecs, FileInfo weightsFile, string? backbone, int? port, string host, long maxBody,
-        DirectoryInfo? heatmaps, float? threshold, int size, int batch, string device, TextReader stdin, TextWriter stdout, TextWriter log,
-        CancellationToken stop = default, Action<HttpFrontDoor>? onListening = null, string precision = "fp32", Action<HttpFrontDoor>? onStarted = null)
+        DirectoryInfo? heatmaps, float? threshold, int size, int batch, Pipeline.ComputeDevice device, TextReader stdin, TextWriter stdout, TextWriter log,
+        CancellationToken stop = default, Action<HttpFrontDoor>? onListening = null, Action<HttpFrontDoor>? onStarted = null)
     {
         OptionRanges.Check(size, "--size", OptionRanges.Size);
         OptionRanges.Check(batch, "--batch", OptionRanges.Batch);
-        BackendChoice.CheckPrecision(device, precision);
+        BackendChoice.CheckPrecision(device);
         if (port is < 0 or > 65535) throw new ArgumentException($"--port must be between 0 and 65535, got {port}");
         if (port is not null && host != "localhost" && !System.Net.IPAddress.TryParse(host, out _))
             throw new ArgumentException($"--host must be an IP address of this machine (or localhost), got '{host}'");
@@ -61,7 +60,7 @@ internal static class ServeCommand
             throw new ArgumentException($"--max-body must be between 1 and {HttpFrontDoor.MaxMaxBodyBytes} bytes (1 GiB), got {maxBody}");
         if (heatmaps is not null && port is not null) throw new ArgumentException("--heatmaps is for stdin/stdout; HTTP answers never name files");
         CommonOptions.CheckExists(weightsFile, "Weights");
-        var paths = ModelList.Resolve(modelSpecs);
+        var paths = ResolveModels(modelSpecs);
         if (heatmaps is not null)
         {
             Files.OutputGuard.Folder(heatmaps.FullName, "--heatmaps", [],
@@ -92,7 +91,7 @@ internal static class ServeCommand
             var config = ClipConfigs.Load(backbone ?? loaded.Values.First().Metadata.Backbone);
             string sha = FileHash.Sha256(weightsFile.FullName);
             foreach (var m in loaded.Values) m.CheckCompatible(config, sha);
-            using var backend = BackendChoice.Create(device, precision);
+            using var backend = BackendChoice.Create(device);
             using var weights = ClipWeights.Load(weightsFile.FullName, config, backend);
             using var service = new ScoringService(weights, loaded, size, batch, threshold);
             foreach (var (name, path) in paths.OrderBy(p => p.Key, StringComparer.Ordinal))
@@ -139,5 +138,13 @@ internal static class ServeCommand
         {
             foreach (var m in loaded.Values) m.Dispose();
         }
+    }
+
+    /// <summary>The --model values as name → file; their errors name the option.</summary>
+    private static Dictionary<string, string> ResolveModels(IReadOnlyList<string> specs)
+    {
+        try { return ModelList.Resolve(specs); }
+        catch (FileNotFoundException e) { throw new FileNotFoundException($"--model: {e.Message}", e.FileName, e); }
+        catch (ArgumentException e) { throw new ArgumentException($"--model: {e.Message}", e); }
     }
 }

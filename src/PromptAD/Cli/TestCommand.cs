@@ -1,6 +1,5 @@
 using System.CommandLine;
 using PromptAD.Data;
-using PromptAD.Devices;
 using PromptAD.Files;
 using PromptAD.Heatmaps;
 using PromptAD.Jobs;
@@ -29,8 +28,7 @@ internal sealed record TestArgs
     public RawMapFormat RawMaps { get; init; } = RawMapFormat.None;
     public int Size { get; init; } = 400;
     public int Batch { get; init; } = 8;
-    public string Device { get; init; } = "cpu";
-    public string Precision { get; init; } = "fp32";
+    public Pipeline.ComputeDevice Device { get; init; } = Pipeline.ComputeDevice.Cpu;
 }
 
 /// <summary>`promptad test`: scores a category's test split with a trained model; metrics, per-image scores, heatmaps.</summary>
@@ -49,17 +47,17 @@ internal static class TestCommand
         var rawMaps = CommonOptions.RawMaps();
         var size = CommonOptions.OutputSize();
         var batch = CommonOptions.Batch();
-        var device = BackendChoice.CreateOption();
-        var precision = BackendChoice.CreatePrecisionOption();
+        var device = BackendChoice.CreateOptions();
         var command = new Command("test", "Evaluates a model on <data>/<category>/test: image AUROC/AUPR/F1-max, pixel AUROC/AUPRO, per-image scores, heatmaps beside the ground truth.")
         {
-            model, weights, backbone, data, category, output, strict, noHeatmaps, rawMaps, size, batch, device, precision,
+            model, weights, backbone, data, category, output, strict, noHeatmaps, rawMaps, size, batch,
         };
+        device.AddTo(command);
         command.SetAction(p => Run(new TestArgs
         {
             Model = p.GetValue(model)!, Weights = p.GetValue(weights)!, Backbone = p.GetValue(backbone), Data = p.GetValue(data)!,
             Category = p.GetValue(category), Out = p.GetValue(output)!, Strict = p.GetValue(strict), Heatmaps = !p.GetValue(noHeatmaps),
-            RawMaps = RawMapWriter.Parse(p.GetValue(rawMaps)),            Size = p.GetValue(size), Batch = p.GetValue(batch), Device = p.GetValue(device)!, Precision = p.GetValue(precision)!,
+            RawMaps = RawMapWriter.Parse(p.GetValue(rawMaps)),            Size = p.GetValue(size), Batch = p.GetValue(batch), Device = device.Value(p),
         }));
         return command;
     }
@@ -81,7 +79,7 @@ internal static class TestCommand
         OutputGuard.Folder(args.Out.FullName, "--out", [.. Written, .. args.RawMaps == RawMapFormat.None ? Array.Empty<string>() : [PredictCommand.RawMapsFolder]], new("model file", args.Model.FullName), new("weights file", args.Weights.FullName),
             new("dataset", args.Data.FullName));
         if (args.Category is not null) AnomalyDataset.CheckCategoryName(args.Category, "--category");
-        using var mw = ModelAndWeights.Open(args.Model, args.Weights, args.Backbone, args.Device, args.Precision);
+        using var mw = ModelAndWeights.Open(args.Model, args.Weights, args.Backbone, args.Device);
         var dataset = AnomalyDataset.Open(args.Data.FullName, args.Category ?? mw.Model.Metadata.Category);
         using var detector = new Detector(mw.Weights, mw.Model, args.Size, args.Batch);
         using var folder = ResultsFolder.Open(args.Out.FullName, "test");

@@ -1,10 +1,10 @@
 using System.CommandLine;
 using PromptAD.Clip;
 using PromptAD.Data;
-using PromptAD.Devices;
 using PromptAD.Files;
 using PromptAD.Jobs;
 using PromptAD.Model;
+using PromptAD.Training;
 
 namespace PromptAD.Cli;
 
@@ -35,8 +35,7 @@ internal sealed record TrainArgs
     public string? Prompts { get; init; }
 
     public required FileInfo Out { get; init; }
-    public string Device { get; init; } = "cpu";
-    public string Precision { get; init; } = "fp32";
+    public Pipeline.ComputeDevice Device { get; init; } = Pipeline.ComputeDevice.Cpu;
 }
 
 /// <summary>`promptad train`: learns one category's prompts from k normal images and writes the model file.</summary>
@@ -61,12 +60,12 @@ internal static class TrainCommand
         var pixelMargin = AsPublishedOptions.PixelMargin();
         var prompts = CommonOptions.Prompts();
         var output = new Option<FileInfo>("--out") { Description = "model file to write (.safetensors)", Required = true };
-        var device = BackendChoice.CreateOption();
-        var precision = BackendChoice.CreatePrecisionOption();
+        var device = BackendChoice.CreateOptions();
         var command = new Command("train", "Learns PromptAD's prompts for one category from k normal images; writes the model (learned vectors, prototypes, memory banks, metadata).")
         {
-            weights, backbone, renamed, data, category, shots, seed, shotsFile, shotsDir, shotNames, epochs, init, logitScale, prompts, output, device, precision, midFeatures, pixelMargin,
+            weights, backbone, renamed, data, category, shots, seed, shotsFile, shotsDir, shotNames, epochs, init, logitScale, prompts, output, midFeatures, pixelMargin,
         };
+        device.AddTo(command);
         command.SetAction(p =>
         {
             CommonOptions.RejectRenamedModel(p.GetValue(renamed));
@@ -86,7 +85,7 @@ internal static class TrainCommand
             {
                 Weights = p.GetValue(weights)!, Backbone = p.GetValue(backbone), Data = p.GetValue(data)!, Category = p.GetValue(category)!,
                 Shots = p.GetValue(shots), ShotsFile = file, ShotNames = p.GetValue(shotNames), Options = options, Init = p.GetValue(init),
-                Prompts = p.GetValue(prompts), Out = p.GetValue(output)!, Device = p.GetValue(device)!, Precision = p.GetValue(precision)!,
+                Prompts = p.GetValue(prompts), Out = p.GetValue(output)!, Device = device.Value(p),
             });
         });
         return command;
@@ -107,12 +106,14 @@ internal static class TrainCommand
         var config = CommonOptions.BackboneFor(args.Backbone, weightsFile);
         string sha = FileHash.Sha256(weightsFile.FullName);
         using var init = args.Init is null ? null : PromptAdModel.Load(args.Init.FullName);
-        using var backend = BackendChoice.Create(args.Device, args.Precision);
+        using var backend = BackendChoice.Create(args.Device);
         using var weights = ClipWeights.Load(weightsFile.FullName, config, backend);
 
         Console.WriteLine($"train {category}: {args.Shots} shot(s), {how}: {string.Join(", ", files.Select(Path.GetFileName))}");
         Console.WriteLine($"prompts: {prompts.Describe}");
-        var outcome = TrainRunner.Train(weights, dataset, files, options, prompts, sha, init);
+        TrainOutcome outcome;
+        try { outcome = TrainRunner.Train(weights, dataset, files, options, prompts, sha, init); }
+        catch (InitModelMismatchException e) { throw new ArgumentException($"--init '{args.Init!.FullName}': {e.Message}", e); }
         using var model = outcome.Model;
         model.Save(output.FullName);
         Console.WriteLine();

@@ -40,13 +40,13 @@ public sealed class AnomalyDataset
 
     /// <summary>
     /// A category is the name of a folder directly under the dataset root, never a path: an absolute path or one with
-    /// ".." would read a folder outside --data, and run would write its results into that input. A usage error naming
+    /// ".." would read a folder outside the dataset root, and run would write its results into that input. A usage error naming
     /// <paramref name="option"/>.
     /// </summary>
     public static void CheckCategoryName(string name, string option)
     {
         if (string.IsNullOrWhiteSpace(name) || name is "." or ".." || name.IndexOfAny(['/', '\\', '\0']) >= 0 || Path.IsPathRooted(name))
-            throw new ArgumentException($"{option}: '{name}' is not a category name; give the name of a folder directly under --data (e.g. bottle), not a path");
+            throw new ArgumentException($"{option}: '{name}' is not a category name; give the name of a folder directly under the dataset root (e.g. bottle), not a path");
     }
 
     /// <param name="allowMissingMasks">When false (default), a defective test image without a mask file is an error.</param>

@@ -50,7 +50,7 @@ public static class ResultsFolder
         if (!File.Exists(path))
         {
             if (Path.Exists(Path.Combine(folder, resultsMarker)))
-                throw new ArgumentException($"--out '{folder}' holds results ({resultsMarker}) but no {JobFile} saying which parameters made them; use a new --out.");
+                throw new ArgumentException($"results folder '{folder}' holds results ({resultsMarker}) but no {JobFile} saying which parameters made them; use a new results folder.");
             AtomicFile.WriteAllText(path, Format([.. parameters, .. growing]));
             return;
         }
@@ -60,8 +60,8 @@ public static class ResultsFolder
         var changes = parameters.Concat(growing.Where(g => recorded.ContainsKey(g.Key))).Where(p => !recorded.TryGetValue(p.Key, out var v) || v != p.Value)
             .Select(p => recorded.TryGetValue(p.Key, out var v) ? $"{p.Key} was {v}, now {p.Value}" : $"{p.Key} not recorded, now {p.Value}").ToList();
         if (changes.Count > 0)
-            throw new ArgumentException($"--out '{folder}' holds results of another job ({string.Join("; ", changes)}); "
-                + "resume with the original options and data, or use a new --out.");
+            throw new ArgumentException($"results folder '{folder}' holds results of another job ({string.Join("; ", changes)}); "
+                + "resume with the original options and data, or use a new results folder.");
         var added = growing.Where(g => !file.ContainsKey(g.Key)).ToList();
         if (added.Count > 0) AtomicFile.WriteAllText(path, Format([.. file, .. added]));
     }
@@ -85,7 +85,7 @@ public static class ResultsFolder
         }
         catch (Exception e) when (e is JsonException or InvalidOperationException or ArgumentException)
         {
-            throw new IOException($"'{path}' is not a job file ({e.Message}); use a new --out.", e);
+            throw new IOException($"'{path}' is not a job file ({e.Message}); use a new results folder.", e);
         }
     }
 

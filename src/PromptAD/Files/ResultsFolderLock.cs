@@ -108,7 +108,7 @@ public sealed class ResultsFolderLock : IDisposable
 
     private static IOException InUse(string folder, string path, Owner? owner) => new ResultsFolderBusyException(
         $"results folder '{folder}' is in use by " + (owner is null ? "another promptad process" : owner.Describe())
-        + $"; wait for it to finish or use another --out (if that process is gone, delete '{path}').");
+        + $"; wait for it to finish or use another results folder (if that process is gone, delete '{path}').");
 
     private sealed record Owner(int Pid, string Host, DateTime StartedUtc, string Verb)
     {

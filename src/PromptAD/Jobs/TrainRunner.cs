@@ -25,9 +25,8 @@ internal static class TrainRunner
         PromptSource prompts, string? weightsSha256, PromptAdModel? init = null, TextWriter? progressWriter = null, ImageFeatures? shotFeatures = null)
     {
         if (options.PairingNotice() is { } pairing) OnceNotice.Write(pairing);
-        var pre = new ClipPreprocessor(weights.Config.Vision.ImageSize);
         // With the shots' features given (run's feature cache), their images are neither read nor encoded again.
-        List<float[]> images = shotFeatures is null ? [.. shots.Select(f => pre.Preprocess(f))] : [];
+        List<float[]> images = shotFeatures is null ? [.. new ImageBatchEncoder(weights, options.MidFeatures).DecodeAll(shots)] : [];
         var set = Set(dataset, shots, images, prompts, weightsSha256);
         return Run(dataset, 1, progressWriter, progress => [shotFeatures is null ? Trainer.Train(weights, set, options, init, progress[0])
             : Trainer.Train(weights, set, shotFeatures, options, init, progress[0])])[0];

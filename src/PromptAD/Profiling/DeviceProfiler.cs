@@ -46,19 +46,8 @@ public static class DeviceProfiler
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Epochs, 2); // a step is measured between two epochs
         var phases = new List<ProfilePhase>();
         var counters = backend.Runtime.Counters;
-        using var weights = ClipWeights.Random(config, backend, options.Seed);
         var rng = new Random(options.Seed);
-        int length = 3 * config.Vision.ImageSize * config.Vision.ImageSize;
-        float[] Image()
-        {
-            var chw = new float[length];
-            for (int i = 0; i < chw.Length; i++) chw[i] = (float)(rng.NextDouble() * 2 - 1);
-            return chw;
-        }
-
-        var shots = Enumerable.Range(0, options.Shots).Select(_ => Image()).ToList();
-        var set = new TrainingSet("object", "object", ["damaged {}", "{} with flaw"], shots,
-            [.. Enumerable.Range(0, options.Shots).Select(i => $"shot{i}")]);
+        var shots = Bench.BenchShots.Random("object", ["damaged {}", "{} with flaw"], options.Shots, rng);
         DeviceCounts last = counters.Snapshot();
         var graphs = new List<ProfilePhase>();
         void StepQueued(TrainStep step)
@@ -69,16 +58,14 @@ public static class DeviceProfiler
             if (step.Captured is CudaBackend.GraphStep graph && !graphs.Any(g => g.Name == DeviceProfile.GraphPhase(step.Head)))
                 graphs.Add(new ProfilePhase(DeviceProfile.GraphPhase(step.Head), graph.Contents));
         }
-        // Progress is listened to, so the steps write their losses as in a real run (read back every few epochs).
-        var progress = new Terminal.SyncProgress<TrainProgress>(_ => { });
-        using PromptAdModel model = Trainer.Train(weights, set, new TrainOptions { Epochs = options.Epochs, Seed = options.Seed }, null,
-            progress, StepQueued, ct);
+        using var trained = Bench.RandomWeightsModel.Train(backend, config, shots, new TrainOptions { Epochs = options.Epochs, Seed = options.Seed },
+            options.Seed, StepQueued, ct);
         phases.AddRange(graphs);
 
-        using var detector = new Detector(weights, model, options.OutputSize, options.BatchSize);
+        using var detector = new Detector(trained.Weights, trained.Model, options.OutputSize, options.BatchSize);
         for (int b = 1; b <= options.Batches; b++)
         {
-            var batch = Enumerable.Range(0, options.BatchSize).Select(_ => Image()).ToList();
+            var batch = Enumerable.Range(0, options.BatchSize).Select(_ => Bench.BenchShots.RandomImage(trained.Images.ImageLength, rng)).ToList();
             var before = counters.Snapshot();
             detector.ScoreImages(batch);
             phases.Add(new ProfilePhase($"score batch {b}", counters.Snapshot() - before));

@@ -43,7 +43,7 @@ public sealed class ScoringService : IDisposable
         _weights = weights;
         _thresholdOverride = thresholdOverride;
         _models = ModelSet.Build(weights, models, outputSize, batchSize, thresholdOverride);
-        _pre = new ClipPreprocessor(weights.Config.Vision.ImageSize);
+        _pre = new ImageBatchEncoder(weights, MidFeatureMode.AsPublished).Preprocessor; // the one image path's preprocessing (no encoding here)
         _worker = Task.Factory.StartNew(Work, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default).Unwrap();
     }
 

@@ -215,7 +215,7 @@ public static class Trainer
     private static HeadVectors Checked(HeadVectors from, HeadVectors expected, string head)
     {
         if (from.Ctx.Length != expected.Ctx.Length || from.CtxAb.Length != expected.CtxAb.Length || from.Width != expected.Width)
-            throw new ArgumentException($"--init model's {head} vectors (ctx {from.Ctx.Length / from.Width}×{from.Width}, ctx_ab " +
+            throw new InitModelMismatchException($"the initial model's {head} vectors (ctx {from.Ctx.Length / from.Width}×{from.Width}, ctx_ab " +
                 $"{from.CtxAb.Length / from.Width}×{from.Width}) do not match these options (ctx {expected.Ctx.Length / expected.Width}, " +
                 $"ctx_ab {expected.CtxAb.Length / expected.Width} rows of {expected.Width})");
         return new HeadVectors((float[])from.Ctx.Clone(), (float[])from.CtxAb.Clone(), from.Width);

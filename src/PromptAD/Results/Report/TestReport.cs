@@ -112,7 +112,7 @@ public static class TestReport
     private static void AppendGallery(StringBuilder body, string folder, IReadOnlyList<ReportImage> images, ReportThreshold threshold)
     {
         body.Append("<h2>Gallery</h2>");
-        if (!images.Any(i => i.Heatmap is not null)) body.Append("<p class=\"sub\">No heatmaps were written for this run (test without --no-heatmaps, or run with --heatmaps, to see them here).</p>");
+        if (!images.Any(i => i.Heatmap is not null)) body.Append("<p class=\"sub\">No heatmaps were written for this run (they are optional: `promptad test` writes them unless told not to, `promptad run` when asked).</p>");
         var fp = images.Where(i => !i.IsAnomalous).OrderByDescending(i => i.Score).Take(WorstCount).ToList();
         var fn = images.Where(i => i.IsAnomalous).OrderBy(i => i.Score).Take(WorstCount).ToList();
         var rest = images.Except(fp).Except(fn).ToList();

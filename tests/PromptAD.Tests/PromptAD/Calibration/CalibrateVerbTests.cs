@@ -101,7 +101,7 @@ public sealed class CalibrateVerbTests : IDisposable
         var input = new StringReader(Path.Combine(Good, "000.png") + "\n");
         var (output, log) = (new StringWriter(), new StringWriter());
         var e = Assert.Throws<ThresholdSizeException>(() => PromptAD.Cli.ServeCommand.Run(["a=" + calibrated], new FileInfo(_weights), null, null,
-            "127.0.0.1", 1000, null, null, 400, 2, "cpu", input, output, log, TestContext.Current.CancellationToken));
+            "127.0.0.1", 1000, null, null, 400, 2, global::PromptAD.Pipeline.ComputeDevice.Cpu, input, output, log, TestContext.Current.CancellationToken));
         Assert.Contains("model 'a'", e.Message);
         Assert.Equal((240, 400), (e.CalibratedSize, e.MapSize));
         Assert.Equal("", output.ToString()); // nothing answered under a threshold that does not hold

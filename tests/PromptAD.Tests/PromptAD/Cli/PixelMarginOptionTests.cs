@@ -51,7 +51,7 @@ public sealed class PixelMarginOptionTests : IDisposable
         string dir = Path.Combine(_workspace.Dir, "job");
         Directory.CreateDirectory(dir);
         var job = new RunCommand.Job(new FileInfo(_workspace.Weights), "tiny-test", new DirectoryInfo(_workspace.Data), null, [1], 1, null, 1,
-            LogitScaleMode.Raw, null, false, false, 32, 4, new DirectoryInfo(dir), "cpu");
+            LogitScaleMode.Raw, null, false, false, 32, 4, new DirectoryInfo(dir), global::PromptAD.Pipeline.ComputeDevice.Cpu);
         Assert.Equal(PixelMarginMode.AsPublished, job.PixelMargin);
         var prompts = PromptSource.Resolve(null);
         ResultsFolder.CheckJob(dir, RunJobParameters.Of(job, prompts, out _), "metrics.csv", RunJobParameters.AbsentMeans);

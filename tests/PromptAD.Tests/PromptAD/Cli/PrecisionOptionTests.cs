@@ -75,13 +75,13 @@ public sealed class PrecisionOptionTests : IDisposable
         string weights = Path.Combine(dir, "w.safetensors");
         File.WriteAllText(weights, "not read: only hashed");
         var job = new RunCommand.Job(new FileInfo(weights), "tiny-test", new DirectoryInfo(dir), null, [1], 1, null, 1,
-            global::PromptAD.Model.LogitScaleMode.Raw, null, false, false, 64, 4, new DirectoryInfo(dir), "cuda");
+            global::PromptAD.Model.LogitScaleMode.Raw, null, false, false, 64, 4, new DirectoryInfo(dir), new global::PromptAD.Pipeline.ComputeDevice(global::PromptAD.Pipeline.DeviceKind.Cuda));
         var prompts = PromptSource.Resolve(null);
         ResultsFolder.CheckJob(dir, RunJobParameters.Of(job, prompts, out _), "metrics.csv");
         Assert.Contains("\"precision\": \"fp32\"", File.ReadAllText(Path.Combine(dir, ResultsFolder.JobFile)));
         ResultsFolder.CheckJob(dir, RunJobParameters.Of(job, prompts, out _), "metrics.csv"); // the same job resumes
         var e = Assert.Throws<ArgumentException>(() =>
-            ResultsFolder.CheckJob(dir, RunJobParameters.Of(job with { Precision = "bf16" }, prompts, out _), "metrics.csv"));
+            ResultsFolder.CheckJob(dir, RunJobParameters.Of(job with { Device = job.Device with { Precision = global::PromptAD.Kernels.GemmPrecision.Bf16 } }, prompts, out _), "metrics.csv"));
         Assert.Contains("precision was fp32, now bf16", e.Message);
 
         // A job file from before --precision existed (no precision entry) ran in fp32: it resumes in fp32 only.
@@ -92,7 +92,7 @@ public sealed class PrecisionOptionTests : IDisposable
         Assert.DoesNotContain("precision", File.ReadAllText(path));
         ResultsFolder.CheckJob(dir, RunJobParameters.Of(job, prompts, out _), "metrics.csv", RunJobParameters.AbsentMeans);
         e = Assert.Throws<ArgumentException>(() => ResultsFolder.CheckJob(dir,
-            RunJobParameters.Of(job with { Precision = "bf16" }, prompts, out _), "metrics.csv", RunJobParameters.AbsentMeans));
+            RunJobParameters.Of(job with { Device = job.Device with { Precision = global::PromptAD.Kernels.GemmPrecision.Bf16 } }, prompts, out _), "metrics.csv", RunJobParameters.AbsentMeans));
         Assert.Contains("precision was fp32, now bf16", e.Message);
     }
 
@@ -127,10 +127,12 @@ public sealed class PrecisionOptionTests : IDisposable
     [Fact]
     public void BenchPrecisionRefusesFp32AndTheCpu()
     {
-        Assert.Equal(2, Cli("bench", "precision", "--data", dir, "--precision", "fp32").Code);
+        var (fp32, _, fp32Err) = Cli("bench", "precision", "--data", dir, "--precision", "fp32");
+        Assert.Equal(2, fp32);
+        Assert.Contains("--precision: 'fp32' is not one of tf32, bf16", fp32Err);
         var (code, _, err) = Cli("bench", "precision", "--data", dir, "--device", "cpu");
         Assert.Equal(2, code);
-        Assert.Contains("--device must be cuda or emulated", err);
+        Assert.Contains("--device: 'cpu' is not one of cuda, emulated", err);
     }
 
     /// <summary>Spearman's rho against hand-worked values (ties share their average rank, as scipy.stats.spearmanr).</summary>

@@ -72,7 +72,7 @@ public sealed partial class ServeOperationsTests(ServiceFixture fx) : IClassFixt
         var before = new List<(HttpStatusCode Status, string Body)>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(Token);
         var serving = Task.Run(() => ServeCommand.Run([models], new FileInfo(fx.WeightsFile), null, 0, "127.0.0.1", HttpFrontDoor.DefaultMaxBodyBytes, null, 0.5f,
-            ServiceFixture.Size, 4, "cpu", TextReader.Null, TextWriter.Null, TextWriter.Synchronized(log), stop.Token,
+            ServiceFixture.Size, 4, global::PromptAD.Pipeline.ComputeDevice.Cpu, TextReader.Null, TextWriter.Null, TextWriter.Synchronized(log), stop.Token,
             onListening: d => { door = d; ready.Set(); },
             onStarted: d =>
             {

@@ -59,7 +59,7 @@ public sealed class StdioServiceTests(ServiceFixture fx) : IClassFixture<Service
         var input = new StringReader(string.Join('\n', fx.Images.Take(3)) + "\n");
         var (output, log) = (new StringWriter(), new StringWriter());
         int code = ServeCommand.Run(["a=" + fx.ModelA], new FileInfo(fx.WeightsFile), null, null, "127.0.0.1", 1000, null, null, ServiceFixture.Size, 2,
-            "cpu", input, output, log, TestContext.Current.CancellationToken);
+            global::PromptAD.Pipeline.ComputeDevice.Cpu, input, output, log, TestContext.Current.CancellationToken);
         Assert.True(code == 0, log.ToString());
         var answers = Parse(output.ToString());
         Assert.Equal(3, answers.Count);
@@ -76,7 +76,7 @@ public sealed class StdioServiceTests(ServiceFixture fx) : IClassFixture<Service
         var d = Assert.Throws<ArgumentException>(() => ModelList.Resolve(["a=" + fx.ModelA, "a=" + fx.ModelB]));
         Assert.Contains("'a'", d.Message);
         var h = Assert.Throws<ArgumentException>(() => ServeCommand.Run([fx.ModelA], new FileInfo(fx.WeightsFile), null, 0, "example.com",
-            1000, null, null, ServiceFixture.Size, 1, "cpu", TextReader.Null, TextWriter.Null, TextWriter.Null, TestContext.Current.CancellationToken));
+            1000, null, null, ServiceFixture.Size, 1, global::PromptAD.Pipeline.ComputeDevice.Cpu, TextReader.Null, TextWriter.Null, TextWriter.Null, TestContext.Current.CancellationToken));
         Assert.Contains("--host", h.Message);
         var folder = ModelList.Resolve([Path.GetDirectoryName(fx.ModelA)!]);
         Assert.Equal(["a", "b"], folder.Keys.Order());
@@ -91,7 +91,7 @@ public sealed class StdioServiceTests(ServiceFixture fx) : IClassFixture<Service
         using var listening = new ManualResetEventSlim();
         var log = new StringWriter();
         var serving = Task.Run(() => ServeCommand.Run([Path.GetDirectoryName(fx.ModelA)!], new FileInfo(fx.WeightsFile), null, 0, "127.0.0.1",
-            HttpFrontDoor.DefaultMaxBodyBytes, null, 0.5f, ServiceFixture.Size, 4, "cpu", TextReader.Null, TextWriter.Null, TextWriter.Synchronized(log),
+            HttpFrontDoor.DefaultMaxBodyBytes, null, 0.5f, ServiceFixture.Size, 4, global::PromptAD.Pipeline.ComputeDevice.Cpu, TextReader.Null, TextWriter.Null, TextWriter.Synchronized(log),
             TestContext.Current.CancellationToken, onListening: d => { door = d; listening.Set(); }), TestContext.Current.CancellationToken);
         Assert.True(listening.Wait(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken), log.ToString());
         using var client = new HttpClient();
