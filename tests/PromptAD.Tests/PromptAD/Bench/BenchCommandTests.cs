@@ -36,6 +36,8 @@ public sealed class BenchCommandTests : IDisposable
             Assert.Contains(key, output);
         Assert.Contains("4 test images:", output);
         Assert.Contains("images/s", output);
+        // The batch-1 latency beside the test stage: a number of milliseconds, not NaN.
+        Assert.Matches(@"one image at batch 1 \(predict, serve\): \d+ ms", output);
         Assert.DoesNotContain("torch", output, StringComparison.OrdinalIgnoreCase);
     }
 
