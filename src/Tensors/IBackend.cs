@@ -67,6 +67,15 @@ public interface IBackend : IDisposable
     // A whole linear layer with its epilogue, y from x [rows, in], weight [out, in] (PyTorch's layout), bias [out]. The
     // defaults are the GEMM then the epilogue above; the CPU applies the epilogue per tile inside its GEMM instead.
 
+    /// <summary>y = x·Wᵀ + bias, with the bias in y before the product accumulates onto it (the rounding of a GEMM with
+    /// beta = 1 onto the broadcast bias).</summary>
+    void LinearForward(Tensor x, Tensor weight, Tensor bias, Tensor y)
+    {
+        OpChecks.LinearForward(x, weight, bias, y);
+        BroadcastRows(bias, y, 1f);
+        Gemm(false, true, x.Rows, weight.Rows, x.Cols, 1f, x, 0, x.Cols, 0, weight, 0, weight.Cols, 0, 1f, y, 0, weight.Rows, 0, 1);
+    }
+
     /// <summary>pre = x·Wᵀ + bias, y = gelu(pre) (QuickGELU when <paramref name="quick"/>); y may be pre itself.</summary>
     void LinearGeluForward(Tensor x, Tensor weight, Tensor bias, bool quick, Tensor pre, Tensor y)
     {

@@ -24,6 +24,7 @@ public static class OpChecks
         public const string CausalAttentionForward = "causal_attention_forward", CausalAttentionBackward = "causal_attention_backward";
         public const string BiasGeluForward = "bias_gelu_forward", BiasQuickGeluForward = "bias_quick_gelu_forward";
         public const string BiasResidualForward = "bias_residual_forward";
+        public const string LinearForward = "linear_forward";
         public const string LinearGeluForward = "linear_gelu_forward", LinearQuickGeluForward = "linear_quick_gelu_forward";
         public const string LinearResidualForward = "linear_residual_forward";
         public const string L2NormalizeForward = "l2normalize_forward", L2NormalizeBackward = "l2normalize_backward";
@@ -184,6 +185,13 @@ public static class OpChecks
         Require.Length(bias, h.Cols, op, "bias");
         Require.SameLength(h, residual, op, "h", "residual");
         Require.SameLength(h, y, op, "h", "y");
+    }
+
+    /// <summary>Checks of a linear layer: weight [out, in] takes x's columns, bias [out], y [rows, out].</summary>
+    public static void LinearForward(Tensor x, Tensor weight, Tensor bias, Tensor y)
+    {
+        Linear(x, weight, bias, Names.LinearForward);
+        Require.Matrix(y, x.Rows, weight.Rows, Names.LinearForward, "y");
     }
 
     /// <summary>Checks of a linear layer with its activation: weight [out, in] takes x's columns, bias [out], pre and y

@@ -4,9 +4,19 @@ namespace PromptAD.Tensors.Cpu;
 // residual, one pass over the rows. The arithmetic is that of the unfused ops (h + bias, then the same vector
 // activation; residual + (h + bias)), so a bias folded into the GEMM's accumulator gave the same numbers whenever
 // the GEMM's inner size fits one of its k blocks. The whole linear layers (LinearGeluForward, LinearResidualForward)
-// run the same epilogues per tile inside the GEMM (GemmEpilogue): the same numbers, without the extra pass.
+// run the same epilogues per tile inside the GEMM (GemmEpilogue): the same numbers, without the extra pass; and a plain
+// linear layer (LinearForward) seeds each tile with the bias instead of broadcasting it over the output first.
 public sealed unsafe partial class CpuBackend
 {
+    public void LinearForward(Tensor x, Tensor weight, Tensor bias, Tensor y)
+    {
+        const string op = OpChecks.Names.LinearForward;
+        OpChecks.LinearForward(x, weight, bias, y);
+        int n = weight.Rows;
+        CpuGemm.Sgemm(false, true, x.Rows, n, x.Cols, 1f, P(x, op), x.Cols, P(weight, op), weight.Cols, 0f, P(y, op), n,
+            GemmEpilogue.BiasFirst(P(bias, op)));
+    }
+
     public void LinearGeluForward(Tensor x, Tensor weight, Tensor bias, bool quick, Tensor pre, Tensor y)
     {
         OpChecks.LinearGeluForward(x, weight, bias, pre, y, quick);

@@ -173,6 +173,7 @@ public static unsafe class CpuGemm
         if (k == 0 || alpha == 0f)
         {
             ScaleC(m, n, beta, c, ldc);
+            if (epilogue.SeedsBias) epilogue.Seed(0, m, n, c, ldc);
             if (epilogue.IsActive) epilogue.Apply(0, 0, m, n, c, ldc);
             return;
         }
@@ -189,7 +190,8 @@ public static unsafe class CpuGemm
             for (int pc = 0; pc < k; pc += kc)
             {
                 int kcb = Math.Min(kc, k - pc);
-                float betaBlock = pc == 0 ? beta : 1f;
+                bool seedBias = pc == 0 && epilogue.SeedsBias;
+                float betaBlock = pc == 0 && !seedBias ? beta : 1f;
                 bool finalBlock = epilogue.IsActive && pc + kcb == k;
                 GemmPack.PackB(transB, b, ldb, pc, kcb, jc, ncb, nr, bp);
                 for (int ic = 0; ic < m; ic += mc)
@@ -209,6 +211,7 @@ public static unsafe class CpuGemm
                             int mrb = Math.Min(mr, mcb - ir);
                             float* aPanel = ap + (long)ir * kcb;
                             float* cTile = c + (long)(ic + ir) * ldc + jc + jr;
+                            if (seedBias) epilogue.Seed(jc + jr, mrb, nrb, cTile, ldc);
                             if (mrb == mr && nrb == tileWidth)
                             {
                                 tileKernel(kcb, aPanel, bPanel, cTile, ldc, alpha, betaBlock);

@@ -6,11 +6,13 @@ namespace PromptAD.Tensors.Cpu;
 /// bias and the residual add that follows it. Per element the arithmetic is that of the separate passes
 /// (<see cref="CpuBackend.BiasGeluForward"/>, <see cref="CpuBackend.BiasResidualForward"/>): c + bias, then the same
 /// vector activation; residual + (c + bias). So fusing changes no result, only the passes over memory: the separate
-/// epilogue read and wrote the whole output again after the GEMM had left it in memory.
+/// epilogue read and wrote the whole output again after the GEMM had left it in memory. A plain linear layer's bias is
+/// the other way round, a prologue (<see cref="Kind.BiasFirst"/>): written into each tile just before its first k block,
+/// which then accumulates onto it, as the GEMM did onto a bias broadcast over the whole output beforehand.
 /// </summary>
 internal readonly unsafe struct GemmEpilogue
 {
-    public enum Kind { None, BiasGelu, BiasQuickGelu, BiasResidual }
+    public enum Kind { None, BiasGelu, BiasQuickGelu, BiasResidual, BiasFirst }
 
     private readonly Kind _kind;
     private readonly float* _bias;      // [n]
@@ -36,7 +38,14 @@ internal readonly unsafe struct GemmEpilogue
 
     public static GemmEpilogue None => default;
 
-    public bool IsActive => _kind != Kind.None;
+    /// <summary>Whether it runs on each finished tile (false for none and for the bias prologue).</summary>
+    public bool IsActive => _kind is not (Kind.None or Kind.BiasFirst);
+
+    /// <summary>Whether each tile starts as the bias (<see cref="Seed"/>) and its first k block accumulates onto it.</summary>
+    public bool SeedsBias => _kind == Kind.BiasFirst;
+
+    /// <summary>C = bias (each row) + the product: the bias seeded per tile, then every k block accumulated onto it.</summary>
+    public static GemmEpilogue BiasFirst(float* bias) => new(Kind.BiasFirst, bias, null, 0, null, null, 0, 0, 0);
 
     /// <summary>c += bias (the pre-activation, in place), output = act(c); output may be C itself.</summary>
     public static GemmEpilogue BiasActivation(bool quick, float* bias, float* output, int ldo) =>
@@ -53,6 +62,13 @@ internal readonly unsafe struct GemmEpilogue
     /// <summary>The same epilogue for the block of C that starts at (<paramref name="row"/>, <paramref name="col"/>).</summary>
     public GemmEpilogue At(int row, int col) =>
         new(_kind, _bias, _output, _ldo, _residual, _below, _split, _row0 + row, _col0 + col);
+
+    /// <summary>Writes the bias into each row of the tile at (row, col) of this block (before its first k block).</summary>
+    public void Seed(int col, int rows, int cols, float* c, int ldc)
+    {
+        var bias = new ReadOnlySpan<float>(_bias + _col0 + col, cols);
+        for (int i = 0; i < rows; i++) bias.CopyTo(new Span<float>(c + (long)i * ldc, cols));
+    }
 
     /// <summary>Applies the epilogue to the finished tile at (row, col) of this block, <paramref name="c"/> its first element.</summary>
     public void Apply(int row, int col, int rows, int cols, float* c, int ldc)

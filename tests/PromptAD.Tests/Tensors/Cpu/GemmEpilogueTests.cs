@@ -90,6 +90,21 @@ public sealed class GemmEpilogueTests
 
     [Theory]
     [MemberData(nameof(Shapes))]
+    public void BiasSeededPerTile_IsBitIdenticalToBroadcastThenGemmOntoIt(string path, int rows, int inF, int outF)
+    {
+        using var scope = TensorScope.Open();
+        var (x, w, b) = (Random(14, 1f, rows, inF), Random(15, 0.1f, outF, inF), Random(16, 1f, outF));
+        using var _ = UsePath(path);
+        var expected = Tensor.Empty(Be, rows, outF);
+        Be.BroadcastRows(b, expected, 1f);
+        Be.Gemm(false, true, rows, outF, inF, 1f, x, 0, inF, 0, w, 0, inF, 0, 1f, expected, 0, outF, 0, 1);
+        var seeded = Tensor.Full(Be, float.NaN, rows, outF); // nothing of what was there may leak in
+        Be.LinearForward(x, w, b, seeded);
+        Assert.Equal(expected.ToArray(), seeded.ToArray());
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
     public void BiasResidualPerTile_IsBitIdenticalToTheSeparatePass_AlsoWithTwoStackedResiduals(string path, int rows, int inF, int outF)
     {
         using var scope = TensorScope.Open();

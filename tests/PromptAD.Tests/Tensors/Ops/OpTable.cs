@@ -161,6 +161,8 @@ public static class OpTable
         foreach (var (rows, inF, outF) in new[] { (37, 600, 70), (9, 1030, 33) })
         {
             string v = $"{rows}x{inF}->{outF}";
+            cases.Add(new("linear", v, [Frozen(rows, inF), Frozen(outF, inF), Frozen(outF)],
+                t => O.Linear(t[0], t[1], t[2]), x => R.linear(x[0], x[1], x[2], rows, inF, outF)));
             cases.Add(new("linear_gelu", v, [Frozen(rows, inF), Frozen(outF, inF), Frozen(outF)],
                 t => O.LinearGelu(t[0], t[1], t[2]), x => R.map(R.linear(x[0], x[1], x[2], rows, inF, outF), R.gelu)));
             cases.Add(new("linear_residual", v, [Frozen(rows, inF), Frozen(outF, inF), Frozen(outF), Frozen(rows, outF)],
