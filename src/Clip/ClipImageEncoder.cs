@@ -70,21 +70,23 @@ public sealed class ClipImageEncoder
         var takeAt = v.MidLayers.Select(k => published && k + 1 < _blocks.Length ? k + 1 : k).ToArray();
         var mids = new Tensor?[v.MidLayers.Length];
         Tensor xvv = x; // the V-V path starts equal to the block-0 input
+        Tensor? xvvOwner = null; // after block 0, xvv is a row view of the block's stacked output, which owns it
         for (int i = 0; i < _blocks.Length; i++)
         {
-            Tensor nx, nvv;
+            Tensor nx, nvv, stacked;
             using (var block = TensorScope.Open())
             {
-                (nx, nvv, var preMlp) = _blocks[i].ForwardDual(x, xvv, batch, T);
+                (nx, nvv, var preMlp, stacked) = _blocks[i].ForwardDual(x, xvv, batch, T);
                 block.Keep(nx);
-                block.Keep(nvv);
+                block.Keep(stacked);
                 for (int m = 0; m < mids.Length; m++)
                     if (i == takeAt[m]) mids[m] = block.Keep(Ops.GatherRows(takeAt[m] == v.MidLayers[m] ? nx : preMlp, patchRows));
             }
-            if (!ReferenceEquals(x, xvv)) xvv.Dispose();
+            xvvOwner?.Dispose();
             x.Dispose();
             x = nx;
             xvv = nvv;
+            xvvOwner = stacked;
         }
 
         // SPEC §4 replaces the V-V class token by the original's before ln_post/proj; only the V-V PATCH tokens are

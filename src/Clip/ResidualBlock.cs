@@ -55,21 +55,21 @@ internal sealed class ResidualBlock
     /// V-V path adds out_proj(softmax(v·vᵀ/√d)·v) and skips the MLP. Forward only. <c>PreMlp</c> is the original
     /// path's state between its attention residual and its MLP, x + out_proj(attn(ln_1(x))): what the authors' code
     /// stores as the previous block's mid-level feature (SPEC §4 item 3).
+    /// ln_1 and the in-projection run once for both paths, and so does out_proj: both attentions write one stacked
+    /// tensor and one GEMM over twice the rows projects them, each with its own residual. <c>VV</c> and <c>PreMlp</c> are
+    /// row views of <c>Stacked</c>, which owns their memory (keep and dispose it, not them).
     /// </summary>
-    public (Tensor Original, Tensor VV, Tensor PreMlp) ForwardDual(Tensor x, Tensor xvv, int batch, int seq)
+    public (Tensor Original, Tensor VV, Tensor PreMlp, Tensor Stacked) ForwardDual(Tensor x, Tensor xvv, int batch, int seq)
     {
         using var trace = Trace.Scope(_name);
+        int rows = batch * seq;
         var qkv = Ops.Linear(Ops.LayerNorm(x, _ln1W, _ln1B, _eps), _inW, _inB);
-        Tensor newVV;
-        using (Trace.Scope("vv_path"))
-        {
-            using var vv = Ops.VVAttention(qkv, batch, seq, _heads);
-            newVV = Ops.LinearResidual(vv, _outW, _outB, xvv);
-        }
-        var attended = Ops.Attention(qkv, batch, seq, _heads, causal: false);
+        var attended = Ops.DualAttention(qkv, batch, seq, _heads);
         qkv.Dispose();
-        var preMlp = Ops.LinearResidual(attended, _outW, _outB, x);
-        return (Mlp(preMlp), newVV, preMlp);
+        var stacked = Ops.LinearResidualStacked(attended, _outW, _outB, xvv, x);
+        attended.Dispose();
+        var preMlp = stacked.RowsView(rows, rows);
+        return (Mlp(preMlp), stacked.RowsView(0, rows), preMlp, stacked);
     }
 
     private Tensor Mlp(Tensor x)

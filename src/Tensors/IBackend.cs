@@ -64,6 +64,46 @@ public interface IBackend : IDisposable
     /// it (y may alias h or residual).</summary>
     void BiasResidualForward(Tensor h, Tensor bias, Tensor residual, Tensor y);
 
+    // A whole linear layer with its epilogue, y from x [rows, in], weight [out, in] (PyTorch's layout), bias [out]. The
+    // defaults are the GEMM then the epilogue above; the CPU applies the epilogue per tile inside its GEMM instead.
+
+    /// <summary>y = x·Wᵀ + bias, with the bias in y before the product accumulates onto it (the rounding of a GEMM with
+    /// beta = 1 onto the broadcast bias).</summary>
+    void LinearForward(Tensor x, Tensor weight, Tensor bias, Tensor y)
+    {
+        OpChecks.LinearForward(x, weight, bias, y);
+        BroadcastRows(bias, y, 1f);
+        Gemm(false, true, x.Rows, weight.Rows, x.Cols, 1f, x, 0, x.Cols, 0, weight, 0, weight.Cols, 0, 1f, y, 0, weight.Rows, 0, 1);
+    }
+
+    /// <summary>pre = x·Wᵀ + bias, y = gelu(pre) (QuickGELU when <paramref name="quick"/>); y may be pre itself.</summary>
+    void LinearGeluForward(Tensor x, Tensor weight, Tensor bias, bool quick, Tensor pre, Tensor y)
+    {
+        OpChecks.LinearGeluForward(x, weight, bias, pre, y, quick);
+        Gemm(false, true, x.Rows, weight.Rows, x.Cols, 1f, x, 0, x.Cols, 0, weight, 0, weight.Cols, 0, 0f, pre, 0, weight.Rows, 0, 1);
+        if (quick) BiasQuickGeluForward(pre, bias, pre, y);
+        else BiasGeluForward(pre, bias, pre, y);
+    }
+
+    /// <summary>
+    /// y = residual + (x·Wᵀ + bias), where the residual is <paramref name="residual"/>'s rows followed by those of
+    /// <paramref name="below"/> when given (two residuals stacked without a copy, for a layer run once over two stacked
+    /// inputs); y may not alias a residual.
+    /// </summary>
+    void LinearResidualForward(Tensor x, Tensor weight, Tensor bias, Tensor residual, Tensor? below, Tensor y)
+    {
+        OpChecks.LinearResidualForward(x, weight, bias, residual, below, y);
+        Gemm(false, true, x.Rows, weight.Rows, x.Cols, 1f, x, 0, x.Cols, 0, weight, 0, weight.Cols, 0, 0f, y, 0, weight.Rows, 0, 1);
+        if (below is null)
+        {
+            BiasResidualForward(y, bias, residual, y);
+            return;
+        }
+        var flat = y.View(y.Rows, y.Cols);
+        BiasResidualForward(flat.RowsView(0, residual.Rows), bias, residual, flat.RowsView(0, residual.Rows));
+        BiasResidualForward(flat.RowsView(residual.Rows, below.Rows), bias, below, flat.RowsView(residual.Rows, below.Rows));
+    }
+
     /// <summary>Per row: y = (x − mean)·rstd·gamma + beta; saves mean and rstd ([rows]) for the backward.</summary>
     void LayerNormForward(Tensor x, Tensor gamma, Tensor beta, float eps, Tensor y, Tensor mean, Tensor rstd);
 

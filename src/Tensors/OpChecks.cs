@@ -24,6 +24,9 @@ public static class OpChecks
         public const string CausalAttentionForward = "causal_attention_forward", CausalAttentionBackward = "causal_attention_backward";
         public const string BiasGeluForward = "bias_gelu_forward", BiasQuickGeluForward = "bias_quick_gelu_forward";
         public const string BiasResidualForward = "bias_residual_forward";
+        public const string LinearForward = "linear_forward";
+        public const string LinearGeluForward = "linear_gelu_forward", LinearQuickGeluForward = "linear_quick_gelu_forward";
+        public const string LinearResidualForward = "linear_residual_forward";
         public const string L2NormalizeForward = "l2normalize_forward", L2NormalizeBackward = "l2normalize_backward";
         public const string SumRows = "sum_rows", BroadcastRows = "broadcast_rows";
         public const string GatherRows = "gather_rows", ScatterAddRows = "scatter_add_rows";
@@ -182,6 +185,42 @@ public static class OpChecks
         Require.Length(bias, h.Cols, op, "bias");
         Require.SameLength(h, residual, op, "h", "residual");
         Require.SameLength(h, y, op, "h", "y");
+    }
+
+    /// <summary>Checks of a linear layer: weight [out, in] takes x's columns, bias [out], y [rows, out].</summary>
+    public static void LinearForward(Tensor x, Tensor weight, Tensor bias, Tensor y)
+    {
+        Linear(x, weight, bias, Names.LinearForward);
+        Require.Matrix(y, x.Rows, weight.Rows, Names.LinearForward, "y");
+    }
+
+    /// <summary>Checks of a linear layer with its activation: weight [out, in] takes x's columns, bias [out], pre and y
+    /// [rows, out].</summary>
+    public static void LinearGeluForward(Tensor x, Tensor weight, Tensor bias, Tensor pre, Tensor y, bool quick)
+    {
+        string op = quick ? Names.LinearQuickGeluForward : Names.LinearGeluForward;
+        Linear(x, weight, bias, op);
+        Require.Matrix(pre, x.Rows, weight.Rows, op, "pre");
+        Require.Matrix(y, x.Rows, weight.Rows, op, "y");
+    }
+
+    /// <summary>Checks of a linear layer with the residual add: y [rows, out], the residual(s) y's columns and, stacked,
+    /// y's rows.</summary>
+    public static void LinearResidualForward(Tensor x, Tensor weight, Tensor bias, Tensor residual, Tensor? below, Tensor y)
+    {
+        const string op = Names.LinearResidualForward;
+        Linear(x, weight, bias, op);
+        Require.Matrix(y, x.Rows, weight.Rows, op, "y");
+        int belowRows = below?.Rows ?? 0;
+        Require.Matrix(residual, x.Rows - belowRows, weight.Rows, op, "residual");
+        if (below is not null) Require.Matrix(below, belowRows, weight.Rows, op, "below");
+    }
+
+    private static void Linear(Tensor x, Tensor weight, Tensor bias, string op)
+    {
+        if (weight.Cols != x.Cols)
+            throw new ArgumentException($"{op}: weight {Shape.Format(weight.Shape)} does not take {x.Cols} input features of x {Shape.Format(x.Shape)}");
+        Require.Length(bias, weight.Rows, op, "bias");
     }
 
     public static void L2NormalizeForward(Tensor x, Tensor y, Tensor norms)

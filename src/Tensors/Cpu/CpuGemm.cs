@@ -33,15 +33,23 @@ public static unsafe class CpuGemm
     /// beta == 0 means C is overwritten and never read.
     /// </summary>
     public static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
-        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc) =>
+        Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, GemmEpilogue.None);
+
+    /// <summary>
+    /// <see cref="Sgemm"/> with <paramref name="epilogue"/> applied to each tile of C as soon as it is final (after its
+    /// last k block), by the worker that computed it, while the tile is still in cache.
+    /// </summary>
+    internal static void Sgemm(bool transA, bool transB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, in GemmEpilogue epilogue)
     {
         Validate(m, n, k);
         if (m == 0 || n == 0) return;
         int threads = ThreadsFor(m, n, k);
         if (threads <= 1)
-            Blocked(GemmConfig.Active, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            Blocked(GemmConfig.Active, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue);
         else
-            RunGrid(new GemmCall(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc), threads);
+            RunGrid(new GemmCall(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, epilogue), threads);
     }
 
     /// <summary>
@@ -53,7 +61,7 @@ public static unsafe class CpuGemm
     {
         Validate(m, n, k);
         if (m == 0 || n == 0) return;
-        Blocked(GemmConfig.Active, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        Blocked(GemmConfig.Active, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, GemmEpilogue.None);
     }
 
     /// <summary>
@@ -75,13 +83,13 @@ public static unsafe class CpuGemm
         bool acrossBatch = ThreadsFor(m, n, k) <= 1 || batch % threads == 0 || batch >= 4 * threads;
         if (threads > 1 && flops * batch >= ParallelFlops && acrossBatch)
         {
-            var call = new GemmCall(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            var call = new GemmCall(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, GemmEpilogue.None);
             GemmConfig cfg = GemmConfig.Active;
             // One item at a time, dynamically, so a worker slowed by another process does not hold up the batch.
             Parallel.For(0, batch, new ParallelOptions { MaxDegreeOfParallelism = threads }, i =>
                 Blocked(cfg, call.TransA, call.TransB, call.M, call.N, call.K, call.Alpha,
                     call.A + i * strideA, call.Lda, call.B + i * strideB, call.Ldb, call.Beta,
-                    call.C + i * strideC, call.Ldc));
+                    call.C + i * strideC, call.Ldc, GemmEpilogue.None));
             return;
         }
         for (int i = 0; i < batch; i++)
@@ -106,12 +114,13 @@ public static unsafe class CpuGemm
 
     /// <summary>The arguments of one product, so a worker lambda captures a single object.</summary>
     private sealed class GemmCall(bool transA, bool transB, int m, int n, int k, float alpha,
-        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, GemmEpilogue epilogue)
     {
         public readonly bool TransA = transA, TransB = transB;
         public readonly int M = m, N = n, K = k, Lda = lda, Ldb = ldb, Ldc = ldc;
         public readonly float Alpha = alpha, Beta = beta;
         public readonly float* A = a, B = b, C = c;
+        public readonly GemmEpilogue Epilogue = epilogue;
     }
 
     // Splits C into tm x tn blocks aligned to the micro-tile, handed out dynamically to the workers. The grid
@@ -139,7 +148,7 @@ public static unsafe class CpuGemm
         if (tm * tn <= 1)
         {
             Blocked(cfg, call.TransA, call.TransB, call.M, call.N, call.K, call.Alpha, call.A, call.Lda, call.B,
-                call.Ldb, call.Beta, call.C, call.Ldc);
+                call.Ldb, call.Beta, call.C, call.Ldc, call.Epilogue);
             return;
         }
         Parallel.For(0, tm * tn, new ParallelOptions { MaxDegreeOfParallelism = threads }, t =>
@@ -151,19 +160,21 @@ public static unsafe class CpuGemm
             float* a = call.TransA ? call.A + i0 : call.A + (long)i0 * call.Lda;
             float* b = call.TransB ? call.B + (long)j0 * call.Ldb : call.B + j0;
             Blocked(cfg, call.TransA, call.TransB, i1 - i0, j1 - j0, call.K, call.Alpha, a, call.Lda, b, call.Ldb,
-                call.Beta, call.C + (long)i0 * call.Ldc + j0, call.Ldc);
+                call.Beta, call.C + (long)i0 * call.Ldc + j0, call.Ldc, call.Epilogue.At(i0, j0));
         });
     }
 
     // One worker's whole product: the five Goto loops around the micro-kernel. B's block (kc x nc) is packed once
     // per k block and stays in L2/L3; A's block (mc x kc) lives in L2; one B micro-panel (kc x nr) stays in L1
-    // while the kernel walks down all of A's micro-panels.
+    // while the kernel walks down all of A's micro-panels. The epilogue runs on each tile right after its last k block.
     private static void Blocked(GemmConfig cfg, bool transA, bool transB, int m, int n, int k, float alpha,
-        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, in GemmEpilogue epilogue)
     {
         if (k == 0 || alpha == 0f)
         {
             ScaleC(m, n, beta, c, ldc);
+            if (epilogue.SeedsBias) epilogue.Seed(0, m, n, c, ldc);
+            if (epilogue.IsActive) epilogue.Apply(0, 0, m, n, c, ldc);
             return;
         }
         int mr = cfg.Mr, nr = cfg.Nr;
@@ -179,7 +190,9 @@ public static unsafe class CpuGemm
             for (int pc = 0; pc < k; pc += kc)
             {
                 int kcb = Math.Min(kc, k - pc);
-                float betaBlock = pc == 0 ? beta : 1f;
+                bool seedBias = pc == 0 && epilogue.SeedsBias;
+                float betaBlock = pc == 0 && !seedBias ? beta : 1f;
+                bool finalBlock = epilogue.IsActive && pc + kcb == k;
                 GemmPack.PackB(transB, b, ldb, pc, kcb, jc, ncb, nr, bp);
                 for (int ic = 0; ic < m; ic += mc)
                 {
@@ -198,6 +211,7 @@ public static unsafe class CpuGemm
                             int mrb = Math.Min(mr, mcb - ir);
                             float* aPanel = ap + (long)ir * kcb;
                             float* cTile = c + (long)(ic + ir) * ldc + jc + jr;
+                            if (seedBias) epilogue.Seed(jc + jr, mrb, nrb, cTile, ldc);
                             if (mrb == mr && nrb == tileWidth)
                             {
                                 tileKernel(kcb, aPanel, bPanel, cTile, ldc, alpha, betaBlock);
@@ -208,6 +222,7 @@ public static unsafe class CpuGemm
                                 tileKernel(kcb, aPanel, bPanel, edge, nr, 1f, 0f);
                                 MergeEdge(mrb, nrb, edge, nr, alpha, betaBlock, cTile, ldc);
                             }
+                            if (finalBlock) epilogue.Apply(ic + ir, jc + jr, mrb, nrb, cTile, ldc);
                         }
                     }
                 }

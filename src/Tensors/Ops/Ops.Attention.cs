@@ -58,12 +58,36 @@ public static partial class Ops
     /// <summary>CLIP Surgery's V-V attention, softmax(v·vᵀ/√d)·v per head; forward only (frozen image path).</summary>
     public static Tensor VVAttention(Tensor qkv, int batch, int seq, int heads)
     {
-        using var trace = Trace.Scope("vv_attention");
-        Trace.Flops(AttentionFlops(batch, seq, qkv.Cols / 3));
         NoGrad("vv_attention", qkv);
         var output = Tensor.Empty(qkv.Backend, batch * seq, qkv.Cols / 3);
-        qkv.Backend.VVAttentionForward(qkv, batch, seq, heads, output);
+        VVAttentionInto(qkv, batch, seq, heads, output);
         return output;
+    }
+
+    /// <summary>
+    /// CLIP Surgery's two attentions over one packed qkv, stacked by rows in one tensor [2·batch·seq, width] so that
+    /// the out-projection after both is one GEMM (<see cref="LinearResidualStacked"/>): rows [0, batch·seq) the V-V
+    /// path's softmax(v·vᵀ/√d)·v, the rest ordinary attention softmax(q·kᵀ/√d)·v. Forward only.
+    /// </summary>
+    public static Tensor DualAttention(Tensor qkv, int batch, int seq, int heads)
+    {
+        NoGrad("dual_attention", qkv);
+        var be = qkv.Backend;
+        int rows = batch * seq, width = qkv.Cols / 3;
+        var output = Tensor.Empty(be, 2 * rows, width);
+        using (Trace.Scope("vv_path")) VVAttentionInto(qkv, batch, seq, heads, output.RowsView(0, rows));
+        using var trace = Trace.Scope("attention");
+        Trace.Flops(AttentionFlops(batch, seq, width));
+        using var probs = Tensor.Empty(be, batch * heads * seq, seq);
+        be.AttentionForward(qkv, batch, seq, heads, false, output.RowsView(rows, rows), probs);
+        return output;
+    }
+
+    private static void VVAttentionInto(Tensor qkv, int batch, int seq, int heads, Tensor output)
+    {
+        using var trace = Trace.Scope("vv_attention");
+        Trace.Flops(AttentionFlops(batch, seq, qkv.Cols / 3));
+        qkv.Backend.VVAttentionForward(qkv, batch, seq, heads, output);
     }
 
     // Scores and the weighted sum, 2·seq²·headDim each per head: 4·batch·seq²·width in all (the full square; a causal

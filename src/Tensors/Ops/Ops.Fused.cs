@@ -35,13 +35,11 @@ public static partial class Ops
         using var trace = Trace.Scope(op);
         var be = LinearChecks(op, x, weight, bias, out int rows, out int inF, out int outF);
         var pre = Tensor.Empty(be, WithLastDim(x, outF));
-        Gemm2D(be, false, true, rows, outF, inF, 1f, x, weight, 0f, pre);
         // The epilogue turns the GEMM's output into the pre-activation in place; without a backward nothing keeps the
         // pre-activation, so the activation overwrites it too (one buffer and one stream of writes fewer).
         bool backward = AnyRequiresGrad([x, weight, bias]);
         var y = backward ? Like(pre) : pre;
-        if (quick) be.BiasQuickGeluForward(pre, bias, pre, y);
-        else be.BiasGeluForward(pre, bias, pre, y);
+        using (FusedGemmTrace(rows, outF, inF)) be.LinearGeluForward(x, weight, bias, quick, pre, y);
         if (!backward) return y;
         return Track(y, op, [x, weight, bias], (dy, sink) =>
         {
@@ -68,12 +66,37 @@ public static partial class Ops
             y.Dispose();
             throw new ArgumentException($"{op}: residual {Shape.Format(residual.Shape)} differs from the layer's output {Shape.Format(WithLastDim(x, outF))}");
         }
-        Gemm2D(be, false, true, rows, outF, inF, 1f, x, weight, 0f, y);
-        be.BiasResidualForward(y, bias, residual, y);
+        using (FusedGemmTrace(rows, outF, inF)) be.LinearResidualForward(x, weight, bias, residual, null, y);
         return Track(y, op, [x, weight, bias, residual], (dy, sink) =>
         {
             ScaledGrad(sink, residual, dy, 1f);
             LinearBackward(be, x, weight, bias, dy, sink);
         });
+    }
+
+    /// <summary>
+    /// A linear layer run once over two inputs stacked by rows, each with its own residual: rows [0, top.Rows) are
+    /// top + (x·Wᵀ + bias), the rest below + (x·Wᵀ + bias). One GEMM over all the rows instead of one per input (CLIP
+    /// Surgery's out_proj after both attentions of a block). Forward only.
+    /// </summary>
+    public static Tensor LinearResidualStacked(Tensor x, Tensor weight, Tensor bias, Tensor top, Tensor below)
+    {
+        if (t_unfused) return Add(ConcatRows(top, below), Linear(x, weight, bias));
+        const string op = "linear_residual";
+        using var trace = Trace.Scope(op);
+        var be = LinearChecks(op, x, weight, bias, out int rows, out int inF, out int outF);
+        SameBackend(op, x, top, below);
+        NoGrad(op, x, weight, bias, top, below);
+        var y = Tensor.Empty(be, rows, outF);
+        using (FusedGemmTrace(rows, outF, inF)) be.LinearResidualForward(x, weight, bias, top, below, y);
+        return y;
+    }
+
+    // The GEMM of a fused linear layer, traced as a GEMM: its epilogue may run inside the GEMM's tiles (the CPU's).
+    private static Trace.Range FusedGemmTrace(int rows, int outF, int inF)
+    {
+        var range = Trace.Scope("gemm");
+        Trace.Flops(2.0 * rows * outF * inF);
+        return range;
     }
 }

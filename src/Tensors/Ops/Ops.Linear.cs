@@ -36,15 +36,15 @@ public static partial class Ops
 
     /// <summary>
     /// A linear layer with PyTorch's weight layout: y = x·Wᵀ + bias, W [out, in]. The bias is written into y
-    /// first and the GEMM accumulates onto it (beta = 1), saving a pass.
+    /// first and the GEMM accumulates onto it (beta = 1), saving a pass; the CPU writes it per tile, in cache.
     /// </summary>
     public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null)
     {
         using var trace = Trace.Scope("linear");
         var be = LinearChecks("linear", x, weight, bias, out int rows, out int inF, out int outF);
         var y = Tensor.Empty(be, WithLastDim(x, outF));
-        if (bias is not null) be.BroadcastRows(bias, y, 1f);
-        Gemm2D(be, false, true, rows, outF, inF, 1f, x, weight, bias is null ? 0f : 1f, y);
+        if (bias is null) Gemm2D(be, false, true, rows, outF, inF, 1f, x, weight, 0f, y);
+        else using (FusedGemmTrace(rows, outF, inF)) be.LinearForward(x, weight, bias, y);
         Tensor[] inputs = bias is null ? [x, weight] : [x, weight, bias];
         return Track(y, "linear", inputs, (dy, sink) => LinearBackward(be, x, weight, bias, dy, sink));
     }

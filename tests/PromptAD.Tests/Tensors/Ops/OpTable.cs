@@ -86,6 +86,8 @@ public static class OpTable
                 x => R.attention_forward(x[0], batch, seq, heads, width, true, false)));
             cases.Add(new("vv_attention", v, [Frozen(batch * seq, 3 * width)], x => O.VVAttention(x[0], batch, seq, heads),
                 x => R.attention_forward(x[0], batch, seq, heads, width, false, true)));
+            cases.Add(new("dual_attention", v, [Frozen(batch * seq, 3 * width)], x => O.DualAttention(x[0], batch, seq, heads),
+                x => [.. R.attention_forward(x[0], batch, seq, heads, width, false, true), .. R.attention_forward(x[0], batch, seq, heads, width, false, false)]));
         }
 
         AddFusedCases(cases);
@@ -153,6 +155,26 @@ public static class OpTable
                 t => O.LinearResidual(t[0], t[1], t[2], t[3]), x => R.linear(x[0], x[1], x[2], rows, inF, outF).Zip(x[3], (a, b) => a + b).ToArray()));
             cases.Add(new("linear_residual", v + "_allgrads", [In(rows, inF), In(outF, inF), In(outF), In(rows, outF)],
                 t => O.LinearResidual(t[0], t[1], t[2], t[3]), x => R.linear(x[0], x[1], x[2], rows, inF, outF).Zip(x[3], (a, b) => a + b).ToArray()));
+        }
+        // Inner sizes past one k block of the CPU GEMM (256) with tail tiles in both directions: the per-tile epilogue
+        // must wait for the last k block and find its bias and residual columns in every tile.
+        foreach (var (rows, inF, outF) in new[] { (37, 600, 70), (9, 1030, 33) })
+        {
+            string v = $"{rows}x{inF}->{outF}";
+            cases.Add(new("linear", v, [Frozen(rows, inF), Frozen(outF, inF), Frozen(outF)],
+                t => O.Linear(t[0], t[1], t[2]), x => R.linear(x[0], x[1], x[2], rows, inF, outF)));
+            cases.Add(new("linear_gelu", v, [Frozen(rows, inF), Frozen(outF, inF), Frozen(outF)],
+                t => O.LinearGelu(t[0], t[1], t[2]), x => R.map(R.linear(x[0], x[1], x[2], rows, inF, outF), R.gelu)));
+            cases.Add(new("linear_residual", v, [Frozen(rows, inF), Frozen(outF, inF), Frozen(outF), Frozen(rows, outF)],
+                t => O.LinearResidual(t[0], t[1], t[2], t[3]), x => R.linear(x[0], x[1], x[2], rows, inF, outF).Zip(x[3], (a, b) => a + b).ToArray()));
+        }
+        foreach (var (top, below, inF, outF) in new[] { (1, 1, 8, 5), (17, 17, 40, 24), (30, 7, 300, 41) })
+        {
+            int rows = top + below;
+            cases.Add(new("linear_residual_stacked", $"{top}+{below}x{inF}->{outF}",
+                [Frozen(rows, inF), Frozen(outF, inF), Frozen(outF), Frozen(top, outF), Frozen(below, outF)],
+                t => O.LinearResidualStacked(t[0], t[1], t[2], t[3], t[4]),
+                x => R.linear(x[0], x[1], x[2], rows, inF, outF).Zip(x[3].Concat(x[4]), (a, b) => a + b).ToArray()));
         }
         cases.Add(new("linear_residual", "3d", [In(2, 3, 9), Frozen(4, 9), Frozen(4), In(2, 3, 4)],
             t => O.LinearResidual(t[0], t[1], t[2], t[3]), x => R.linear(x[0], x[1], x[2], 6, 9, 4).Zip(x[3], (a, b) => a + b).ToArray()));
