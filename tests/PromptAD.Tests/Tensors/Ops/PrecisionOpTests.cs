@@ -24,8 +24,8 @@ public abstract class PrecisionOpTests
     public const double ForwardFactor = 4, GradientFactor = 8;
 
     /// <summary>Op table ops that run at least one GEMM on the GPU backend (checked by <see cref="GemmCaseTests"/>).</summary>
-    public static readonly string[] GemmOps = ["matmul", "linear", "linear_gelu", "linear_quickgelu", "linear_residual", "attention",
-        "vv_attention", "cosine_similarity", "nearest_distance"];
+    public static readonly string[] GemmOps = ["matmul", "linear", "linear_gelu", "linear_quickgelu", "linear_residual",
+        "linear_residual_stacked", "attention", "vv_attention", "dual_attention", "cosine_similarity", "nearest_distance"];
 
     /// <summary>Causal attention runs the fused kernel (scores never in global memory), no GEMM.</summary>
     public static bool IsGemmCase(string name) =>
