@@ -5,7 +5,8 @@ namespace PromptAD.Bench;
 
 /// <summary>
 /// A trace sink that charges wall time to op kinds: each moment goes to the innermost open range (exclusive time),
-/// so a fused linear layer's GEMM counts as GEMM and only its epilogue as GELU or residual. Ranges inside
+/// so a fused linear layer whose epilogue runs as a pass of its own (GPU) counts its GEMM as GEMM and the pass as GELU or
+/// residual, while the CPU's epilogues run inside the GEMM's tiles and count as GEMM. Ranges inside
 /// <see cref="VVPath"/> count as the V-V path whatever they are. FLOPs reported by the ops (<see cref="Trace.Flops"/>)
 /// go with the time, for an effective GFLOP/s per kind. Time outside every range (allocation, scope disposal,
 /// dispatch) is what the caller's total leaves over. Only the thread that created the sink is timed (the sink is
