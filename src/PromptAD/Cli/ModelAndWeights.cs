@@ -1,5 +1,4 @@
 using PromptAD.Clip;
-using PromptAD.Files;
 using PromptAD.Model;
 using PromptAD.Tensors;
 
@@ -28,30 +27,20 @@ internal sealed class ModelAndWeights : IDisposable
     {
         CommonOptions.CheckExists(modelFile, "Model");
         CommonOptions.CheckExists(weightsFile, "Weights");
-        // Hashing a full-size weights file is about half a second of one core: it runs beside the model's reading and
-        // the weights' loading (mapping and the finite-value scan), which are the start's other big waits, and is
-        // checked before the weights are handed out, so nothing is scored with weights that are not the model's.
-        var hashing = Task.Run(() => FileHash.Sha256(weightsFile.FullName));
-        PromptAdModel? model = null;
+        var model = PromptAdModel.Load(modelFile.FullName);
         IBackend? backend = null;
-        ClipWeights? weights = null;
         try
         {
-            model = PromptAdModel.Load(modelFile.FullName);
             var config = ClipConfigs.Load(backbone ?? model.Metadata.Backbone);
             model.CheckCompatible(config);
             backend = BackendChoice.Create(device);
-            weights = ClipWeights.Load(weightsFile.FullName, config, backend);
-            model.CheckCompatible(config, hashing.GetAwaiter().GetResult());
+            var (weights, _) = HashedWeights.Load(weightsFile, config, backend, sha => model.CheckCompatible(config, sha));
             return new ModelAndWeights(model, weights, backend);
         }
         catch
         {
-            // The hash's own failure (an unreadable file) is the error to show only when nothing failed before it.
-            try { hashing.Wait(); } catch (AggregateException) { }
-            weights?.Dispose();
             backend?.Dispose();
-            model?.Dispose();
+            model.Dispose();
             throw;
         }
     }

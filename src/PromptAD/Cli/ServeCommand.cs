@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
 using PromptAD.Clip;
-using PromptAD.Files;
 using PromptAD.Serving;
 
 namespace PromptAD.Cli;
@@ -89,10 +88,13 @@ internal static class ServeCommand
         try
         {
             var config = ClipConfigs.Load(backbone ?? loaded.Values.First().Metadata.Backbone);
-            string sha = FileHash.Sha256(weightsFile.FullName);
-            foreach (var m in loaded.Values) m.CheckCompatible(config, sha);
+            foreach (var m in loaded.Values) m.CheckCompatible(config);
             using var backend = BackendChoice.Create(device);
-            using var weights = ClipWeights.Load(weightsFile.FullName, config, backend);
+            var (hashedWeights, sha) = HashedWeights.Load(weightsFile, config, backend, hash =>
+            {
+                foreach (var m in loaded.Values) m.CheckCompatible(config, hash);
+            });
+            using var weights = hashedWeights;
             using var service = new ScoringService(weights, loaded, size, batch, threshold);
             foreach (var (name, path) in paths.OrderBy(p => p.Key, StringComparer.Ordinal))
                 log.WriteLine($"model {name}: {path}; {ThresholdOption.Describe(service.ThresholdOf(name))}");

@@ -104,10 +104,10 @@ internal static class TrainCommand
         var (files, how) = ShotChoice.Select(dataset, args.Shots, options.Seed, args.ShotsFile, args.ShotNames);
         var prompts = PromptSource.Resolve(args.Prompts);
         var config = CommonOptions.BackboneFor(args.Backbone, weightsFile);
-        string sha = FileHash.Sha256(weightsFile.FullName);
         using var init = args.Init is null ? null : PromptAdModel.Load(args.Init.FullName);
         using var backend = BackendChoice.Create(args.Device);
-        using var weights = ClipWeights.Load(weightsFile.FullName, config, backend);
+        var (hashedWeights, sha) = HashedWeights.Load(weightsFile, config, backend);
+        using var weights = hashedWeights;
 
         Console.WriteLine($"train {category}: {args.Shots} shot(s), {how}: {string.Join(", ", files.Select(Path.GetFileName))}");
         Console.WriteLine($"prompts: {prompts.Describe}");
