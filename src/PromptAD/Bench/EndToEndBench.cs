@@ -89,7 +89,6 @@ public static class EndToEndBench
             single.Backend.Synchronize();
             times.Add(clock.Elapsed.TotalMilliseconds);
         }
-        var warm = times.Skip(1).Order().ToList();
-        return warm.Count == 0 ? double.NaN : warm[warm.Count / 2];
+        return ServeBench.Percentile([.. times.Skip(1).Order()], 0.5);
     }
 }

@@ -122,8 +122,7 @@ internal static class BenchCommand
         var config = Config();
         var epochs = CommonOptions.Epochs();
         var testImages = TestImages();
-        var size = new Option<int>("--size") { Description = $"side of the pixel maps compared ({OptionRanges.Text(OptionRanges.Size)})", DefaultValueFactory = _ => 240 }
-            .InRange(OptionRanges.Size);
+        var size = CommonOptions.OutputSize($"side of the pixel maps compared ({OptionRanges.Text(OptionRanges.Size)})", 240);
         var shot = Shot();
         var command = new Command("precision", "fp32 against tf32 or bf16 GEMMs end to end on one category, same random weights and device: largest "
             + "image-score difference, pixel-map rank correlation, image AUROC both ways.")
@@ -146,8 +145,7 @@ internal static class BenchCommand
         var requests = Count("--requests", "requests per phase", 24);
         var clients = Count("--clients", "concurrent clients of the batched phase", 8);
         var batch = CommonOptions.Batch("most images the service scores together");
-        var size = new Option<int>("--size") { Description = $"side of the anomaly maps ({OptionRanges.Text(OptionRanges.Size)})", DefaultValueFactory = _ => AnomalyScorer.DefaultOutputSize }
-            .InRange(OptionRanges.Size);
+        var size = CommonOptions.OutputSize($"side of the anomaly maps ({OptionRanges.Text(OptionRanges.Size)})", AnomalyScorer.DefaultOutputSize);
         var device = BackendChoice.CreateOptions();
         var command = new Command("serve", "The HTTP scoring service over loopback (random weights): images/s and p50/p99 latency at batch 1 and with "
             + "concurrent clients batched.")

@@ -87,10 +87,13 @@ internal static class CommonOptions
         return o;
     }
 
-    public static Option<int> OutputSize() => new Option<int>("--size")
+    /// <summary>`--size`, the side of the anomaly maps, in its one range; benches that compare maps at another default
+    /// describe it their way.</summary>
+    public static Option<int> OutputSize(string? description = null, int defaultValue = 400) => new Option<int>("--size")
     {
-        Description = $"side of the (square) anomaly maps the metrics use ({OptionRanges.Text(OptionRanges.Size)}; the paper's protocol: 400), and the longest side of the heatmaps",
-        DefaultValueFactory = _ => 400,
+        Description = description
+            ?? $"side of the (square) anomaly maps the metrics use ({OptionRanges.Text(OptionRanges.Size)}; the paper's protocol: 400), and the longest side of the heatmaps",
+        DefaultValueFactory = _ => defaultValue,
     }.InRange(OptionRanges.Size);
 
     public static LogitScaleMode ParseLogitScale(string value) => value == "exp" ? LogitScaleMode.Exp : LogitScaleMode.Raw;
