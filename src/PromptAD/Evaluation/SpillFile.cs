@@ -75,6 +75,35 @@ internal sealed class SpillFile : IDisposable
         return reader;
     }
 
+    /// <summary>
+    /// The whole spill from start to end in blocks of whole records of <paramref name="recordBytes"/> bytes each (a
+    /// divisor of 1 MiB): in memory, the chunks themselves, without a copy; on disk, a buffer refilled for each block,
+    /// so a block is valid only until the next one is asked for.
+    /// </summary>
+    public IEnumerable<ReadOnlyMemory<byte>> Blocks(int recordBytes)
+    {
+        if (recordBytes <= 0 || ChunkBytes % recordBytes != 0)
+            throw new ArgumentOutOfRangeException(nameof(recordBytes), recordBytes, "records must divide the 1 MiB chunks");
+        if (Length % recordBytes != 0) throw new IOException($"Spill file '{FilePath}' ends inside a record.");
+        if (_file is null)
+        {
+            for (long at = 0; at < Length; at += ChunkBytes)
+                yield return _chunks[(int)(at / ChunkBytes)].AsMemory(0, (int)Math.Min(ChunkBytes, Length - at));
+            yield break;
+        }
+
+        using var stream = OpenRead();
+        var buffer = new byte[ChunkBytes];
+        while (true)
+        {
+            int bytes = stream.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
+            if (bytes % recordBytes != 0) throw new IOException($"Spill file '{FilePath}' ends inside a record.");
+            if (bytes == 0) yield break;
+            yield return buffer.AsMemory(0, bytes);
+            if (bytes < buffer.Length) yield break;
+        }
+    }
+
     /// <summary>Grows this spill's share of the process's memory budget to whole chunks covering <paramref name="bytes"/>.</summary>
     private bool Reserve(long bytes)
     {

@@ -61,4 +61,52 @@ public sealed class SpillFileTests
             SpillFile.MemoryBudgetBytes = budget;
         }
     }
+    private static byte[] Concat(IEnumerable<ReadOnlyMemory<byte>> blocks, int recordBytes)
+    {
+        var all = new List<byte>();
+        foreach (var block in blocks)
+        {
+            Assert.True(block.Length > 0 && block.Length % recordBytes == 0, $"a block of {block.Length} bytes");
+            all.AddRange(block.ToArray()); // a block is valid until the next one is asked for
+        }
+        return [.. all];
+    }
+
+    [Fact]
+    public void Blocks_AreWholeRecords_InMemoryAndOnDisk()
+    {
+        var a = Bytes((3 << 20) + 24, 5); // three full chunks and a part, in 8-byte records
+        using (var inMemory = new SpillFile("promptad-test"))
+        {
+            inMemory.Write(a);
+            Assert.Contains("in memory", inMemory.FilePath);
+            Assert.Equal(a, Concat(inMemory.Blocks(8), 8));
+            Assert.Equal(4, inMemory.Blocks(8).Count());
+        }
+
+        long budget = SpillFile.MemoryBudgetBytes;
+        SpillFile.MemoryBudgetBytes = 1 << 20;
+        try
+        {
+            using var onDisk = new SpillFile("promptad-test");
+            onDisk.Write(a);
+            Assert.True(File.Exists(onDisk.FilePath), onDisk.FilePath);
+            Assert.Equal(a, Concat(onDisk.Blocks(4), 4));
+        }
+        finally
+        {
+            SpillFile.MemoryBudgetBytes = budget;
+        }
+    }
+
+    [Fact]
+    public void Blocks_RefuseASpillThatEndsInsideARecord_OrARecordThatDoesNotDivideAChunk()
+    {
+        using var spill = new SpillFile("promptad-test");
+        spill.Write(Bytes(12, 6));
+        var e = Assert.Throws<IOException>(() => spill.Blocks(8).ToList());
+        Assert.Contains("ends inside a record", e.Message);
+        Assert.Throws<ArgumentOutOfRangeException>(() => spill.Blocks(12).ToList());
+        Assert.Single(spill.Blocks(4));
+    }
 }
