@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using PromptAD.Data;
 
@@ -6,38 +7,51 @@ namespace PromptAD.Evaluation;
 /// <summary>
 /// Pixel AUROC and AUPRO (the definitions of <see cref="PixelMetrics"/>, exactly) over a test set given one map at a
 /// time, in memory bounded by a budget whatever the number of images: each pixel is spilled (<see cref="SpillFile"/>:
-/// in memory up to the process's spill budget, else a temporary file) as its
-/// order-preserving score key and region index (8 bytes), and the metrics are computed from per-distinct-score
-/// totals swept from the highest score down.
+/// in memory up to the process's spill budget, else a temporary file) as its order-preserving score key, a normal
+/// pixel's alone (4 bytes), an anomalous one's with its region index (8 bytes), and the metrics are computed from
+/// per-distinct-score totals swept from the highest score down.
 /// </summary>
 /// <remarks>
 /// <para>What the sweep needs per distinct score v: the normal pixels at v (FPR and the Mann–Whitney count), the
-/// anomalous pixels at v (AUROC), and the sum of 1/area of their regions (the PRO increment). Nothing else, so the
-/// pixels can be visited by score range, one range at a time.</para>
-/// <para>While pixels arrive, a histogram of the keys' top 16 bits counts them. <see cref="Compute"/> cuts the key
-/// space, from the top, into ranges of at most <c>budget</c> pixels, copies each range's pixels into its own file in
-/// one pass over the spill, then loads one range at a time, sorts it (radix) and sweeps it. A single 16-bit bucket with
-/// more than the budget (many pixels within 1/128 of one value) is swept by direct addressing of its 65,536 keys instead.
-/// Memory: 16 bytes per pixel of one range (keys, region indices and the sort's buffers) plus 8 bytes per region.</para>
+/// anomalous pixels at v (AUROC), and the sum of 1/area of their regions (the PRO increment), added in a fixed order.
+/// Nothing else, so the pixels can be visited by score range, one range at a time, and the normal pixels (nearly all of
+/// them) need no region.</para>
+/// <para>While pixels arrive, histograms of the keys' top 16 bits count them. <see cref="Compute"/> cuts the key space,
+/// from the top, into ranges of at most <c>budget</c> pixels, copies each range's pixels into its own files in one pass
+/// over the spills, then loads one range at a time straight into its 16-bit buckets (their sizes are known), sorts each
+/// bucket, small enough to stay in cache, on the keys' low 16 bits (radix), and sweeps the range, merging its normal and
+/// anomalous pixels. A single 16-bit bucket with more than the budget (many pixels within 1/128 of one value) is swept
+/// by direct addressing of its 65,536 keys instead. Memory: 8 bytes per normal pixel and 16 per anomalous pixel of one
+/// range (keys, region indices and the sort's buffers) plus 8 bytes per region.</para>
 /// </remarks>
 public sealed class PixelMetricsAccumulator : IDisposable
 {
-    /// <summary>Pixels per range: 4 M (64 MB of working memory), ~25 maps of 400×400.</summary>
+    /// <summary>Pixels per range: 4 M (at most 64 MB of working memory), ~25 maps of 400×400.</summary>
     public const int DefaultBudget = 4 << 20;
 
     private const int BucketBits = 16;
+    private const int BlockLength = 1 << 16;
 
-    [StructLayout(LayoutKind.Sequential)]
-    private struct Pixel
+    /// <summary>A spilled record: its key first.</summary>
+    private interface IKeyed
     {
-        public uint Key;
-        public int Region; // −1: normal pixel
+        uint Key { get; }
     }
 
+    /// <summary>A normal pixel: its key alone.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private readonly record struct NormalPixel(uint Key) : IKeyed;
+
+    /// <summary>An anomalous pixel: its key and the index of its region in <see cref="_regionWeights"/>.</summary>
+    [StructLayout(LayoutKind.Sequential)]
+    private readonly record struct AnomalousPixel(uint Key, int Region) : IKeyed;
+
     private readonly int _budget;
-    private readonly long[] _buckets = new long[1 << BucketBits];
+    private readonly long[] _normalBuckets = new long[1 << BucketBits], _anomalousBuckets = new long[1 << BucketBits];
     private readonly List<double> _regionWeights = [];
-    private SpillFile? _spill;
+    private SpillFile? _normals, _anomalous;
+    private NormalPixel[]? _normalBlock; // a map's pixels on their way to the spills
+    private AnomalousPixel[]? _anomalousBlock;
     private long _positives, _negatives;
     private int _maps;
 
@@ -68,35 +82,100 @@ public sealed class PixelMetricsAccumulator : IDisposable
 
         int[]? labels = scored?.Labels;
         int firstRegion = _regionWeights.Count - 1; // label l → region index firstRegion + l
+        long anomalous = 0;
         if (labels is not null)
         {
-            int count = scored!.Regions;
-            var areas = new long[count + 1];
-            foreach (int l in labels) areas[l]++;
-            for (int l = 1; l <= count; l++) _regionWeights.Add(1.0 / areas[l]);
+            var areas = scored!.Areas;
+            for (int l = 1; l < areas.Length; l++)
+            {
+                _regionWeights.Add(1.0 / areas[l]);
+                anomalous += areas[l];
+            }
         }
 
-        _spill ??= new SpillFile("promptad-pixels");
-        string what = $"Anomaly map {_maps}";
-        var block = new Pixel[Math.Min(map.Length, 1 << 16)];
+        _normals ??= new SpillFile("promptad-pixels");
+        _anomalous ??= new SpillFile("promptad-pixels-anomalous");
+        _normalBlock ??= new NormalPixel[BlockLength];
+        _anomalousBlock ??= new AnomalousPixel[BlockLength];
+        if (labels is null) AddNormal(map);
+        else AddLabelled(map, labels, firstRegion);
+        _positives += anomalous;
+        _negatives += map.Length - anomalous;
+        _maps++;
+    }
+
+    /// <summary>An image without defects: every pixel normal.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a hot loop the first evaluation of a process runs too
+    private void AddNormal(float[] map)
+    {
+        var block = _normalBlock!;
+        // Neighbouring pixels mostly share a 16-bit bucket: counted per run of one bucket, not one increment each.
+        uint bucket = 0;
+        long run = 0;
         for (int start = 0; start < map.Length; start += block.Length)
         {
-            int n = Math.Min(block.Length, map.Length - start);
-            for (int i = 0; i < n; i++)
+            var values = map.AsSpan(start, Math.Min(block.Length, map.Length - start));
+            for (int i = 0; i < values.Length; i++)
             {
-                int j = start + i;
-                uint key = FloatKeys.ToKey(map[j], what);
-                int region = labels is not null && labels[j] != 0 ? firstRegion + labels[j] : -1;
-                block[i] = new Pixel { Key = key, Region = region };
-                _buckets[key >> BucketBits]++;
-                if (region >= 0) _positives++;
-                else _negatives++;
+                uint key = KeyOf(values[i]);
+                block[i] = new NormalPixel(key);
+                uint b = key >> BucketBits;
+                if (b != bucket)
+                {
+                    _normalBuckets[bucket] += run;
+                    bucket = b;
+                    run = 0;
+                }
+                run++;
             }
 
-            _spill.Write(MemoryMarshal.AsBytes(block.AsSpan(0, n)));
+            _normals!.Write(MemoryMarshal.AsBytes(block.AsSpan(0, values.Length)));
         }
 
-        _maps++;
+        _normalBuckets[bucket] += run;
+    }
+
+    /// <summary>An image with a mask: each pixel to the normal or the anomalous spill, in the order of the map.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private void AddLabelled(float[] map, int[] labels, int firstRegion)
+    {
+        NormalPixel[] normals = _normalBlock!;
+        AnomalousPixel[] anomalous = _anomalousBlock!;
+        int n = 0, a = 0;
+        for (int j = 0; j < map.Length; j++)
+        {
+            uint key = KeyOf(map[j]);
+            if (labels[j] == 0)
+            {
+                normals[n++] = new NormalPixel(key);
+                _normalBuckets[key >> BucketBits]++;
+                if (n == normals.Length)
+                {
+                    _normals!.Write(MemoryMarshal.AsBytes(normals.AsSpan()));
+                    n = 0;
+                }
+            }
+            else
+            {
+                anomalous[a++] = new AnomalousPixel(key, firstRegion + labels[j]);
+                _anomalousBuckets[key >> BucketBits]++;
+                if (a == anomalous.Length)
+                {
+                    _anomalous!.Write(MemoryMarshal.AsBytes(anomalous.AsSpan()));
+                    a = 0;
+                }
+            }
+        }
+
+        _normals!.Write(MemoryMarshal.AsBytes(normals.AsSpan(0, n)));
+        _anomalous!.Write(MemoryMarshal.AsBytes(anomalous.AsSpan(0, a)));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private uint KeyOf(float value)
+    {
+        if (float.IsNaN(value)) FloatKeys.ToKey(value, $"Anomaly map {_maps}"); // throws, naming the map
+        return FloatKeys.KeyOf(value);
     }
 
     /// <summary>
@@ -127,118 +206,107 @@ public sealed class PixelMetricsAccumulator : IDisposable
         }
 
         ImageMetrics.RequireBothClasses(_positives, _negatives);
-        var sweep = new Sweep(_positives, _negatives, _regionWeights, fprLimit,
+        var sweep = new PixelThresholdSweep(_positives, _negatives, _regionWeights, fprLimit,
             curveStep is { } step ? new CurveRecorder(step) : null, curveStep is { } s2 ? new CurveRecorder(s2) : null);
         var ranges = CutRanges();
-        // One set of working arrays, sized for the largest range, serves every range.
-        long largest = ranges.Where(r => r.Count <= _budget).Select(r => r.Count).DefaultIfEmpty(0).Max();
-        var work = Workspace.Rent((int)largest);
+        // Working arrays sized for the largest range that is sorted (an oversized bucket is addressed directly instead).
+        var sorted = ranges.Where(r => r.Count <= _budget).ToList();
+        int normals = (int)sorted.Select(r => r.Normals).DefaultIfEmpty(0).Max(), anomalous = (int)sorted.Select(r => r.Anomalous).DefaultIfEmpty(0).Max();
+        var work = PixelWorkspace.Rent(normals, anomalous);
         try
         {
-            return SweepRanges(ranges, sweep, work);
-        }
-        finally
-        {
-            Workspace.Return(work);
-        }
-    }
+            if (ranges.Count == 1)
+            {
+                // Everything in one range: read the spills themselves.
+                Load(_normals!, _anomalous!, ranges[0], work).SweepInto(sweep);
+                return sweep.Result;
+            }
 
-    private PixelSweep SweepRanges(List<KeyRange> ranges, Sweep sweep, Workspace work)
-    {
-        if (ranges.Count == 1)
-        {
-            // Everything in one range: read the spill itself.
-            Visit(_spill!, ranges[0], sweep, work);
-            return sweep.Result;
-        }
-
-        var files = SplitByRange(ranges);
-        try
-        {
+            var rangeOf = new int[1 << BucketBits];
             for (int r = 0; r < ranges.Count; r++)
             {
-                Visit(files[r], ranges[r], sweep, work);
-                files[r].Dispose();
+                for (int k = ranges[r].FirstBucket; k <= ranges[r].LastBucket; k++) rangeOf[k] = r;
             }
+
+            var normalFiles = SplitByRange<NormalPixel>(_normals!, ranges.Count, rangeOf, "promptad-pixels-range");
+            SpillFile[] anomalousFiles = [];
+            try
+            {
+                anomalousFiles = SplitByRange<AnomalousPixel>(_anomalous!, ranges.Count, rangeOf, "promptad-pixels-anomalous-range");
+                for (int r = 0; r < ranges.Count; r++)
+                {
+                    Load(normalFiles[r], anomalousFiles[r], ranges[r], work).SweepInto(sweep);
+                    normalFiles[r].Dispose();
+                    anomalousFiles[r].Dispose();
+                }
+            }
+            finally
+            {
+                foreach (var f in normalFiles) f.Dispose();
+                foreach (var f in anomalousFiles) f.Dispose();
+            }
+
+            return sweep.Result;
         }
         finally
         {
-            foreach (var f in files) f.Dispose();
+            PixelWorkspace.Return(work);
         }
-
-        return sweep.Result;
     }
 
-    public void Dispose() => _spill?.Dispose();
-
-    /// <summary>Keys with top bits in [FirstBucket, LastBucket] (inclusive), and how many pixels they hold.</summary>
-    private readonly record struct KeyRange(int FirstBucket, int LastBucket, long Count);
-
-    private sealed class Workspace(int length)
+    public void Dispose()
     {
-        /// <summary>The last one returned, kept for the next evaluation of the process (`run` evaluates a test set many
-        /// times; 64 MB of fresh arrays each time are page faults the sort would otherwise wait on).</summary>
-        private static Workspace? s_idle;
-
-        // Pinned: a kept workspace is not copied around by the large-object compaction after each evaluation.
-        public readonly uint[] Keys = GC.AllocateUninitializedArray<uint>(length, pinned: true), KeyScratch = GC.AllocateUninitializedArray<uint>(length, pinned: true);
-        public readonly int[] Regions = GC.AllocateUninitializedArray<int>(length, pinned: true), RegionScratch = GC.AllocateUninitializedArray<int>(length, pinned: true);
-
-        public static Workspace Rent(int length) =>
-            Interlocked.Exchange(ref s_idle, null) is { } idle && idle.Keys.Length >= length ? idle : new Workspace(length);
-
-        public static void Return(Workspace work) => s_idle = work;
+        _normals?.Dispose();
+        _anomalous?.Dispose();
     }
 
     /// <summary>The key space cut from the top into ranges of at most the budget (or one oversized 16-bit bucket), descending.</summary>
     private List<KeyRange> CutRanges()
     {
         var ranges = new List<KeyRange>();
-        int b = _buckets.Length - 1;
+        long InBucket(int bucket) => _normalBuckets[bucket] + _anomalousBuckets[bucket];
+        int b = _normalBuckets.Length - 1;
         while (b >= 0)
         {
-            if (_buckets[b] == 0)
+            if (InBucket(b) == 0)
             {
                 b--;
                 continue;
             }
 
             int last = b;
-            long count = _buckets[b--];
+            long count = InBucket(b--);
             if (count <= _budget)
             {
-                while (b >= 0 && count + _buckets[b] <= _budget) count += _buckets[b--];
+                while (b >= 0 && count + InBucket(b) <= _budget) count += InBucket(b--);
             }
 
-            ranges.Add(new KeyRange(b + 1, last, count));
+            long normals = 0;
+            for (int k = b + 1; k <= last; k++) normals += _normalBuckets[k];
+            ranges.Add(new KeyRange(b + 1, last, normals, count - normals));
         }
 
         return ranges;
     }
 
-    /// <summary>One pass over the spill sends each pixel to its range's own file.</summary>
-    private SpillFile[] SplitByRange(List<KeyRange> ranges)
+    /// <summary>One pass over a spill sends each record to its range's own file.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static SpillFile[] SplitByRange<T>(SpillFile source, int ranges, int[] rangeOf, string prefix) where T : unmanaged, IKeyed
     {
-        var rangeOf = new int[_buckets.Length];
-        for (int r = 0; r < ranges.Count; r++)
-        {
-            for (int k = ranges[r].FirstBucket; k <= ranges[r].LastBucket; k++) rangeOf[k] = r;
-        }
-
-        var files = new SpillFile[ranges.Count];
+        var files = new SpillFile[ranges];
         try
         {
-            var pending = new Pixel[ranges.Count][];
-            var filled = new int[ranges.Count];
-            for (int r = 0; r < ranges.Count; r++)
+            var pending = new T[ranges][];
+            var filled = new int[ranges];
+            for (int r = 0; r < ranges; r++)
             {
-                files[r] = new SpillFile("promptad-pixels-range", writeBuffer: 1);
-                pending[r] = new Pixel[8192];
+                files[r] = new SpillFile(prefix, writeBuffer: 1);
+                pending[r] = new T[8192];
             }
 
-            foreach (var block in ReadBlocks(_spill!))
+            foreach (var block in source.Blocks(Unsafe.SizeOf<T>()))
             {
-                foreach (Pixel p in block.Span)
+                foreach (T p in MemoryMarshal.Cast<byte, T>(block.Span))
                 {
                     int r = rangeOf[p.Key >> BucketBits];
                     pending[r][filled[r]++] = p;
@@ -250,7 +318,7 @@ public sealed class PixelMetricsAccumulator : IDisposable
                 }
             }
 
-            for (int r = 0; r < ranges.Count; r++) files[r].Write(MemoryMarshal.AsBytes(pending[r].AsSpan(0, filled[r])));
+            for (int r = 0; r < ranges; r++) files[r].Write(MemoryMarshal.AsBytes(pending[r].AsSpan(0, filled[r])));
             return files;
         }
         catch
@@ -260,149 +328,89 @@ public sealed class PixelMetricsAccumulator : IDisposable
         }
     }
 
-    private static IEnumerable<ReadOnlyMemory<Pixel>> ReadBlocks(SpillFile file)
+    /// <summary>A range made ready for the sweep: loaded into its buckets and sorted, or addressed directly when oversized.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a hot loop the first evaluation of a process runs too
+    private LoadedRange Load(SpillFile normalsFile, SpillFile anomalousFile, KeyRange range, PixelWorkspace work)
     {
-        using var stream = file.OpenRead();
-        var block = new Pixel[1 << 16];
-        while (true)
+        if (range.Count > _budget) return LoadByAddress(normalsFile, anomalousFile, range);
+
+        // Each bucket's pixels land at its next slot in the order they were added, then each bucket is sorted on the
+        // low 16 bits. Both steps are stable, so this is the permutation a stable sort of the whole keys gives: within a
+        // tie, anomalous pixels keep the order they were added in, as PixelMetrics sums their region weights.
+        var normalBounds = Bounds(_normalBuckets, range);
+        int[] normalNext = normalBounds[..^1];
+        foreach (var block in normalsFile.Blocks(Unsafe.SizeOf<NormalPixel>()))
         {
-            int bytes = stream.ReadAtLeast(MemoryMarshal.AsBytes(block.AsSpan()), 8 * block.Length, throwOnEndOfStream: false);
-            if (bytes % 8 != 0) throw new IOException($"Spill file '{file.FilePath}' ends inside a record.");
-            if (bytes == 0) yield break;
-            yield return block.AsMemory(0, bytes / 8);
-            if (bytes < 8 * block.Length) yield break;
+            Scatter(MemoryMarshal.Cast<byte, uint>(block.Span), range.FirstBucket, normalNext, work.NormalKeys);
         }
+
+        FloatKeys.SortLowBitsOfSegments(work.NormalKeys, null, normalBounds, work.NormalScratch, null);
+
+        var anomalousBounds = Bounds(_anomalousBuckets, range);
+        int[] next = anomalousBounds[..^1];
+        foreach (var block in anomalousFile.Blocks(Unsafe.SizeOf<AnomalousPixel>()))
+        {
+            foreach (var p in MemoryMarshal.Cast<byte, AnomalousPixel>(block.Span))
+            {
+                uint b = (p.Key >> BucketBits) - (uint)range.FirstBucket;
+                if (b >= (uint)next.Length) continue;
+                int slot = next[b]++;
+                work.AnomalousKeys[slot] = p.Key;
+                work.Regions[slot] = p.Region;
+            }
+        }
+
+        FloatKeys.SortLowBitsOfSegments(work.AnomalousKeys, work.Regions, anomalousBounds, work.AnomalousScratch, work.RegionScratch);
+        return new SortedRange(work, normalBounds[^1], anomalousBounds[^1]);
     }
 
-    /// <summary>Sweeps one range's distinct keys, descending: loaded and radix-sorted, or by direct addressing when oversized.</summary>
-    private void Visit(SpillFile file, KeyRange range, Sweep sweep, Workspace work)
+    /// <summary>Where each of the range's buckets starts in its workspace array, and (last) where the range ends.</summary>
+    private static int[] Bounds(long[] buckets, KeyRange range)
     {
-        if (range.Count > _budget)
-        {
-            VisitByAddress(file, range, sweep);
-            return;
-        }
+        int count = range.LastBucket - range.FirstBucket + 1;
+        var bounds = new int[count + 1];
+        for (int b = 0; b < count; b++) bounds[b + 1] = checked(bounds[b] + (int)buckets[range.FirstBucket + b]);
+        return bounds;
+    }
 
-        int n = 0;
-        uint lo = (uint)range.FirstBucket << BucketBits, hi = ((uint)range.LastBucket << BucketBits) | 0xFFFF;
-        foreach (var block in ReadBlocks(file))
+    /// <summary>Drops the keys of the buckets first … first + next.Length − 1 at their buckets' next slots (advancing them).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Scatter(ReadOnlySpan<uint> keys, int first, int[] next, uint[] into)
+    {
+        uint buckets = (uint)next.Length;
+        foreach (uint key in keys)
         {
-            foreach (Pixel p in block.Span)
-            {
-                if (p.Key < lo || p.Key > hi) continue;
-                work.Keys[n] = p.Key;
-                work.Regions[n++] = p.Region;
-            }
-        }
-
-        // Stable: within a tie, pixels keep the order they were added in, as PixelMetrics sums them.
-        FloatKeys.Sort(work.Keys, work.Regions, n, work.KeyScratch, work.RegionScratch);
-        var keys = work.Keys.AsSpan(0, n);
-        var regions = work.Regions.AsSpan(0, n);
-        int i = n - 1;
-        while (i >= 0)
-        {
-            uint t = keys[i];
-            long normals = 0, anomalous = 0;
-            for (; i >= 0 && keys[i] == t; i--)
-            {
-                if (regions[i] < 0) normals++;
-                else
-                {
-                    anomalous++;
-                    sweep.AddRegionPixel(regions[i]);
-                }
-            }
-
-            sweep.Threshold(normals, anomalous);
+            uint b = (key >> BucketBits) - (uint)first;
+            if (b >= buckets) continue;
+            into[next[b]++] = key;
         }
     }
 
     /// <summary>One 16-bit bucket holding more than the budget: totals per key by direct addressing of its low 16 bits.</summary>
-    private void VisitByAddress(SpillFile file, KeyRange range, Sweep sweep)
+    private AddressedRange LoadByAddress(SpillFile normalsFile, SpillFile anomalousFile, KeyRange range)
     {
         var normals = new long[1 << BucketBits];
         var anomalous = new long[1 << BucketBits];
-        var weight = new double[1 << BucketBits];
-        foreach (var block in ReadBlocks(file))
+        var weights = new double[1 << BucketBits];
+        foreach (var block in normalsFile.Blocks(Unsafe.SizeOf<NormalPixel>()))
         {
-            foreach (Pixel p in block.Span)
+            foreach (uint key in MemoryMarshal.Cast<byte, uint>(block.Span))
+            {
+                if ((int)(key >> BucketBits) == range.FirstBucket) normals[key & 0xFFFF]++;
+            }
+        }
+
+        foreach (var block in anomalousFile.Blocks(Unsafe.SizeOf<AnomalousPixel>()))
+        {
+            foreach (var p in MemoryMarshal.Cast<byte, AnomalousPixel>(block.Span))
             {
                 if ((int)(p.Key >> BucketBits) != range.FirstBucket) continue;
                 int low = (int)(p.Key & 0xFFFF);
-                if (p.Region < 0) normals[low]++;
-                else
-                {
-                    anomalous[low]++;
-                    weight[low] += _regionWeights[p.Region];
-                }
+                anomalous[low]++;
+                weights[low] += _regionWeights[p.Region];
             }
         }
 
-        for (int low = normals.Length - 1; low >= 0; low--)
-        {
-            if (normals[low] + anomalous[low] == 0) continue;
-            sweep.AddWeight(weight[low]);
-            sweep.Threshold(normals[low], anomalous[low]);
-        }
-    }
-
-    /// <summary>The descending sweep over distinct thresholds (see PixelMetrics.Auroc and Aupro for the definitions).</summary>
-    private sealed class Sweep(long positives, long negatives, List<double> regionWeights, double fprLimit, CurveRecorder? roc, CurveRecorder? pro)
-    {
-        private long _twiceU, _normalsAbove, _anomalousAbove;
-        private double _proSum, _area, _prevFpr, _prevPro;
-        private bool _auproDone, _started;
-
-        public double Auroc => _twiceU / (2.0 * positives * negatives);
-
-        public double Aupro => _area / fprLimit;
-
-        public PixelSweep Result => new(Auroc, Aupro, roc?.Points, pro?.Points);
-
-        public void AddRegionPixel(int region) => _proSum += regionWeights[region];
-
-        public void AddWeight(double weight) => _proSum += weight;
-
-        /// <summary>Closes one distinct threshold t holding <paramref name="normals"/> normal and <paramref name="anomalous"/>
-        /// anomalous pixels (their region weights already added).</summary>
-        public void Threshold(long normals, long anomalous)
-        {
-            if (!_started)
-            {
-                _started = true;
-                roc?.Add(0, 0);
-                pro?.Add(0, 0);
-            }
-
-            // Each anomalous pixel at t beats the normals below t (×2) and ties with those at t (×1).
-            long below = negatives - _normalsAbove - normals;
-            _twiceU += anomalous * (2 * below + normals);
-            _normalsAbove += normals;
-            _anomalousAbove += anomalous;
-            double fpr = _normalsAbove / (double)negatives;
-            roc?.Add(fpr, _anomalousAbove / (double)positives);
-            if (_auproDone) return;
-            double proValue = _proSum / regionWeights.Count;
-            if (fpr >= fprLimit)
-            {
-                double proAtLimit = fpr == _prevFpr ? proValue : _prevPro + (proValue - _prevPro) * (fprLimit - _prevFpr) / (fpr - _prevFpr);
-                _area += (fprLimit - _prevFpr) * (_prevPro + proAtLimit) / 2;
-                pro?.Add(fprLimit, proAtLimit);
-                _auproDone = true;
-                return;
-            }
-
-            _area += (fpr - _prevFpr) * (_prevPro + proValue) / 2;
-            pro?.Add(fpr, proValue);
-            _prevFpr = fpr;
-            _prevPro = proValue;
-        }
+        return new AddressedRange(normals, anomalous, weights);
     }
 }
-
-/// <summary>
-/// What one pixel sweep yields: AUROC and AUPRO as fractions (NaN when no pixel is anomalous) and, when asked for,
-/// the curves it visited (thinned for drawing): ROC as (FPR, TPR), PRO as (FPR, PRO) up to the AUPRO limit.
-/// </summary>
-public sealed record PixelSweep(double Auroc, double Aupro, IReadOnlyList<CurvePoint>? Roc, IReadOnlyList<CurvePoint>? Pro);

@@ -9,6 +9,22 @@ namespace PromptAD.Evaluation;
 /// </summary>
 public sealed record ScoredMask(BinaryMask Mask, int[]? Labels, int Regions, int SourceWidth, int SourceHeight)
 {
+    /// <summary>Pixels per region: [l] for label l = 1…Regions ([0] the normal pixels). Counted once, however many
+    /// evaluations the mask serves.</summary>
+    public long[] Areas { get; } = CountAreas(Labels, Regions, Mask.Pixels.Length);
+
+    private static long[] CountAreas(int[]? labels, int regions, int pixels)
+    {
+        var areas = new long[regions + 1];
+        if (labels is null)
+        {
+            areas[0] = pixels;
+            return areas;
+        }
+        foreach (int l in labels) areas[l]++;
+        return areas;
+    }
+
     public static ScoredMask Load(string path, int size)
     {
         var source = MaskLoader.Load(path);
