@@ -5,6 +5,7 @@ using PromptAD.Data;
 using PromptAD.Evaluation;
 using PromptAD.Heatmaps;
 using PromptAD.Results;
+using PromptAD.Scoring;
 
 namespace PromptAD.Pipeline;
 
@@ -101,6 +102,9 @@ public static class Evaluator
                     var gt = sample.MaskPath is { } path ? MaskLoader.Load(path) : sample.IsAnomalous ? null : BinaryMask.Empty(photo.Width, photo.Height);
                     heatmaps.Add(Path.Combine(sample.DefectType, folder.Next(sample.ImagePath)), photo, score.PixelMap, gt);
                 }
+
+                // The metrics and the heatmaps have copied what they need: the map serves the next batch.
+                if (score.MapFromPool) PixelMapPool.Return(score.PixelMap);
 
                 done++;
             }

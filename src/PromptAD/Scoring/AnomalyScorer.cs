@@ -4,7 +4,11 @@ using PromptAD.Tensors;
 namespace PromptAD.Scoring;
 
 /// <summary>What the scorer returns for one image: the fused image score and the pixel map at the output size.</summary>
-public sealed record ImageScore(float Score, float PromptScore, float VisionMax, float[] PixelMap, int Size);
+public sealed record ImageScore(float Score, float PromptScore, float VisionMax, float[] PixelMap, int Size)
+{
+    /// <summary>The map came from <see cref="PixelMapPool"/>: whoever is done with it last may hand it back.</summary>
+    internal bool MapFromPool { get; init; }
+}
 
 /// <summary>
 /// PromptAD's anomaly scoring (SPEC §6): prompt-guided (PAD) scores from the two heads' prototypes, vision-guided
@@ -77,7 +81,9 @@ public sealed class AnomalyScorer : IDisposable
                 float imagePad = 1f / (1f + MathF.Exp(-_logitScale * (b - a)));
                 float vadMax = host[n * plane + i];
                 float score = (float)HarmonicFusion.Fuse(imagePad, vadMax);
-                scores[i] = new ImageScore(score, imagePad, vadMax, host.AsSpan(i * plane, plane).ToArray(), O);
+                var map = PixelMapPool.Rent(plane);
+                host.AsSpan(i * plane, plane).CopyTo(map);
+                scores[i] = new ImageScore(score, imagePad, vadMax, map, O) { MapFromPool = true };
             }
         }
         return scores;
