@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace PromptAD.Tensors.Cpu;
@@ -23,20 +24,23 @@ public static class ScipyGaussian
     /// horizontal pass along a row padded with its reflection, several outputs per SIMD register, each output's sum
     /// kept in a register over all taps, no index arithmetic in the inner loop.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static unsafe void Filter(ReadOnlySpan<float> map, Span<float> result, int width, int height, double[] weights)
     {
         int radius = weights.Length - 1;
         var scratch = t_scratch ??= new Scratch();
         var source = scratch.Doubles(0, map.Length);
-        for (int i = 0; i < map.Length; i++) source[i] = map[i];
         var vertical = scratch.Doubles(1, map.Length); // float32-rounded values, as SciPy's intermediate array, held as doubles
         var padded = scratch.Doubles(2, width + 2 * radius);
         var acc = scratch.Doubles(3, Math.Max(width, 1));
         var minus = new int[radius + 1];
         var plus = new int[radius + 1];
+        fixed (float* input = map, output = result)
         fixed (double* src = source, mid = vertical, pad = padded, sums = acc, w = weights)
         fixed (int* lo = minus, hi = plus)
         {
+            Widen(input, src, map.Length);
+
             // Axis 0: output row y = w₀·row(y) + Σⱼ (row(y−j) + row(y+j))·wⱼ, rows reflected at the edges.
             for (int y = 0; y < height; y++)
             {
@@ -45,8 +49,9 @@ public static class ScipyGaussian
                     lo[j] = Reflect(y - j, height) * width;
                     hi[j] = Reflect(y + j, height) * width;
                 }
-                Taps(src, lo, hi, w, radius, width, sums);
-                for (int x = 0; x < width; x++) mid[y * width + x] = (float)sums[x];
+                double* row = mid + (long)y * width;
+                Taps(src, lo, hi, w, radius, width, row);
+                RoundToSingle(row, width);
             }
 
             // Axis 1: each row padded with its reflection, then the same sum along it.
@@ -60,12 +65,57 @@ public static class ScipyGaussian
             for (int y = 0; y < height; y++)
             {
                 double* row = mid + (long)y * width;
-                for (int k = 0; k < column.Length; k++) pad[k] = row[column[k]];
+                for (int k = 0; k < radius; k++) pad[k] = row[column[k]];
+                Buffer.MemoryCopy(row, pad + radius, (long)width * sizeof(double), (long)width * sizeof(double));
+                for (int k = radius + width; k < column.Length; k++) pad[k] = row[column[k]];
                 Taps(pad, lo, hi, w, radius, width, sums);
-                var output = result.Slice(y * width, width);
-                for (int x = 0; x < width; x++) output[x] = (float)sums[x];
+                Narrow(sums, output + (long)y * width, width);
             }
         }
+    }
+
+    /// <summary>to[i] = from[i] as a double (exact).</summary>
+    private static unsafe void Widen(float* from, double* to, int n)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var v = Vector256.Load(from + i);
+                Vector256.WidenLower(v).Store(to + i);
+                Vector256.WidenUpper(v).Store(to + i + Vector256<double>.Count);
+            }
+        }
+        for (; i < n; i++) to[i] = from[i];
+    }
+
+    /// <summary>data[i] rounded to the nearest float32 (SciPy's float32 intermediate array), kept as a double.</summary>
+    private static unsafe void RoundToSingle(double* data, int n)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+            {
+                var f = Vector256.Narrow(Vector256.Load(data + i), Vector256.Load(data + i + Vector256<double>.Count));
+                Vector256.WidenLower(f).Store(data + i);
+                Vector256.WidenUpper(f).Store(data + i + Vector256<double>.Count);
+            }
+        }
+        for (; i < n; i++) data[i] = (float)data[i];
+    }
+
+    /// <summary>to[i] = from[i] rounded to the nearest float32.</summary>
+    private static unsafe void Narrow(double* from, float* to, int n)
+    {
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
+                Vector256.Narrow(Vector256.Load(from + i), Vector256.Load(from + i + Vector256<double>.Count)).Store(to + i);
+        }
+        for (; i < n; i++) to[i] = (float)from[i];
     }
 
     /// <summary>Per-thread working arrays, grown as needed and reused by every map the thread filters (a map's are
@@ -85,14 +135,39 @@ public static class ScipyGaussian
 
     /// <summary>
     /// sums[x] = data[lo₀ + x]·w₀ + Σⱼ (data[loⱼ + x] + data[hiⱼ + x])·wⱼ for x &lt; n (lo₀ is the centre), the taps in
-    /// order j = 1…radius: the widest SIMD registers first, then one output at a time.
+    /// order j = 1…radius: four registers of outputs at a time (each output's sum is a chain of dependent adds, so one
+    /// register at a time waits on the add latency at every tap), then one register, then one output at a time.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // SIMD at tier 0 is many times slower, and the first maps wait on it
     private static unsafe void Taps(double* data, int* lo, int* hi, double* w, int radius, int n, double* sums)
     {
         int x = 0;
         if (Vector512.IsHardwareAccelerated)
         {
-            for (; x <= n - Vector512<double>.Count; x += Vector512<double>.Count)
+            const int L = 8; // Vector512<double>.Count
+            for (; x <= n - 4 * L; x += 4 * L)
+            {
+                double* c = data + lo[0] + x;
+                var s0 = Vector512.Load(c) * w[0];
+                var s1 = Vector512.Load(c + L) * w[0];
+                var s2 = Vector512.Load(c + 2 * L) * w[0];
+                var s3 = Vector512.Load(c + 3 * L) * w[0];
+                for (int j = 1; j <= radius; j++)
+                {
+                    double* a = data + lo[j] + x, b = data + hi[j] + x;
+                    double wj = w[j];
+                    s0 += (Vector512.Load(a) + Vector512.Load(b)) * wj;
+                    s1 += (Vector512.Load(a + L) + Vector512.Load(b + L)) * wj;
+                    s2 += (Vector512.Load(a + 2 * L) + Vector512.Load(b + 2 * L)) * wj;
+                    s3 += (Vector512.Load(a + 3 * L) + Vector512.Load(b + 3 * L)) * wj;
+                }
+                s0.Store(sums + x);
+                s1.Store(sums + x + L);
+                s2.Store(sums + x + 2 * L);
+                s3.Store(sums + x + 3 * L);
+            }
+
+            for (; x <= n - L; x += L)
             {
                 var s = Vector512.Load(data + lo[0] + x) * w[0];
                 for (int j = 1; j <= radius; j++) s += (Vector512.Load(data + lo[j] + x) + Vector512.Load(data + hi[j] + x)) * w[j];
@@ -101,7 +176,30 @@ public static class ScipyGaussian
         }
         if (Vector256.IsHardwareAccelerated)
         {
-            for (; x <= n - Vector256<double>.Count; x += Vector256<double>.Count)
+            const int L = 4; // Vector256<double>.Count
+            for (; x <= n - 4 * L; x += 4 * L)
+            {
+                double* c = data + lo[0] + x;
+                var s0 = Vector256.Load(c) * w[0];
+                var s1 = Vector256.Load(c + L) * w[0];
+                var s2 = Vector256.Load(c + 2 * L) * w[0];
+                var s3 = Vector256.Load(c + 3 * L) * w[0];
+                for (int j = 1; j <= radius; j++)
+                {
+                    double* a = data + lo[j] + x, b = data + hi[j] + x;
+                    double wj = w[j];
+                    s0 += (Vector256.Load(a) + Vector256.Load(b)) * wj;
+                    s1 += (Vector256.Load(a + L) + Vector256.Load(b + L)) * wj;
+                    s2 += (Vector256.Load(a + 2 * L) + Vector256.Load(b + 2 * L)) * wj;
+                    s3 += (Vector256.Load(a + 3 * L) + Vector256.Load(b + 3 * L)) * wj;
+                }
+                s0.Store(sums + x);
+                s1.Store(sums + x + L);
+                s2.Store(sums + x + 2 * L);
+                s3.Store(sums + x + 3 * L);
+            }
+
+            for (; x <= n - L; x += L)
             {
                 var s = Vector256.Load(data + lo[0] + x) * w[0];
                 for (int j = 1; j <= radius; j++) s += (Vector256.Load(data + lo[j] + x) + Vector256.Load(data + hi[j] + x)) * w[j];

@@ -66,6 +66,8 @@ public class PostProcessingTests
     [InlineData(5, 6, 4.0)]
     [InlineData(7, 40, 1.5)]
     [InlineData(33, 17, 4.0)]
+    [InlineData(9, 37, 4.0)] // four registers of outputs, then one, then single outputs
+    [InlineData(3, 71, 2.0)]
     [InlineData(400, 400, 4.0)]
     public void GaussianBlur_IsBitIdenticalToSciPysLineLoop(int h, int w, double sigma)
     {
