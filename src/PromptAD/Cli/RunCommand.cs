@@ -193,6 +193,7 @@ internal static class RunCommand
                         // The rest of the test time: masks, metrics, result files (and heatmaps when asked).
                         stages.Score += source.ScoreSeconds;
                         stages.Metrics += tested.Metrics.TestSeconds - source.ScoreSeconds;
+                        stages.Runs++;
                         var m = tested.Metrics;
                         Console.WriteLine($"{Head(i)}: image AUROC {Fmt.F(m.Metrics.ImageAuroc * 100, 1)}, pixel AUROC {Fmt.F(m.Metrics.PixelAuroc * 100, 1)}");
                         all.Add(m);

@@ -103,6 +103,7 @@ public sealed class RunProtocolTests : IDisposable
         Assert.True(r.Code == 0, r.Err);
         Assert.Contains("8 done now", r.Out);
         Assert.Contains("time per stage: decode ", r.Out);
+        Assert.Matches(@"\(score \+ metrics \d+\.\d\d s per run\)", r.Out); // over the 8 runs
 
         r = Cli(["run", .. common, "--shard", "0/2", "--out", s0]);
         Assert.True(r.Code == 0, r.Err);
