@@ -17,8 +17,8 @@ namespace PromptAD.Evaluation;
 /// Nothing else, so the pixels can be visited by score range, one range at a time, and the normal pixels (nearly all of
 /// them) need no region.</para>
 /// <para>While pixels arrive, histograms of the keys' top 16 bits count them. <see cref="Compute"/> cuts the key space,
-/// from the top, into ranges of at most <c>budget</c> pixels, copies each range's pixels into its own files in one pass
-/// over the spills, then loads one range at a time straight into its 16-bit buckets (their sizes are known), sorts each
+/// from the top, into ranges of at most <c>budget</c> pixels (a spill moved to disk is first copied into one file per
+/// range, in one pass), then loads one range at a time straight into its 16-bit buckets (their sizes are known), sorts each
 /// bucket, small enough to stay in cache, on the keys' low 16 bits (radix), and sweeps the range, merging its normal and
 /// anomalous pixels. A single 16-bit bucket with more than the budget (many pixels within 1/128 of one value) is swept
 /// by direct addressing of its 65,536 keys instead. Memory: 8 bytes per normal pixel and 16 per anomalous pixel of one
@@ -63,6 +63,9 @@ public sealed class PixelMetricsAccumulator : IDisposable
 
     /// <summary>Pixels added so far.</summary>
     public long Count => _positives + _negatives;
+
+    /// <summary>Both spills still in memory (none moved to a temporary file).</summary>
+    internal bool SpillsInMemory => (_normals?.InMemory ?? true) && (_anomalous?.InMemory ?? true);
 
     /// <param name="map">The image's anomaly map (row-major, the mask's size).</param>
     /// <param name="mask">Its ground truth at the map's size, or null for an all-normal image.</param>
@@ -215,10 +218,12 @@ public sealed class PixelMetricsAccumulator : IDisposable
         var work = PixelWorkspace.Rent(normals, anomalous);
         try
         {
-            if (ranges.Count == 1)
+            if (ranges.Count == 1 || SpillsInMemory)
             {
-                // Everything in one range: read the spills themselves.
-                Load(_normals!, _anomalous!, ranges[0], work).SweepInto(sweep);
+                // Each range read from the spills themselves, a pass over them per range: in memory that costs less than
+                // copying every range out first (which also touches as much fresh memory again); on disk each range gets
+                // its own file below, so the disk is read twice, not once per range.
+                foreach (var range in ranges) Load(_normals!, _anomalous!, range, work).SweepInto(sweep);
                 return sweep.Result;
             }
 

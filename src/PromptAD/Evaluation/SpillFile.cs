@@ -41,6 +41,9 @@ internal sealed class SpillFile : IDisposable
 
     public long Length { get; private set; }
 
+    /// <summary>Still held in memory (not moved to a temporary file).</summary>
+    public bool InMemory => _file is null;
+
     public void Write(ReadOnlySpan<byte> bytes)
     {
         if (_file is null && !Reserve(Length + bytes.Length)) MoveToDisk();

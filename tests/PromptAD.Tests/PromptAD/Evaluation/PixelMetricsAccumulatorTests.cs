@@ -100,6 +100,23 @@ public class PixelMetricsAccumulatorTests
     [Fact]
     public void SumsInTheDocumentedOrder_ToTheLastBit_InOneRangeOrMany()
     {
+        var (maps, masks) = TiedScores();
+        var (auroc, aupro) = ReferenceSweep(maps, masks, 0.3);
+        // The test can tell the orders apart: a tie's additions in the order of addition give other last bits.
+        Assert.NotEqual(BitConverter.DoubleToInt64Bits(aupro), BitConverter.DoubleToInt64Bits(ReferenceSweep(maps, masks, 0.3, tiesInAddedOrder: true).Aupro));
+        foreach (int budget in new[] { PixelMetricsAccumulator.DefaultBudget, 4000, 900 })
+        {
+            var s = Streamed(maps, masks, budget);
+            Assert.True(BitConverter.DoubleToInt64Bits(auroc) == BitConverter.DoubleToInt64Bits(s.Auroc), $"AUROC {auroc:R} vs {s.Auroc:R} (budget {budget})");
+            Assert.True(BitConverter.DoubleToInt64Bits(aupro) == BitConverter.DoubleToInt64Bits(s.Aupro), $"AUPRO {aupro:R} vs {s.Aupro:R} (budget {budget})");
+        }
+    }
+
+    /// <summary>12 maps of 40×40, every other one with defects: mostly distinct scores of both signs, ties among normal
+    /// pixels (3 decimals) and among anomalous pixels of regions of different areas (1 decimal, among the highest
+    /// scores), where the order of the PRO sum's additions shows in its last bits.</summary>
+    internal static (List<float[]> Maps, List<BinaryMask?> Masks) TiedScores()
+    {
         var rng = new Random(21);
         const int side = 40;
         var maps = new List<float[]>();
@@ -114,9 +131,6 @@ public class PixelMetricsAccumulatorTests
                     for (int y = Math.Max(0, cy - rad); y < Math.Min(side, cy + rad); y++)
                         for (int x = Math.Max(0, cx - rad); x < Math.Min(side, cx + rad); x++) bits[y * side + x] = 1;
                 }
-            // Mostly distinct scores, both signs; ties among normal pixels (3 decimals) and among anomalous pixels of
-            // regions of different areas (1 decimal, among the highest scores), where the order of the PRO sum's
-            // additions shows in its last bits.
             maps.Add([.. Enumerable.Range(0, side * side).Select(j =>
                 j % 7 == 0 ? MathF.Round((float)rng.NextDouble(), 3)
                 : bits[j] == 1 && j % 2 == 0 ? MathF.Round(1.0f + 0.2f * (float)rng.NextDouble(), 1)
@@ -124,18 +138,10 @@ public class PixelMetricsAccumulatorTests
             masks.Add(i % 2 == 1 ? new BinaryMask(side, side, bits) : null);
         }
 
-        var (auroc, aupro) = ReferenceSweep(maps, masks, 0.3);
-        // The test can tell the orders apart: a tie's additions in the order of addition give other last bits.
-        Assert.NotEqual(BitConverter.DoubleToInt64Bits(aupro), BitConverter.DoubleToInt64Bits(ReferenceSweep(maps, masks, 0.3, tiesInAddedOrder: true).Aupro));
-        foreach (int budget in new[] { PixelMetricsAccumulator.DefaultBudget, 4000, 900 })
-        {
-            var s = Streamed(maps, masks, budget);
-            Assert.True(BitConverter.DoubleToInt64Bits(auroc) == BitConverter.DoubleToInt64Bits(s.Auroc), $"AUROC {auroc:R} vs {s.Auroc:R} (budget {budget})");
-            Assert.True(BitConverter.DoubleToInt64Bits(aupro) == BitConverter.DoubleToInt64Bits(s.Aupro), $"AUPRO {aupro:R} vs {s.Aupro:R} (budget {budget})");
-        }
+        return (maps, masks);
     }
 
-    private static (double Auroc, double Aupro) ReferenceSweep(List<float[]> maps, List<BinaryMask?> masks, double limit, bool tiesInAddedOrder = false)
+    internal static (double Auroc, double Aupro) ReferenceSweep(List<float[]> maps, List<BinaryMask?> masks, double limit, bool tiesInAddedOrder = false)
     {
         var pixels = new List<(float Score, double Weight)>(); // weight: 1/area of its region, −1 for a normal pixel
         int regions = 0;
@@ -187,5 +193,33 @@ public class PixelMetricsAccumulatorTests
         }
 
         return (twiceU / (2.0 * positives * negatives), area / limit);
+    }
+}
+
+/// <summary>The same sums to the last bit when the spills have moved to temporary files and each key range is first
+/// copied into a file of its own.</summary>
+[Collection(SpillBudgetCollection.Name)]
+public sealed class PixelMetricsOnDiskTests
+{
+    [Fact]
+    public void SpillsOnDisk_CopiedIntoRangeFiles_SumInTheDocumentedOrder()
+    {
+        var (maps, masks) = PixelMetricsAccumulatorTests.TiedScores();
+        var (auroc, aupro) = PixelMetricsAccumulatorTests.ReferenceSweep(maps, masks, 0.3);
+        long budget = SpillFile.MemoryBudgetBytes;
+        SpillFile.MemoryBudgetBytes = 0; // every spill of this process goes to disk meanwhile
+        try
+        {
+            using var acc = new PixelMetricsAccumulator(900);
+            for (int i = 0; i < maps.Count; i++) acc.Add(maps[i], masks[i]);
+            Assert.False(acc.SpillsInMemory);
+            var s = acc.Compute(0.3);
+            Assert.True(BitConverter.DoubleToInt64Bits(auroc) == BitConverter.DoubleToInt64Bits(s.Auroc), $"AUROC {auroc:R} vs {s.Auroc:R}");
+            Assert.True(BitConverter.DoubleToInt64Bits(aupro) == BitConverter.DoubleToInt64Bits(s.Aupro), $"AUPRO {aupro:R} vs {s.Aupro:R}");
+        }
+        finally
+        {
+            SpillFile.MemoryBudgetBytes = budget;
+        }
     }
 }

@@ -4,7 +4,7 @@ namespace PromptAD.Tests.Evaluation;
 
 /// <summary>The spill reads back exactly what was written, in memory and after moving to a temporary file when the
 /// process's spill budget is spent.</summary>
-[Collection("SpillBudget")]
+[Collection(SpillBudgetCollection.Name)]
 public sealed class SpillFileTests
 {
     private static byte[] Bytes(int n, int seed)
