@@ -75,6 +75,7 @@ public static class ScipyGaussian
     }
 
     /// <summary>to[i] = from[i] as a double (exact).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Widen(float* from, double* to, int n)
     {
         int i = 0;
@@ -91,6 +92,7 @@ public static class ScipyGaussian
     }
 
     /// <summary>data[i] rounded to the nearest float32 (SciPy's float32 intermediate array), kept as a double.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void RoundToSingle(double* data, int n)
     {
         int i = 0;
@@ -107,6 +109,7 @@ public static class ScipyGaussian
     }
 
     /// <summary>to[i] = from[i] rounded to the nearest float32.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Narrow(double* from, float* to, int n)
     {
         int i = 0;

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using PromptAD.Data;
 using PromptAD.Scoring;
+using PromptAD.Tensors.Cpu;
+using PromptAD.Tensors;
 using PromptAD.Tests.Evaluation;
 
 namespace PromptAD.Tests.Scoring;
@@ -89,6 +91,47 @@ public class PostProcessingTests
         float[] actual = GaussianBlur.Apply(map, w, h, sigma);
         for (int i = 0; i < expected.Length; i++)
             Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]), $"{h}x{w} at {i}: {expected[i]:R} vs {actual[i]:R}");
+    }
+
+    /// <summary>
+    /// The upsampling's row reuse and SIMD lerp do, per pixel, exactly PyTorch's align_corners = false formula in float:
+    /// top = r₀[x₀] + (r₀[x₁] − r₀[x₀])·λₓ, the same for the bottom row, then top + (bottom − top)·λᵧ. Bit-identical to
+    /// that loop, written out here one pixel at a time, with channels and sizes that cross rows, chunks and SIMD tails.
+    /// </summary>
+    [Theory]
+    [InlineData(2, 15, 15, 400, 400)]
+    [InlineData(3, 5, 7, 33, 70)]
+    [InlineData(1, 1, 1, 3, 2)]
+    [InlineData(4, 24, 24, 240, 241)]
+    [InlineData(1, 9, 9, 4, 5)] // downsampling
+    public void UpsampleBilinear_IsBitIdenticalToThePerPixelFormula(int ch, int ih, int iw, int oh, int ow)
+    {
+        var rng = new Random(ch * 7 + ih * 131 + ow);
+        float[] x = [.. Enumerable.Range(0, ch * ih * iw).Select(_ => (float)rng.NextDouble() * 2 - 0.5f)];
+        static (int I0, int I1, float L) Source(int dst, int inSize, int outSize)
+        {
+            float src = MathF.Max(0f, (dst + 0.5f) * inSize / outSize - 0.5f);
+            int i0 = Math.Min((int)src, inSize - 1);
+            return (i0, i0 < inSize - 1 ? i0 + 1 : i0, src - i0);
+        }
+        var expected = new float[ch * oh * ow];
+        for (int c = 0; c < ch; c++)
+            for (int oy = 0; oy < oh; oy++)
+                for (int ox = 0; ox < ow; ox++)
+                {
+                    var (y0, y1, ly) = Source(oy, ih, oh);
+                    var (x0, x1, lx) = Source(ox, iw, ow);
+                    float At(int y, int xx) => x[(c * ih + y) * iw + xx];
+                    float top = At(y0, x0) + (At(y0, x1) - At(y0, x0)) * lx;
+                    float bottom = At(y1, x0) + (At(y1, x1) - At(y1, x0)) * lx;
+                    expected[(c * oh + oy) * ow + ox] = top + (bottom - top) * ly;
+                }
+
+        using var input = Tensor.FromArray(CpuBackend.Instance, x, ch, ih, iw);
+        using var up = PromptAD.Tensors.Ops.UpsampleBilinear(input, oh, ow);
+        float[] actual = up.ToArray();
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(BitConverter.SingleToInt32Bits(expected[i]) == BitConverter.SingleToInt32Bits(actual[i]), $"at {i}: {expected[i]:R} vs {actual[i]:R}");
     }
 
     [Fact]
