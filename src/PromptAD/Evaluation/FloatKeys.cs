@@ -136,6 +136,7 @@ internal static class FloatKeys
             }
         }
     }
+
     /// <summary>Segments up to this long are sorted by insertion (two 256-slot histograms cost more).</summary>
     private const int InsertionMaximum = 32;
 

@@ -223,7 +223,7 @@ public sealed class PixelMetricsAccumulator : IDisposable
                 // Each range read from the spills themselves, a pass over them per range: in memory that costs less than
                 // copying every range out first (which also touches as much fresh memory again); on disk each range gets
                 // its own file below, so the disk is read twice, not once per range.
-                foreach (var range in ranges) Load(_normals!, _anomalous!, range, work).SweepInto(sweep);
+                foreach (var range in ranges) Visit(_normals!, _anomalous!, range, sweep, work);
                 return sweep.Result;
             }
 
@@ -240,7 +240,7 @@ public sealed class PixelMetricsAccumulator : IDisposable
                 anomalousFiles = SplitByRange<AnomalousPixel>(_anomalous!, ranges.Count, rangeOf, "promptad-pixels-anomalous-range");
                 for (int r = 0; r < ranges.Count; r++)
                 {
-                    Load(normalFiles[r], anomalousFiles[r], ranges[r], work).SweepInto(sweep);
+                    Visit(normalFiles[r], anomalousFiles[r], ranges[r], sweep, work);
                     normalFiles[r].Dispose();
                     anomalousFiles[r].Dispose();
                 }
@@ -263,6 +263,12 @@ public sealed class PixelMetricsAccumulator : IDisposable
     {
         _normals?.Dispose();
         _anomalous?.Dispose();
+    }
+
+    /// <summary>Keys with top 16 bits in [FirstBucket, LastBucket] (inclusive), and how many normal and anomalous pixels they hold.</summary>
+    private readonly record struct KeyRange(int FirstBucket, int LastBucket, long Normals, long Anomalous)
+    {
+        public long Count => Normals + Anomalous;
     }
 
     /// <summary>The key space cut from the top into ranges of at most the budget (or one oversized 16-bit bucket), descending.</summary>
@@ -333,11 +339,15 @@ public sealed class PixelMetricsAccumulator : IDisposable
         }
     }
 
-    /// <summary>A range made ready for the sweep: loaded into its buckets and sorted, or addressed directly when oversized.</summary>
+    /// <summary>Sweeps one range's distinct keys, descending: loaded into its buckets and sorted, or by direct addressing when oversized.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a hot loop the first evaluation of a process runs too
-    private LoadedRange Load(SpillFile normalsFile, SpillFile anomalousFile, KeyRange range, PixelWorkspace work)
+    private void Visit(SpillFile normalsFile, SpillFile anomalousFile, KeyRange range, PixelThresholdSweep sweep, PixelWorkspace work)
     {
-        if (range.Count > _budget) return LoadByAddress(normalsFile, anomalousFile, range);
+        if (range.Count > _budget)
+        {
+            VisitByAddress(normalsFile, anomalousFile, range, sweep);
+            return;
+        }
 
         // Each bucket's pixels land at its next slot in the order they were added, then each bucket is sorted on the
         // low 16 bits. Both steps are stable, so this is the permutation a stable sort of the whole keys gives: within a
@@ -366,7 +376,8 @@ public sealed class PixelMetricsAccumulator : IDisposable
         }
 
         FloatKeys.SortLowBitsOfSegments(work.AnomalousKeys, work.Regions, anomalousBounds, work.AnomalousScratch, work.RegionScratch);
-        return new SortedRange(work, normalBounds[^1], anomalousBounds[^1]);
+        int n = normalBounds[^1], a = anomalousBounds[^1];
+        sweep.SweepSorted(work.NormalKeys.AsSpan(0, n), work.AnomalousKeys.AsSpan(0, a), work.Regions.AsSpan(0, a));
     }
 
     /// <summary>Where each of the range's buckets starts in its workspace array, and (last) where the range ends.</summary>
@@ -391,8 +402,9 @@ public sealed class PixelMetricsAccumulator : IDisposable
         }
     }
 
-    /// <summary>One 16-bit bucket holding more than the budget: totals per key by direct addressing of its low 16 bits.</summary>
-    private AddressedRange LoadByAddress(SpillFile normalsFile, SpillFile anomalousFile, KeyRange range)
+    /// <summary>One 16-bit bucket holding more than the budget: totals per key by direct addressing of its low 16 bits,
+    /// each key's region weights summed in the order the pixels were added.</summary>
+    private void VisitByAddress(SpillFile normalsFile, SpillFile anomalousFile, KeyRange range, PixelThresholdSweep sweep)
     {
         var normals = new long[1 << BucketBits];
         var anomalous = new long[1 << BucketBits];
@@ -416,6 +428,6 @@ public sealed class PixelMetricsAccumulator : IDisposable
             }
         }
 
-        return new AddressedRange(normals, anomalous, weights);
+        sweep.SweepAddressed(normals, anomalous, weights);
     }
 }

@@ -9,9 +9,9 @@ namespace PromptAD.Evaluation;
 public sealed record PixelSweep(double Auroc, double Aupro, IReadOnlyList<CurvePoint>? Roc, IReadOnlyList<CurvePoint>? Pro);
 
 /// <summary>
-/// The descending sweep over distinct pixel thresholds (see PixelMetrics.Auroc and Aupro for the definitions): fed each
-/// distinct score's normal and anomalous pixel counts from the highest score down, the anomalous pixels' region weights
-/// (1/area) added before their threshold is closed.
+/// The descending sweep over distinct pixel thresholds (see PixelMetrics.Auroc and Aupro for the definitions): fed one
+/// key range after another from the highest down, it closes each distinct score's threshold with its normal and
+/// anomalous pixel counts, the anomalous pixels' region weights (1/area) added before.
 /// </summary>
 internal sealed class PixelThresholdSweep(long positives, long negatives, List<double> regionWeights, double fprLimit, CurveRecorder? roc, CurveRecorder? pro)
 {
@@ -25,14 +25,46 @@ internal sealed class PixelThresholdSweep(long positives, long negatives, List<d
 
     public PixelSweep Result => new(Auroc, Aupro, roc?.Points, pro?.Points);
 
-    public void AddRegionPixel(int region) => _proSum += regionWeights[region];
+    /// <summary>
+    /// One range's keys, each run sorted ascending: the normal pixels' keys and the anomalous pixels' keys with their
+    /// regions (a tie in the order the pixels were added). The two runs are merged from the top; a tie's anomalous
+    /// pixels are visited last-added first, each adding its region's weight.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // a hot loop the first evaluation of a process runs too
+    public void SweepSorted(ReadOnlySpan<uint> normalKeys, ReadOnlySpan<uint> anomalousKeys, ReadOnlySpan<int> regions)
+    {
+        int i = normalKeys.Length - 1, j = anomalousKeys.Length - 1;
+        while (i >= 0 || j >= 0)
+        {
+            uint t = i < 0 ? anomalousKeys[j] : j < 0 ? normalKeys[i] : Math.Max(normalKeys[i], anomalousKeys[j]);
+            long n = 0, a = 0;
+            for (; i >= 0 && normalKeys[i] == t; i--) n++;
+            for (; j >= 0 && anomalousKeys[j] == t; j--)
+            {
+                a++;
+                _proSum += regionWeights[regions[j]];
+            }
 
-    public void AddWeight(double weight) => _proSum += weight;
+            Threshold(n, a);
+        }
+    }
+
+    /// <summary>Per-key totals of one 16-bit bucket addressed by the keys' low 16 bits (normal and anomalous pixels,
+    /// and the sum of the anomalous ones' region weights), visited from the top.</summary>
+    public void SweepAddressed(long[] normals, long[] anomalous, double[] weights)
+    {
+        for (int low = normals.Length - 1; low >= 0; low--)
+        {
+            if (normals[low] + anomalous[low] == 0) continue;
+            _proSum += weights[low];
+            Threshold(normals[low], anomalous[low]);
+        }
+    }
 
     /// <summary>Closes one distinct threshold t holding <paramref name="normals"/> normal and <paramref name="anomalous"/>
     /// anomalous pixels (their region weights already added).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)] // called per distinct pixel score: millions of times
-    public void Threshold(long normals, long anomalous)
+    private void Threshold(long normals, long anomalous)
     {
         if (!_started)
         {
