@@ -89,7 +89,7 @@ internal static class CommonOptions
 
     /// <summary>`--size`, the side of the anomaly maps, in its one range; benches that compare maps at another default
     /// describe it their way.</summary>
-    public static Option<int> OutputSize(string? description = null, int defaultValue = 400) => new Option<int>("--size")
+    public static Option<int> OutputSize(string? description = null, int defaultValue = Scoring.AnomalyScorer.DefaultOutputSize) => new Option<int>("--size")
     {
         Description = description
             ?? $"side of the (square) anomaly maps the metrics use ({OptionRanges.Text(OptionRanges.Size)}; the paper's protocol: 400), and the longest side of the heatmaps",

@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 using System.Runtime.InteropServices;
 
 namespace PromptAD.Tensors.Cpu;
@@ -85,7 +84,7 @@ public sealed unsafe partial class CpuBackend
                         InterpolateRow(plane + (long)y1 * iw, xs0, xs1, lxs, b);
                         bottomRow = y1;
                     }
-                    Lerp(t, b, ly, py + ((long)c * oh + oy) * ow, ow);
+                    Simd.Lerp(t, b, ly, py + ((long)c * oh + oy) * ow, ow);
                 }
             }
         });
@@ -100,23 +99,6 @@ public sealed unsafe partial class CpuBackend
             int x0 = xs0[ox], x1 = xs1[ox];
             dst[ox] = row[x0] + (row[x1] - row[x0]) * lxs[ox];
         }
-    }
-
-    /// <summary>dst[i] = a[i] + (b[i] − a[i])·λ.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)] // per output row: tier 0 would slow the first maps
-    private static void Lerp(float* a, float* b, float lambda, float* dst, int n)
-    {
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            var l = Vector256.Create(lambda);
-            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count)
-            {
-                var va = Vector256.Load(a + i);
-                (va + (Vector256.Load(b + i) - va) * l).Store(dst + i);
-            }
-        }
-        for (; i < n; i++) dst[i] = a[i] + (b[i] - a[i]) * lambda;
     }
 
     /// <summary>PyTorch's align_corners = false source coordinate: (dst + 0.5)·in/out − 0.5, clamped at 0.</summary>
